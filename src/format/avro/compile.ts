@@ -104,6 +104,8 @@ export interface RecDecoder {
   branchKinds: readonly number[]
   /** Writer branch names, for messages. */
   branchNames: readonly string[]
+  /** Records skipped so far per writer branch (members we do not know). */
+  skipped: number[]
 }
 
 /** Parse and compile a writer schema (JSON text from the file's metadata). Throws SchemaError. */
@@ -138,6 +140,7 @@ export function compileWriterSchema(schemaJson: string): RecDecoder {
     skippers.push(compileGeneric(b))
   }
   const n = branches.length
+  const skipped = branches.map(() => 0)
   const decoder = ((c: Cursor) => {
     const start = c.pos
     const idx = readInt(c)
@@ -145,12 +148,14 @@ export function compileWriterSchema(schemaJson: string): RecDecoder {
     const r = readers[idx]
     if (r === undefined) {
       skippers[idx](c)
+      skipped[idx]++
       return undefined
     }
     return r(c)
   }) as RecDecoder
   decoder.branchKinds = branchKinds
   decoder.branchNames = branchNames
+  decoder.skipped = skipped
   return decoder
 }
 

@@ -1,0 +1,77 @@
+// Buffered stdout (or file) writer with backpressure. A closed pipe (`| head`) ends the command quietly.
+import fs from 'node:fs'
+
+/** Thrown to unwind the pipeline when the reader of our output has gone away. */
+export class OutputClosed extends Error {
+  constructor() {
+    super('output closed')
+    this.name = 'OutputClosed'
+  }
+}
+
+const FLUSH_AT = 1 << 16
+
+export class Output {
+  private parts: string[] = []
+  private size = 0
+  private closed = false
+  private failure: Error | undefined
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true
+      else this.failure = e
+    })
+  }
+
+  static toFile(path: string): Output {
+    return new Output(fs.createWriteStream(path))
+  }
+
+  /** Queue text; returns a promise only when the buffer was flushed into a stream that asked us to wait. */
+  write(text: string): void | Promise<void> {
+    this.parts.push(text)
+    this.size += text.length
+    if (this.size >= FLUSH_AT) return this.flush()
+  }
+
+  flush(): void | Promise<void> {
+    this.check()
+    if (this.size === 0) return
+    const chunk = this.parts.join('')
+    this.parts = []
+    this.size = 0
+    if (!this.stream.write(chunk)) {
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done)
+          this.stream.off('error', done)
+          this.stream.off('close', done)
+          resolve()
+        }
+        this.stream.on('drain', done)
+        this.stream.on('error', done)
+        this.stream.on('close', done)
+      }).then(() => this.check())
+    }
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure
+    if (this.closed) throw new OutputClosed()
+  }
+
+  /** Flush and finish. Files are closed; stdout is left open for the process. */
+  async end(): Promise<void> {
+    await this.flush()
+    if (this.stream === process.stdout) {
+      await new Promise<void>((resolve) => (this.stream.write('') ? resolve() : this.stream.once('drain', resolve)))
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject)
+      this.stream.end(() => resolve())
+    })
+    this.check()
+  }
+}

@@ -1,0 +1,52 @@
+// The one place that turns library errors and warnings into lines on stderr and an exit code.
+import {ReadWarning, TraceError} from '../format/errors.js'
+import {printable} from '../format/avro/container.js'
+import {OutputClosed} from './output.js'
+
+export const EXIT_OK = 0
+export const EXIT_INPUT = 1
+export const EXIT_USAGE = 2
+
+/** Collects what went wrong while a command ran and decides its exit code. */
+export class Reporter {
+  errors = 0
+  /** Warnings that mean records were lost (skipped blocks or records). */
+  losses = 0
+
+  constructor(private readonly debug = false, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
+
+  warn = (w: ReadWarning): void => {
+    if (w.skippedRecords > 0 || w.skippedBytes > 0) this.losses++
+    const where = w.offset >= 0 ? `${printable(w.file)}: byte ${w.offset}: ` : `${printable(w.file)}: `
+    this.stderr.write(`sysflow: warning: ${where}${w.message}\n`)
+  }
+
+  error = (e: TraceError): void => {
+    this.errors++
+    this.stderr.write(`sysflow: error: ${printable(e.message)}\n`)
+    if (this.debug && e.stack) this.stderr.write(`${e.stack}\n`)
+  }
+
+  /** Report an exception that ended the command; returns the exit code. */
+  fail(e: unknown): number {
+    if (e instanceof OutputClosed) return this.exitCode()
+    if (e instanceof TraceError) {
+      this.error(e)
+      return EXIT_INPUT
+    }
+    const err = e instanceof Error ? e : new Error(String(e))
+    const code = (err as {exitCode?: number}).exitCode
+    this.stderr.write(`sysflow: error: ${printable(err.message)}\n`)
+    if (this.debug && err.stack) this.stderr.write(`${err.stack}\n`)
+    return typeof code === 'number' ? code : EXIT_INPUT
+  }
+
+  exitCode(): number {
+    return this.errors > 0 || this.losses > 0 ? EXIT_INPUT : EXIT_OK
+  }
+}
+
+/** An error whose message is for the user as it stands, with its own exit code. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT_USAGE
+}

@@ -1,0 +1,136 @@
+// Streaming SysFlow reader: container blocks -> typed records, one batch per block, in bounded memory.
+// Every file is decoded with the writer schema embedded in it.
+import fs from 'node:fs'
+import {Readable} from 'node:stream'
+import {ByteSource, blockDecodeFailure, printable, readBlocks, readHeader} from './avro/container.js'
+import {compileWriterSchema, SchemaError} from './avro/compile.js'
+import {Cursor, DecodeError} from './avro/binary.js'
+import {ReadWarning, TraceError, TraceSchemaError} from './errors.js'
+import {SysFlowRecord} from './records.js'
+
+/** Something to read: a display name and a way to get its bytes. */
+export interface TraceInput {
+  name: string
+  open(): AsyncIterable<Buffer | Uint8Array | string>
+}
+
+export function fileInput(path: string): TraceInput {
+  return {name: path, open: () => fs.createReadStream(path, {highWaterMark: 1 << 20})}
+}
+
+export function streamInput(name: string, stream: NodeJS.ReadableStream | Readable): TraceInput {
+  return {name, open: () => stream as AsyncIterable<Buffer>}
+}
+
+export function bufferInput(name: string, buf: Buffer): TraceInput {
+  return {
+    name,
+    async *open() {
+      yield buf
+    },
+  }
+}
+
+export interface ReadOptions {
+  /** Fail on the first damaged block instead of skipping it. */
+  strict?: boolean
+  /** Called for everything recovered from (skipped blocks, unknown record types). */
+  onWarning?: (w: ReadWarning) => void
+}
+
+/** Counters kept while reading; the reader fills them in as it goes. */
+export class ReadStats {
+  files = 0
+  blocks = 0
+  records = 0
+  bytes = 0
+  skippedBlocks = 0
+  skippedRecords = 0
+}
+
+export interface TraceBatch {
+  /** The input the records come from. */
+  file: string
+  /** File offset of the block they were decoded from. */
+  offset: number
+  records: SysFlowRecord[]
+}
+
+/**
+ * Read one trace: yields one batch of typed records per block. Damaged blocks become warnings (or, with
+ * `strict`, a CorruptBlockError); a trace that ends early throws TruncatedInputError after every complete block.
+ */
+export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stats = new ReadStats()): AsyncGenerator<TraceBatch> {
+  const file = input.name
+  const warn = (w: ReadWarning) => {
+    stats.skippedRecords += w.skippedRecords
+    stats.skippedBlocks++
+    opts.onWarning?.(w)
+  }
+  const chunks = input.open()[Symbol.asyncIterator]()
+  const src = new ByteSource(chunks)
+  try {
+    const header = await readHeader(src, file)
+    let decode
+    try {
+      decode = compileWriterSchema(header.schemaJson)
+    } catch (e) {
+      if (e instanceof SchemaError) throw new TraceSchemaError(file, 4, printable(e.message))
+      throw e
+    }
+    stats.files++
+    for await (const block of readBlocks(src, header, file, {strict: opts.strict, onWarning: warn})) {
+      const c: Cursor = {buf: block.data, pos: 0, end: block.data.length}
+      const records: SysFlowRecord[] = []
+      try {
+        for (let i = 0; i < block.count; i++) {
+          const r = decode(c) as SysFlowRecord | undefined
+          if (r !== undefined) records.push(r)
+        }
+        if (c.pos !== c.end) {
+          throw new DecodeError(c.pos > c.end ? 'records run past the end of the block' : `${c.end - c.pos} bytes left over after ${block.count} records`, c.pos)
+        }
+      } catch (e) {
+        if (!(e instanceof DecodeError || e instanceof RangeError || e instanceof TypeError)) throw e
+        const where = e instanceof DecodeError ? ` at byte ${e.pos} of the uncompressed block` : ''
+        warn(blockDecodeFailure(file, block, `corrupt block: ${printable(e.message)}${where}`, opts.strict))
+        continue
+      }
+      stats.blocks++
+      stats.records += records.length
+      stats.bytes = src.offset
+      yield {file, offset: block.offset, records}
+    }
+    stats.bytes = src.offset
+    for (const [i, n] of decode.skipped.entries()) {
+      if (n === 0) continue
+      const name = decode.branchNames[i]
+      opts.onWarning?.({file, offset: -1, skippedRecords: n, skippedBytes: 0, message: `skipped ${n} records of a record type this version does not know (${printable(name)})`})
+      stats.skippedRecords += n
+    }
+  } catch (e) {
+    if (e instanceof Error && !(e instanceof TraceError) && 'code' in e) {
+      // File system errors (ENOENT, EISDIR, EACCES) carry the path already; name it our way.
+      throw new TraceError(file, -1, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message)
+    }
+    throw e
+  } finally {
+    await chunks.return?.()
+  }
+}
+
+/** Read several traces in order. A failing input is reported through `onError` and reading goes on (strict: throws). */
+export async function* readTraces(
+  inputs: readonly TraceInput[],
+  opts: ReadOptions & {onError?: (e: TraceError) => void} = {},
+  stats = new ReadStats(),
+): AsyncGenerator<TraceBatch> {
+  for (const input of inputs) {
+    try {
+      yield* readTrace(input, opts, stats)
+    } catch (e) {
+      if (opts.strict || !(e instanceof TraceError) || !opts.onError) throw e
+      opts.onError(e)
+    }
+  }
+}
