@@ -12,7 +12,7 @@ export class OutputClosed extends Error {
 const FLUSH_AT = 1 << 16
 
 export class Output {
-  private parts: string[] = []
+  private parts: Buffer[] = []
   private size = 0
   private closed = false
   private failure: Error | undefined
@@ -28,17 +28,18 @@ export class Output {
     return new Output(fs.createWriteStream(path))
   }
 
-  /** Queue text; returns a promise only when the buffer was flushed into a stream that asked us to wait. */
-  write(text: string): void | Promise<void> {
-    this.parts.push(text)
-    this.size += text.length
+  /** Queue output (the Output owns `chunk` from now on); returns a promise only when the stream asked us to wait. */
+  write(chunk: Buffer | string): void | Promise<void> {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    this.parts.push(b)
+    this.size += b.length
     if (this.size >= FLUSH_AT) return this.flush()
   }
 
   flush(): void | Promise<void> {
     this.check()
     if (this.size === 0) return
-    const chunk = this.parts.join('')
+    const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size)
     this.parts = []
     this.size = 0
     if (!this.stream.write(chunk)) {

@@ -22,6 +22,8 @@ export type AttrType =
   | 'json' // JSON text (jsonpath suffixes in filters)
   | 'time' // ISO string (sysprint's ts/endts)
 
+export type EntityDep = 'header' | 'proc' | 'pproc' | 'file' | 'newFile' | 'container' | 'pod'
+
 export type AttrValue = string | number | bigint | boolean | string[] | bigint[] | undefined
 /** What sysprint's JSON shows: scalars, null, lists and objects (bigints stay exact). */
 export type PrintValue = string | number | bigint | boolean | null | PrintValue[] | {[k: string]: PrintValue}
@@ -40,6 +42,8 @@ export interface Attribute {
   width?: number
   /** Not part of the default outputs (-A, CSV); can still be selected with -c and used in filters. */
   queryOnly?: boolean
+  /** print() reads only this entity of the joined record: printers may cache its rendering per entity. */
+  dep?: EntityDep
   value(j: Joined): AttrValue
   print(j: Joined): PrintValue
 }
@@ -153,41 +157,43 @@ function procAttrList(prefix: 'proc' | 'pproc', pick: ProcPick, who: string): At
   const P = prefix === 'proc' ? '' : 'P'
   const sf = `sf.${prefix}`
   const isParent = prefix === 'pproc'
+  const dep: EntityDep = prefix
   // sysprint prints a missing parent's numbers as null but its createts as "" (its own inconsistency, kept).
   return [
-    {sf: `${sf}.pid`, key: `${prefix}.pid`, type: 'int64', description: `${who} PID`, header: `${P}PID`, width: 8,
+    {sf: `${sf}.pid`, key: `${prefix}.pid`, dep: isParent ? dep : undefined, type: 'int64', description: `${who} PID`, header: `${P}PID`, width: 8,
       value: isParent ? (j) => pick(j)?.oid.hpid ?? j.proc?.poid?.hpid : procPid,
       print: isParent ? (j) => nul(pick(j)?.oid.hpid) : (j) => nul(procPid(j))},
     ...(isParent ? [] : [{sf: 'sf.proc.tid', key: 'proc.tid', type: 'int64', description: 'Thread ID', header: 'TID', width: 8, value: tid, print: (j: Joined) => nul(tid(j))} satisfies Attribute]),
-    {sf: `${sf}.uid`, key: `${prefix}.uid`, type: 'int', description: `${who} user ID`, header: `${P}UID`, width: 5, value: (j) => pick(j)?.uid, print: (j) => nul(pick(j)?.uid)},
-    {sf: `${sf}.user`, key: `${prefix}.user`, type: 'string', description: `${who} user name`, header: `${P}User`, width: 8, value: (j) => pick(j)?.userName, print: (j) => pick(j)?.userName ?? ''},
-    {sf: `${sf}.gid`, key: `${prefix}.gid`, type: 'int', description: `${who} group ID`, header: `${P}GID`, width: 5, value: (j) => pick(j)?.gid, print: (j) => nul(pick(j)?.gid)},
-    {sf: `${sf}.group`, key: `${prefix}.group`, type: 'string', description: `${who} group name`, header: `${P}Group`, width: 8, value: (j) => pick(j)?.groupName, print: (j) => pick(j)?.groupName ?? ''},
-    {sf: `${sf}.cwd`, key: `${prefix}.cwd`, type: 'string', description: `${who} current working directory (schema v5)`, header: `${P}Cwd`, width: 20, value: (j) => pick(j)?.cwd, print: (j) => pick(j)?.cwd ?? ''},
-    {sf: `${sf}.exe`, key: `${prefix}.exe`, type: 'string', description: `${who} executable path`, header: `${P}Cmd`, width: 20, value: (j) => pick(j)?.exe, print: (j) => pick(j)?.exe ?? ''},
-    {sf: `${sf}.args`, key: `${prefix}.args`, type: 'string', description: `${who} command arguments`, header: `${P}Args`, width: 20, value: (j) => pick(j)?.exeArgs, print: (j) => pick(j)?.exeArgs ?? ''},
-    {sf: `${sf}.name`, key: `${prefix}.name`, type: 'string', description: `${who} name (basename of the executable)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? basename(p.exe) : undefined }, print: (j) => { const p = pick(j); return p ? basename(p.exe) : '' }},
-    {sf: `${sf}.cmdline`, key: `${prefix}.cmdline`, type: 'string', description: `${who} command line (executable and arguments)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? cmdline(p) : undefined }, print: (j) => { const p = pick(j); return p ? cmdline(p) : '' }},
-    {sf: `${sf}.tty`, key: `${prefix}.tty`, type: 'bool', description: `${who} has a TTY`, header: `${P}TTY`, width: 5, value: (j) => pick(j)?.tty, print: (j) => blank(pick(j)?.tty)},
-    {sf: `${sf}.entry`, key: `${prefix}.entry`, type: 'bool', description: `${who} is a container or host entrypoint (schema v2+)`, header: `${P}Entry`, width: 5, value: (j) => pick(j)?.entry, print: (j) => blank(pick(j)?.entry)},
-    {sf: `${sf}.env`, key: `${prefix}.env`, type: 'string', description: `${who} environment, ';'-separated (schema v5)`, header: `${P}Env`, width: 30, value: (j) => { const p = pick(j); return p?.env ? envText(p) : undefined }, print: (j) => envText(pick(j))},
-    {sf: `${sf}.createts`, key: `${prefix}.createts`, type: 'int64', description: `${who} creation time (ns; 0 if it predates the capture)`, header: isParent ? 'PProc. Creation Time' : 'Proc. Creation Time', width: 21,
+    {sf: `${sf}.uid`, key: `${prefix}.uid`, dep, type: 'int', description: `${who} user ID`, header: `${P}UID`, width: 5, value: (j) => pick(j)?.uid, print: (j) => nul(pick(j)?.uid)},
+    {sf: `${sf}.user`, key: `${prefix}.user`, dep, type: 'string', description: `${who} user name`, header: `${P}User`, width: 8, value: (j) => pick(j)?.userName, print: (j) => pick(j)?.userName ?? ''},
+    {sf: `${sf}.gid`, key: `${prefix}.gid`, dep, type: 'int', description: `${who} group ID`, header: `${P}GID`, width: 5, value: (j) => pick(j)?.gid, print: (j) => nul(pick(j)?.gid)},
+    {sf: `${sf}.group`, key: `${prefix}.group`, dep, type: 'string', description: `${who} group name`, header: `${P}Group`, width: 8, value: (j) => pick(j)?.groupName, print: (j) => pick(j)?.groupName ?? ''},
+    {sf: `${sf}.cwd`, key: `${prefix}.cwd`, dep, type: 'string', description: `${who} current working directory (schema v5)`, header: `${P}Cwd`, width: 20, value: (j) => pick(j)?.cwd, print: (j) => pick(j)?.cwd ?? ''},
+    {sf: `${sf}.exe`, key: `${prefix}.exe`, dep, type: 'string', description: `${who} executable path`, header: `${P}Cmd`, width: 20, value: (j) => pick(j)?.exe, print: (j) => pick(j)?.exe ?? ''},
+    {sf: `${sf}.args`, key: `${prefix}.args`, dep, type: 'string', description: `${who} command arguments`, header: `${P}Args`, width: 20, value: (j) => pick(j)?.exeArgs, print: (j) => pick(j)?.exeArgs ?? ''},
+    {sf: `${sf}.name`, key: `${prefix}.name`, dep, type: 'string', description: `${who} name (basename of the executable)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? basename(p.exe) : undefined }, print: (j) => { const p = pick(j); return p ? basename(p.exe) : '' }},
+    {sf: `${sf}.cmdline`, key: `${prefix}.cmdline`, dep, type: 'string', description: `${who} command line (executable and arguments)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? cmdline(p) : undefined }, print: (j) => { const p = pick(j); return p ? cmdline(p) : '' }},
+    {sf: `${sf}.tty`, key: `${prefix}.tty`, dep, type: 'bool', description: `${who} has a TTY`, header: `${P}TTY`, width: 5, value: (j) => pick(j)?.tty, print: (j) => blank(pick(j)?.tty)},
+    {sf: `${sf}.entry`, key: `${prefix}.entry`, dep, type: 'bool', description: `${who} is a container or host entrypoint (schema v2+)`, header: `${P}Entry`, width: 5, value: (j) => pick(j)?.entry, print: (j) => blank(pick(j)?.entry)},
+    {sf: `${sf}.env`, key: `${prefix}.env`, dep, type: 'string', description: `${who} environment, ';'-separated (schema v5)`, header: `${P}Env`, width: 30, value: (j) => { const p = pick(j); return p?.env ? envText(p) : undefined }, print: (j) => envText(pick(j))},
+    {sf: `${sf}.createts`, key: `${prefix}.createts`, dep: isParent ? dep : undefined, type: 'int64', description: `${who} creation time (ns; 0 if it predates the capture)`, header: isParent ? 'PProc. Creation Time' : 'Proc. Creation Time', width: 21,
       value: isParent ? (j) => pick(j)?.oid.createTS ?? j.proc?.poid?.createTS : procCreateTs,
       print: isParent ? (j) => blank(pick(j)?.oid.createTS) : (j) => nul(procCreateTs(j))},
-    {sf: `${sf}.oid`, type: 'string', description: `${who} OID (hpid and createTS)`, queryOnly: true,
+    {sf: `${sf}.oid`, dep, type: 'string', description: `${who} OID (hpid and createTS)`, queryOnly: true,
       value: (j) => { const p = pick(j); return p ? `${p.oid.hpid}:${p.oid.createTS}` : undefined }, print: (j) => { const p = pick(j); return p ? `${p.oid.hpid}:${p.oid.createTS}` : '' }},
   ]
 }
 
 function fileAttrs(prefix: 'file' | 'newfile', pick: (j: Joined) => File | undefined): Attribute[] {
   const n = prefix === 'file' ? '' : 'new'
+  const dep: EntityDep = prefix === 'file' ? 'file' : 'newFile'
   const what = prefix === 'file' ? 'File' : 'New file'
   const path = (j: Joined) => { const f = pick(j); return f ? splitSocketPath(f.path)[0] : undefined }
   return [
-    {sf: `sf.file.${n}oid`, type: 'string', description: `${what} OID (SHA-1 of container id and path, hex)`, queryOnly: true, value: (j) => pick(j)?.oid, print: (j) => pick(j)?.oid ?? ''},
-    {sf: `sf.file.${n}name`, type: 'string', description: `${what} name (basename)`, queryOnly: true, ...(n ? {} : {key: 'file.name'}), value: (j) => { const p = path(j); return p === undefined ? undefined : basename(p) }, print: (j) => { const p = path(j); return p === undefined ? '' : basename(p) }},
-    {sf: `sf.file.${n}directory`, type: 'string', description: `${what} directory`, queryOnly: true, ...(n ? {} : {key: 'file.directory'}), value: (j) => { const p = path(j); return p === undefined ? undefined : dirname(p) }, print: (j) => { const p = path(j); return p === undefined ? '' : dirname(p) }},
-    {sf: `sf.file.${n}symlink`, type: 'string', description: `${what} socket endpoints (the "a->b" part of a socket path)`, queryOnly: true, value: (j) => { const f = pick(j); return f ? splitSocketPath(f.path)[1] : undefined }, print: (j) => { const f = pick(j); return f ? splitSocketPath(f.path)[1] : '' }},
+    {sf: `sf.file.${n}oid`, dep, type: 'string', description: `${what} OID (SHA-1 of container id and path, hex)`, queryOnly: true, value: (j) => pick(j)?.oid, print: (j) => pick(j)?.oid ?? ''},
+    {sf: `sf.file.${n}name`, dep, type: 'string', description: `${what} name (basename)`, queryOnly: true, ...(n ? {} : {key: 'file.name'}), value: (j) => { const p = path(j); return p === undefined ? undefined : basename(p) }, print: (j) => { const p = path(j); return p === undefined ? '' : basename(p) }},
+    {sf: `sf.file.${n}directory`, dep, type: 'string', description: `${what} directory`, queryOnly: true, ...(n ? {} : {key: 'file.directory'}), value: (j) => { const p = path(j); return p === undefined ? undefined : dirname(p) }, print: (j) => { const p = path(j); return p === undefined ? '' : dirname(p) }},
+    {sf: `sf.file.${n}symlink`, dep, type: 'string', description: `${what} socket endpoints (the "a->b" part of a socket path)`, queryOnly: true, value: (j) => { const f = pick(j); return f ? splitSocketPath(f.path)[1] : undefined }, print: (j) => { const f = pick(j); return f ? splitSocketPath(f.path)[1] : '' }},
   ]
 }
 
@@ -198,7 +204,7 @@ const parent = (j: Joined) => j.pproc
 
 export const ATTRIBUTES: readonly Attribute[] = [
   {key: 'idx', type: 'int64', description: 'Record number', header: 'Rec #', width: 6, queryOnly: true, value: () => undefined, print: () => null},
-  {key: 'version', type: 'string', description: 'SysFlow JSON schema version (always "4", as sysprint)', header: 'API version', width: 8, value: () => '4', print: () => '4'},
+  {key: 'version', dep: 'header', type: 'string', description: 'SysFlow JSON schema version (always "4", as sysprint)', header: 'API version', width: 8, value: () => '4', print: () => '4'},
   {sf: 'sf.type', key: 'type', aliases: ['evt.rawres'], type: 'string', description: 'Record type (PE, PF, NF, FF, FE, NE, KE)', header: 'T', width: 2, value: (j) => KIND_ABBREV[rk(j)], print: (j) => KIND_ABBREV[rk(j)]},
   {key: 'state', type: 'string', description: 'Entity state (CREATED, MODIFIED, REUP) of the process, or of the file', header: 'State', width: 12, value: (j) => state(j) || undefined, print: state},
   {sf: 'sf.opflags', key: 'opflags', aliases: ['evt.type'], type: 'strlist', description: 'Operation flags (names; sysprint shows its compact string)', header: 'Op Flags', width: 14,
@@ -217,11 +223,11 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {sf: 'sf.proc.apid', key: 'proc.apid', type: 'intlist', description: 'PIDs of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid), print: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid)},
   ...procAttrs('pproc', parent, 'Parent process'),
   {sf: 'sf.file.fd', key: 'file.fd', aliases: ['fd.num'], type: 'int', description: 'File descriptor number (flows)', header: 'FD', width: 5, value: fd, print: (j) => blank(fd(j))},
-  {sf: 'sf.file.path', key: 'file.path', aliases: ['fd.name'], type: 'string', description: 'File path', header: 'Path', width: 30, value: (j) => (j.file ? splitSocketPath(j.file.path)[0] : undefined), print: (j) => j.file?.path ?? ''},
-  {sf: 'sf.file.newpath', key: 'file.newpath', type: 'string', description: 'New file path (rename, link, symlink)', header: 'New Path', width: 30, value: (j) => (j.newFile ? splitSocketPath(j.newFile.path)[0] : undefined), print: (j) => j.newFile?.path ?? ''},
+  {sf: 'sf.file.path', key: 'file.path', dep: 'file', aliases: ['fd.name'], type: 'string', description: 'File path', header: 'Path', width: 30, value: (j) => (j.file ? splitSocketPath(j.file.path)[0] : undefined), print: (j) => j.file?.path ?? ''},
+  {sf: 'sf.file.newpath', key: 'file.newpath', dep: 'newFile', type: 'string', description: 'New file path (rename, link, symlink)', header: 'New Path', width: 30, value: (j) => (j.newFile ? splitSocketPath(j.newFile.path)[0] : undefined), print: (j) => j.newFile?.path ?? ''},
   ...fileAttrs('file', (j) => j.file),
   ...fileAttrs('newfile', (j) => j.newFile),
-  {sf: 'sf.file.type', key: 'file.type', aliases: ['fd.typechar'], type: 'char', description: 'File type character (f file, d dir, u unix socket, p pipe, 4/6 IP socket, ? unknown)', header: 'File Type', width: 8, value: (j) => (j.file ? fileTypeChar(j.file.restype) : undefined), print: (j) => (j.file ? fileTypeChar(j.file.restype) : '')},
+  {sf: 'sf.file.type', key: 'file.type', dep: 'file', aliases: ['fd.typechar'], type: 'char', description: 'File type character (f file, d dir, u unix socket, p pipe, 4/6 IP socket, ? unknown)', header: 'File Type', width: 8, value: (j) => (j.file ? fileTypeChar(j.file.restype) : undefined), print: (j) => (j.file ? fileTypeChar(j.file.restype) : '')},
   {sf: 'sf.file.is_open_write', key: 'file.is_open_write', aliases: ['evt.is_open_write'], type: 'bool', description: 'File opened with write access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : '')},
   {sf: 'sf.file.is_open_read', key: 'file.is_open_read', aliases: ['evt.is_open_read'], type: 'bool', description: 'File opened with read access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : '')},
   {sf: 'sf.file.openflags', key: 'file.openflags', type: 'strlist', description: 'File open flags (names; sysprint shows the number)', header: 'Open Flags', width: 5, value: (j) => (j.rec.kind === Kind.FileFlow ? openFlagNames(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? j.rec.openFlags : '')},
@@ -242,12 +248,12 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {sf: 'sf.pf.nerrors', key: 'pf.nerrors', type: 'int64', description: 'Clone errors (process flows)', header: 'NoThrErrs', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : null)},
   ...containerAttrs(),
   ...podAttrs(),
-  {sf: 'sf.node.id', key: 'node.id', type: 'string', description: 'Node identifier (the exporter)', header: 'Node ID', width: 12, value: (j) => j.header?.exporter, print: (j) => j.header?.exporter ?? ''},
-  {sf: 'sf.node.ip', key: 'node.ip', type: 'string', description: 'Node IP address (schema v2+)', header: 'Node IP', width: 16, value: (j) => j.header?.ip, print: (j) => j.header?.ip ?? ''},
-  {key: 'filename', type: 'string', description: 'Trace file name as the exporter wrote it (schema v3+)', header: 'File name', width: 15, value: (j) => j.header?.filename, print: (j) => j.header?.filename ?? ''},
-  {sf: 'sf.meta.schema', key: 'schema', aliases: ['sf.schema.version'], type: 'int64', description: 'SysFlow schema version of the trace (1000 for legacy traces)', header: 'SF Schema', width: 8, value: (j) => j.header?.version, print: (j) => nul(j.header?.version)},
-  {sf: 'sf.meta.tracename', type: 'string', description: 'Base name of the trace file the exporter wrote (schema v3+)', queryOnly: true, value: (j) => (j.header?.filename === undefined ? undefined : basename(j.header.filename)), print: (j) => (j.header?.filename === undefined ? '' : basename(j.header.filename))},
-  {key: 'tags', type: 'strlist', description: 'Enrichment tags', header: 'Tags', width: 10, value: () => [], print: () => []},
+  {sf: 'sf.node.id', dep: 'header', key: 'node.id', type: 'string', description: 'Node identifier (the exporter)', header: 'Node ID', width: 12, value: (j) => j.header?.exporter, print: (j) => j.header?.exporter ?? ''},
+  {sf: 'sf.node.ip', dep: 'header', key: 'node.ip', type: 'string', description: 'Node IP address (schema v2+)', header: 'Node IP', width: 16, value: (j) => j.header?.ip, print: (j) => j.header?.ip ?? ''},
+  {key: 'filename', dep: 'header', type: 'string', description: 'Trace file name as the exporter wrote it (schema v3+)', header: 'File name', width: 15, value: (j) => j.header?.filename, print: (j) => j.header?.filename ?? ''},
+  {sf: 'sf.meta.schema', dep: 'header', key: 'schema', aliases: ['sf.schema.version'], type: 'int64', description: 'SysFlow schema version of the trace (1000 for legacy traces)', header: 'SF Schema', width: 8, value: (j) => j.header?.version, print: (j) => nul(j.header?.version)},
+  {sf: 'sf.meta.tracename', dep: 'header', type: 'string', description: 'Base name of the trace file the exporter wrote (schema v3+)', queryOnly: true, value: (j) => (j.header?.filename === undefined ? undefined : basename(j.header.filename)), print: (j) => (j.header?.filename === undefined ? '' : basename(j.header.filename))},
+  {key: 'tags', dep: 'header', type: 'strlist', description: 'Enrichment tags', header: 'Tags', width: 10, value: () => [], print: () => []},
   {sf: 'sf.ke.action', key: 'k8s.action', type: 'string', description: 'K8s event action', header: 'K8s EV Action', width: 25, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : '')},
   {sf: 'sf.ke.kind', key: 'k8s.kind', type: 'string', description: 'K8s event component type', header: 'K8s EV Comp Type', width: 26, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : '')},
   {sf: 'sf.ke.message', key: 'k8s.msg', type: 'json', description: 'K8s event message (JSON)', header: 'K8s EV Msg', width: 100, value: (j) => (j.rec.kind === Kind.K8sEvent ? keMessageJson(j.rec.message) : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.message : '')},
@@ -256,7 +262,7 @@ export const ATTRIBUTES: readonly Attribute[] = [
 function containerAttrs(): Attribute[] {
   const c = (j: Joined): Container | undefined => j.container
   const s = (name: 'id' | 'name' | 'imageid' | 'image', desc: string, header: string, aliases?: string[]): Attribute => ({
-    sf: `sf.container.${name}`, key: `container.${name}`, aliases, type: 'string', description: desc, header, width: 12,
+    sf: `sf.container.${name}`, key: `container.${name}`, aliases, dep: 'container', type: 'string', description: desc, header, width: 12,
     value: (j) => c(j)?.[name], print: (j) => c(j)?.[name] ?? '',
   })
   return [
@@ -264,29 +270,29 @@ function containerAttrs(): Attribute[] {
     s('name', 'Container name', 'Cont Name'),
     s('imageid', 'Container image ID', 'Image ID', ['sf.container.image.id']),
     s('image', 'Container image name', 'Image Name'),
-    {sf: 'sf.container.type', key: 'container.type', type: 'string', description: 'Container type (CT_DOCKER, CT_CRIO, ...)', header: 'Cont Type', width: 8, value: (j) => c(j)?.type, print: (j) => c(j)?.type ?? ''},
-    {sf: 'sf.container.privileged', key: 'container.privileged', type: 'bool', description: 'Container is privileged', header: 'Privileged', width: 5, value: (j) => c(j)?.privileged, print: (j) => blank(c(j)?.privileged)},
+    {sf: 'sf.container.type', key: 'container.type', dep: 'container', type: 'string', description: 'Container type (CT_DOCKER, CT_CRIO, ...)', header: 'Cont Type', width: 8, value: (j) => c(j)?.type, print: (j) => c(j)?.type ?? ''},
+    {sf: 'sf.container.privileged', key: 'container.privileged', dep: 'container', type: 'bool', description: 'Container is privileged', header: 'Privileged', width: 5, value: (j) => c(j)?.privileged, print: (j) => blank(c(j)?.privileged)},
   ]
 }
 
 function podAttrs(): Attribute[] {
   const p = (j: Joined): Pod | undefined => j.pod
   const s = (sf: string, key: string, desc: string, header: string, width: number, get: (pod: Pod) => string): Attribute => ({
-    sf: `sf.pod.${sf}`, key: `pod.${key}`, type: 'string', description: desc, header, width,
+    sf: `sf.pod.${sf}`, key: `pod.${key}`, dep: 'pod', type: 'string', description: desc, header, width,
     value: (j) => { const x = p(j); return x ? get(x) : undefined }, print: (j) => { const x = p(j); return x ? get(x) : '' },
   })
   return [
-    {sf: 'sf.pod.ts', type: 'int64', description: 'Pod record time (ns)', queryOnly: true, value: (j) => p(j)?.ts, print: (j) => nul(p(j)?.ts)},
+    {sf: 'sf.pod.ts', dep: 'pod', type: 'int64', description: 'Pod record time (ns)', queryOnly: true, value: (j) => p(j)?.ts, print: (j) => nul(p(j)?.ts)},
     s('id', 'id', 'Pod identifier', 'Pod Id', 12, (x) => x.id),
     s('name', 'name', 'Pod name', 'Pod Name', 30, (x) => x.name),
     s('nodename', 'nname', 'Pod node name', 'Pod Node Name', 12, (x) => x.nodeName),
-    {sf: 'sf.pod.hostip', key: 'pod.hostip', type: 'json', description: 'Pod host IPs (JSON list of dotted strings)', header: 'Pod Host IP', width: 16, value: (j) => { const x = p(j); return x ? JSON.stringify(podIps(x, 'hostIP')) : undefined }, print: (j) => { const x = p(j); return x ? podIps(x, 'hostIP') : '' }},
-    {sf: 'sf.pod.internalip', key: 'pod.internalip', type: 'json', description: 'Pod internal IPs (JSON list of dotted strings)', header: 'Pod Intern IP', width: 16, value: (j) => { const x = p(j); return x ? JSON.stringify(podIps(x, 'internalIP')) : undefined }, print: (j) => { const x = p(j); return x ? podIps(x, 'internalIP') : '' }},
+    {sf: 'sf.pod.hostip', key: 'pod.hostip', dep: 'pod', type: 'json', description: 'Pod host IPs (JSON list of dotted strings)', header: 'Pod Host IP', width: 16, value: (j) => { const x = p(j); return x ? JSON.stringify(podIps(x, 'hostIP')) : undefined }, print: (j) => { const x = p(j); return x ? podIps(x, 'hostIP') : '' }},
+    {sf: 'sf.pod.internalip', key: 'pod.internalip', dep: 'pod', type: 'json', description: 'Pod internal IPs (JSON list of dotted strings)', header: 'Pod Intern IP', width: 16, value: (j) => { const x = p(j); return x ? JSON.stringify(podIps(x, 'internalIP')) : undefined }, print: (j) => { const x = p(j); return x ? podIps(x, 'internalIP') : '' }},
     s('namespace', 'ns', 'Pod namespace', 'Pod Namespace', 12, (x) => x.namespace),
-    {sf: 'sf.pod.restartcnt', key: 'pod.rstrtcnt', type: 'int64', description: 'Pod restart count', header: 'Rstrt Cnt', width: 9, value: (j) => p(j)?.restartCount, print: (j) => nul(p(j)?.restartCount)},
-    {sf: 'sf.pod.services', key: 'pod.services', type: 'json', description: 'Pod services (JSON: name, id, namespace, portList, clusterIP)', header: 'Pod Services', width: 100, value: (j) => { const x = p(j); return x ? JSON.stringify(servicesView(x)) : undefined }, print: (j) => { const x = p(j); return x ? servicesView(x) : '' }},
-    {sf: 'sf.pod.labels', type: 'json', description: 'Pod labels (JSON object)', queryOnly: true, value: (j) => { const x = p(j); return x ? JSON.stringify(x.labels) : undefined }, print: (j) => { const x = p(j); return x ? {...x.labels} : '' }},
-    {sf: 'sf.pod.selectors', type: 'json', description: 'Pod selectors (JSON object)', queryOnly: true, value: (j) => { const x = p(j); return x ? JSON.stringify(x.selectors) : undefined }, print: (j) => { const x = p(j); return x ? {...x.selectors} : '' }},
+    {sf: 'sf.pod.restartcnt', key: 'pod.rstrtcnt', dep: 'pod', type: 'int64', description: 'Pod restart count', header: 'Rstrt Cnt', width: 9, value: (j) => p(j)?.restartCount, print: (j) => nul(p(j)?.restartCount)},
+    {sf: 'sf.pod.services', key: 'pod.services', dep: 'pod', type: 'json', description: 'Pod services (JSON: name, id, namespace, portList, clusterIP)', header: 'Pod Services', width: 100, value: (j) => { const x = p(j); return x ? JSON.stringify(servicesView(x)) : undefined }, print: (j) => { const x = p(j); return x ? servicesView(x) : '' }},
+    {sf: 'sf.pod.labels', dep: 'pod', type: 'json', description: 'Pod labels (JSON object)', queryOnly: true, value: (j) => { const x = p(j); return x ? JSON.stringify(x.labels) : undefined }, print: (j) => { const x = p(j); return x ? {...x.labels} : '' }},
+    {sf: 'sf.pod.selectors', dep: 'pod', type: 'json', description: 'Pod selectors (JSON object)', queryOnly: true, value: (j) => { const x = p(j); return x ? JSON.stringify(x.selectors) : undefined }, print: (j) => { const x = p(j); return x ? {...x.selectors} : '' }},
   ]
 }
 
