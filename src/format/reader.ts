@@ -36,6 +36,8 @@ export interface ReadOptions {
   strict?: boolean
   /** Called for everything recovered from (skipped blocks, unknown record types). */
   onWarning?: (w: ReadWarning) => void
+  /** Called once per input after its header was read: the writer schema (JSON text) and codec. */
+  onOpen?: (info: {file: string; schemaJson: string; codec: string}) => void
 }
 
 /** Counters kept while reading; the reader fills them in as it goes. */
@@ -79,6 +81,7 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
       throw e
     }
     stats.files++
+    opts.onOpen?.({file, schemaJson: header.schemaJson, codec: header.codec})
     for await (const block of readBlocks(src, header, file, {strict: opts.strict, onWarning: warn})) {
       const c: Cursor = {buf: block.data, pos: 0, end: block.data.length}
       const records: SysFlowRecord[] = []

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import zlib from 'node:zlib'
 import {Sink} from './avro/binary.js'
 import {canonicalFields} from './avro/compile.js'
-import {snappyStore} from './avro/snappy.js'
+import {crc32, snappyStore} from './avro/snappy.js'
 import {KIND_ABBREV, KIND_FULLNAME, SysFlowRecord} from './records.js'
 import {headerVersion, SCHEMA_VERSIONS, SchemaVersion, sysflowSchema} from './schema.js'
 
@@ -98,46 +98,11 @@ function badValue(where: string, expected: string, v: unknown): never {
   throw new RecordEncodeError(`${where}: expected ${expected}, got ${typeof v} ${shown}`)
 }
 
-// One scratch word splits a bigint into two 32-bit halves without any bigint arithmetic (no bigint allocations).
-const longScratch = new BigInt64Array(1)
-const longHalves = new Uint32Array(longScratch.buffer)
 
 /** Avro long (zigzag varint), exact over int64. Same bytes as Sink.writeLong, without allocating bigints. */
-function writeLongFast(s: Sink, v: bigint): void {
-  longScratch[0] = v
-  const lo = longHalves[0]
-  const hi = longHalves[1] | 0
-  const sign = hi >> 31
-  let zlo = ((lo << 1) ^ sign) >>> 0
-  const zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0
-  s.reserve(10)
-  const buf = s.buf
-  let pos = s.pos
-  if (zhi === 0) {
-    while (zlo > 0x7f) {
-      buf[pos++] = (zlo & 0x7f) | 0x80
-      zlo >>>= 7
-    }
-    buf[pos++] = zlo
-  } else {
-    // The low 28 bits as four groups, then the remaining 36 bits as a safe integer.
-    for (let i = 0; i < 4; i++) {
-      buf[pos++] = (zlo & 0x7f) | 0x80
-      zlo >>>= 7
-    }
-    let rest = zlo + zhi * 16
-    while (rest > 0x7f) {
-      buf[pos++] = (rest & 0x7f) | 0x80
-      rest = Math.floor(rest / 128)
-    }
-    buf[pos++] = rest
-  }
-  s.pos = pos
-}
-
 function wLong(s: Sink, v: unknown, where: string): void {
   if (typeof v !== 'bigint') badValue(where, 'a bigint (Avro long)', v)
-  writeLongFast(s, v)
+  s.writeLong(v)
 }
 
 function wInt(s: Sink, v: unknown, where: string): void {
@@ -514,6 +479,8 @@ export interface WriterOptions {
   blockBytes?: number
   /** Deflate level, -1 (zlib default) or 0..9. */
   level?: number
+  /** The 16-byte sync marker (default: random). A fixed one makes output reproducible, as fixtures need. */
+  sync?: Buffer
 }
 
 const MAGIC = Buffer.from('Obj\x01', 'latin1')
@@ -529,7 +496,7 @@ export class TraceWriter {
   private readonly codec: 'deflate' | 'null' | 'snappy'
   private readonly blockBytes: number
   private readonly deflateOptions: zlib.ZlibOptions
-  private readonly sync = crypto.randomBytes(SYNC_SIZE)
+  private readonly sync: Buffer
   private readonly payload: Sink
   /** Header bytes, until they are sent in front of the first block. */
   private header: Buffer | undefined
@@ -549,6 +516,8 @@ export class TraceWriter {
     if (opts.level !== undefined && !(Number.isInteger(opts.level) && opts.level >= -1 && opts.level <= 9)) {
       throw new RangeError(`deflate level must be an integer from -1 to 9, got ${opts.level}`)
     }
+    if (opts.sync !== undefined && opts.sync.length !== SYNC_SIZE) throw new RangeError(`sync marker must be ${SYNC_SIZE} bytes, got ${opts.sync.length}`)
+    this.sync = opts.sync ? Buffer.from(opts.sync) : crypto.randomBytes(SYNC_SIZE)
     const schema = compileSchema(version)
     this.version = version
     this.codec = codec
@@ -639,7 +608,7 @@ export class TraceWriter {
       case 'snappy':
         // Avro's snappy framing: the compressed block, then the big-endian CRC32 of the uncompressed data.
         body = snappyStore(payload)
-        crc = zlib.crc32(payload) >>> 0
+        crc = crc32(payload)
         break
       case 'null':
         body = payload // copied into the chunk below, before the payload buffer is reused

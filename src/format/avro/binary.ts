@@ -171,6 +171,9 @@ export function readBlockCount(c: Cursor, minItemBytes: number): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Writing: a growable buffer. Used by the .sf writer and by tests; not on the read path.
 
+const longScratch = new BigInt64Array(1)
+const longHalves = new Uint32Array(longScratch.buffer)
+
 export class Sink {
   buf: Buffer
   pos = 0
@@ -181,7 +184,7 @@ export class Sink {
 
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return
-    let size = this.buf.length * 2
+    let size = Math.max(this.buf.length * 2, 64)
     while (size < this.pos + n) size *= 2
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.pos)
@@ -189,23 +192,36 @@ export class Sink {
   }
 
   writeLong(v: bigint): void {
+    // Split through a BigInt64Array and zigzag the 32-bit halves: no bigint arithmetic per 7-bit group.
+    longScratch[0] = v
+    const lo = longHalves[0]
+    const hi = longHalves[1] | 0
+    const sign = hi >> 31
+    let zlo = ((lo << 1) ^ sign) >>> 0
+    const zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0
     this.reserve(10)
-    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n))
-    // Fast path for values whose zigzag form fits in 31 bits.
-    if (z < 0x80000000n) {
-      let n = Number(z)
-      while (n > 0x7f) {
-        this.buf[this.pos++] = (n & 0x7f) | 0x80
-        n >>>= 7
+    const buf = this.buf
+    let pos = this.pos
+    if (zhi === 0) {
+      while (zlo > 0x7f) {
+        buf[pos++] = (zlo & 0x7f) | 0x80
+        zlo >>>= 7
       }
-      this.buf[this.pos++] = n
-      return
+      buf[pos++] = zlo
+    } else {
+      // The low 28 bits as four groups, then the remaining 36 bits as a safe integer.
+      for (let i = 0; i < 4; i++) {
+        buf[pos++] = (zlo & 0x7f) | 0x80
+        zlo >>>= 7
+      }
+      let rest = zlo + zhi * 16
+      while (rest > 0x7f) {
+        buf[pos++] = (rest & 0x7f) | 0x80
+        rest = Math.floor(rest / 128)
+      }
+      buf[pos++] = rest
     }
-    while (z > 0x7fn) {
-      this.buf[this.pos++] = Number(z & 0x7fn) | 0x80
-      z >>= 7n
-    }
-    this.buf[this.pos++] = Number(z)
+    this.pos = pos
   }
 
   writeInt(v: number): void {

@@ -5,7 +5,7 @@ import zlib from 'node:zlib'
 import {
   CorruptBlockError, EmptyInputError, NotAvroError, ReadWarning, TraceSchemaError, TruncatedInputError,
 } from '../errors.js'
-import {snappyUncompress} from './snappy.js'
+import {crc32, snappyUncompress} from './snappy.js'
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]) // "Obj\x01"
 const SYNC_SIZE = 16
@@ -243,7 +243,7 @@ function decompress(codec: Codec, raw: Buffer): Buffer {
       // Avro frames snappy as payload + big-endian CRC32 of the uncompressed data.
       if (raw.length < 4) throw new Error('snappy block shorter than its checksum')
       const out = snappyUncompress(raw.subarray(0, raw.length - 4), MAX_INFLATED_BYTES)
-      if (zlib.crc32 && (zlib.crc32(out) >>> 0) !== raw.readUInt32BE(raw.length - 4)) throw new Error('snappy CRC32 mismatch')
+      if (crc32(out) !== raw.readUInt32BE(raw.length - 4)) throw new Error('snappy CRC32 mismatch')
       return out
     }
   }

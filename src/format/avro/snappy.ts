@@ -73,3 +73,20 @@ export function snappyStore(src: Uint8Array): Buffer {
   }
   return Buffer.concat(parts)
 }
+
+// CRC32 (IEEE), for Avro's snappy framing. Own table: zlib.crc32 only exists from Node 20.15.
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c
+  }
+  return t
+})()
+
+export function crc32(data: Uint8Array): number {
+  let c = -1
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  return (c ^ -1) >>> 0
+}
