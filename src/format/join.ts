@@ -46,6 +46,7 @@ export class JoinTables {
         this.files.clear()
         this.containers.clear()
         this.pods.clear()
+        this.lastHpid = -1n
         return true
       case Kind.Process: {
         let byTs = this.processes.get(r.oid.hpid)
@@ -54,6 +55,7 @@ export class JoinTables {
           this.processes.set(r.oid.hpid, byTs)
         }
         byTs.set(r.oid.createTS, r)
+        this.lastHpid = -1n
         return true
       }
       case Kind.File:
@@ -70,8 +72,18 @@ export class JoinTables {
     }
   }
 
+  // Flows of one process tend to come together: remember the last lookup (bigint compares are cheap, hashing less so).
+  private lastHpid = -1n
+  private lastCreateTS = -1n
+  private lastProcess: Process | undefined
+
   process(oid: OID): Process | undefined {
-    return this.processes.get(oid.hpid)?.get(oid.createTS)
+    if (oid.hpid === this.lastHpid && oid.createTS === this.lastCreateTS) return this.lastProcess
+    const p = this.processes.get(oid.hpid)?.get(oid.createTS)
+    this.lastHpid = oid.hpid
+    this.lastCreateTS = oid.createTS
+    this.lastProcess = p
+    return p
   }
 
   file(foid: string): File | undefined {

@@ -25,6 +25,9 @@ interface FastSlices {
 const scratch = new Uint32Array(2)
 const scratchView = new DataView(scratch.buffer)
 
+// Every bigint is a heap object: share the small ones (counters, fds, zero) instead of allocating them.
+const SMALL_LONGS: bigint[] = Array.from({length: 64}, (_, i) => BigInt((i >>> 1) ^ -(i & 1)))
+
 /** A zigzag varint long, exact, as a bigint. */
 export function readLong(c: Cursor): bigint {
   const buf = c.buf
@@ -33,7 +36,7 @@ export function readLong(c: Cursor): bigint {
   let lo = b & 0x7f
   if (b < 0x80) {
     c.pos = pos
-    return BigInt((lo >>> 1) ^ -(lo & 1))
+    return SMALL_LONGS[lo] ?? BigInt((lo >>> 1) ^ -(lo & 1))
   }
   let shift = 7
   do {

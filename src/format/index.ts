@@ -1,0 +1,12 @@
+// The public API of the SysFlow format library: what commands (and other programs) build on.
+export * from './records.js'
+export * from './errors.js'
+export {SCHEMA_VERSIONS, sysflowSchema, headerVersion, type SchemaVersion} from './schema.js'
+export {readTrace, readTraces, fileInput, bufferInput, streamInput, ReadStats, type TraceInput, type TraceBatch, type ReadOptions} from './reader.js'
+export {resolveInputs, sortRotated, expandGlob} from './inputs.js'
+export {JoinTables, type Joined} from './join.js'
+export {joinedBatches, PipelineStats, type PipelineOptions} from './pipeline.js'
+export {ATTRIBUTES, DEFAULT_KEYS, findAttribute, type Attribute, type AttrType, type AttrValue, type PrintValue} from './attributes.js'
+export {TraceWriter, fileSink, bufferSink, type ByteSink, type WriterOptions} from './writer.js'
+export {isoNanos, parseTime} from './time.js'
+export {ipv4, opFlagNames, opFlagsDisplay, openFlagNames} from './flags.js'
