@@ -20,8 +20,12 @@ export default class Print extends SysflowCommand {
     await this.guard(async (reporter) => {
       const inputs = resolveInputs(argv as string[], {stdin: process.stdin})
       const out = new Output(process.stdout)
-      await printRecords(inputs, out, {format: flags.output as 'flatjson' | 'json', strict: flags.strict, onWarning: reporter.warn, onError: reporter.error})
-      await out.end()
+      try {
+        await printRecords(inputs, out, {format: flags.output as 'flatjson' | 'json', strict: flags.strict, onWarning: reporter.warn, onError: reporter.error})
+      } finally {
+        // Whatever was read before an error is still printed.
+        await out.end()
+      }
     })
   }
 }

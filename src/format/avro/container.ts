@@ -216,9 +216,15 @@ export async function* readBlocks(src: ByteSource, header: ContainerHeader, file
       throw new TruncatedInputError(file, offset, `truncated block: ${count} records in ${size} bytes declared, only ${left} bytes left`)
     }
     const raw = src.peek(size)
+    let markerDamaged = false
     if (!src.peek(size + SYNC_SIZE).subarray(size).equals(sync)) {
-      await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
-      continue
+      // Either only the 16 marker bytes are damaged (a well-formed block follows right after them: keep both),
+      // or the size is wrong (scan to the next marker; scanning blindly would also swallow the next block).
+      if (opts.strict || !(await wellFormedBlockAt(src, size + SYNC_SIZE, sync))) {
+        await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
+        continue
+      }
+      markerDamaged = true
     }
     src.skip(size + SYNC_SIZE)
     let data: Buffer
@@ -228,8 +234,34 @@ export async function* readBlocks(src: ByteSource, header: ContainerHeader, file
       await damaged(offset, `corrupt block: ${codec} payload does not decompress (${(e as Error).message})`, count, false)
       continue
     }
+    if (markerDamaged) {
+      opts.onWarning?.({file, offset, skippedRecords: 0, skippedBytes: 0, message: 'the sync marker after this block is damaged; the block itself was read'})
+    }
     yield {offset, count, data}
   }
+}
+
+/** Is there a well-formed block (plausible count and size, matching sync marker) `at` bytes ahead, or the end? */
+async function wellFormedBlockAt(src: ByteSource, at: number, sync: Buffer): Promise<boolean> {
+  if (!(await src.ensure(at + 1))) return src.available === at
+  await src.ensure(at + 20)
+  const view = src.peek(Math.min(src.available, at + 20)).subarray(at)
+  let pos = 0
+  const varint = (): number | undefined => {
+    let n = 0
+    for (let mul = 1; pos < view.length && mul < 2 ** 63; mul *= 128) {
+      const b = view[pos++]
+      n += (b & 0x7f) * mul
+      if (!(b & 0x80)) return n % 2 === 1 ? -(n + 1) / 2 : n / 2
+    }
+    return undefined
+  }
+  const count = varint()
+  const size = varint()
+  if (count === undefined || size === undefined || count < 0 || size < 0 || size > MAX_BLOCK_BYTES) return false
+  const end = at + pos + size
+  if (!(await src.ensure(end + SYNC_SIZE))) return false
+  return src.peek(end + SYNC_SIZE).subarray(end).equals(sync)
 }
 
 function decompress(codec: Codec, raw: Buffer): Buffer {
