@@ -9,7 +9,7 @@ import zlib from 'node:zlib'
 import test from 'ava'
 import {fileInput} from '../src/format/reader.js'
 import {ReadWarning, TraceError} from '../src/format/errors.js'
-import {printRecords, TextSink} from '../src/format/printers/print.js'
+import {printRecords, ByteOutput} from '../src/format/printers/print.js'
 import {ExactJson, lossy, parseJsonExact} from './helpers/json-exact.js'
 import {sharedDir} from './helpers/shared.js'
 
@@ -144,7 +144,7 @@ if (!refDir || !traceDir) {
     test(`sysprint ${ref.format}: ${ref.name}`, async (t) => {
       t.true(fs.existsSync(ref.trace), `trace ${ref.trace} for ${ref.name} is missing`)
       let out = ''
-      const sink: TextSink = {write: (s) => void (out += s)}
+      const sink: ByteOutput = {write: (s) => void (out += s)}
       const warnings: ReadWarning[] = []
       const errors: TraceError[] = []
       await printRecords([fileInput(ref.trace)], sink, {format: ref.format, onWarning: (w) => warnings.push(w), onError: (e) => errors.push(e)})
