@@ -44,6 +44,10 @@ export interface Attribute {
   queryOnly?: boolean
   /** print() reads only this entity of the joined record: printers may cache its rendering per entity. */
   dep?: EntityDep
+  /** The record kinds that carry this attribute; for other kinds value() is undefined and print() a constant. */
+  on?: readonly Kind[]
+  /** print() depends on nothing but the record kind (sf.type). */
+  byKind?: boolean
   value(j: Joined): AttrValue
   print(j: Joined): PrintValue
 }
@@ -137,6 +141,17 @@ export function keMessageJson(msg: string): string {
   return msg.replace(/[\s\u0000]+$/, '')
 }
 
+// Which record kinds carry which attributes (the `on` of the catalogue).
+const NOT_KE = [Kind.ProcessEvent, Kind.NetworkFlow, Kind.FileFlow, Kind.FileEvent, Kind.NetworkEvent, Kind.ProcessFlow]
+const WITH_TID = [Kind.ProcessEvent, Kind.NetworkFlow, Kind.FileFlow, Kind.FileEvent, Kind.NetworkEvent]
+const EVENTS = [Kind.ProcessEvent, Kind.FileEvent, Kind.NetworkEvent]
+const FLOWS = [Kind.FileFlow, Kind.NetworkFlow, Kind.ProcessFlow]
+const IO_FLOWS = [Kind.FileFlow, Kind.NetworkFlow]
+const NET = [Kind.NetworkFlow, Kind.NetworkEvent]
+const FF = [Kind.FileFlow]
+const PF = [Kind.ProcessFlow]
+const KE = [Kind.K8sEvent]
+
 // Absent-value conventions, named for what sysprint prints.
 const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v)
 const blank = <T>(v: T | undefined): T | '' => (v === undefined ? '' : v)
@@ -160,10 +175,11 @@ function procAttrList(prefix: 'proc' | 'pproc', pick: ProcPick, who: string): At
   const dep: EntityDep = prefix
   // sysprint prints a missing parent's numbers as null but its createts as "" (its own inconsistency, kept).
   return [
-    {sf: `${sf}.pid`, key: `${prefix}.pid`, dep: isParent ? dep : undefined, type: 'int64', description: `${who} PID`, header: `${P}PID`, width: 8,
+    // value() falls back on the OIDs the record itself carries; print() shows what sysprint shows (the entity's).
+    {sf: `${sf}.pid`, key: `${prefix}.pid`, dep, type: 'int64', description: `${who} PID`, header: `${P}PID`, width: 8,
       value: isParent ? (j) => pick(j)?.oid.hpid ?? j.proc?.poid?.hpid : procPid,
-      print: isParent ? (j) => nul(pick(j)?.oid.hpid) : (j) => nul(procPid(j))},
-    ...(isParent ? [] : [{sf: 'sf.proc.tid', key: 'proc.tid', type: 'int64', description: 'Thread ID', header: 'TID', width: 8, value: tid, print: (j: Joined) => nul(tid(j))} satisfies Attribute]),
+      print: (j) => nul(pick(j)?.oid.hpid)},
+    ...(isParent ? [] : [{sf: 'sf.proc.tid', key: 'proc.tid', on: WITH_TID, type: 'int64', description: 'Thread ID', header: 'TID', width: 8, value: tid, print: (j: Joined) => nul(tid(j))} satisfies Attribute]),
     {sf: `${sf}.uid`, key: `${prefix}.uid`, dep, type: 'int', description: `${who} user ID`, header: `${P}UID`, width: 5, value: (j) => pick(j)?.uid, print: (j) => nul(pick(j)?.uid)},
     {sf: `${sf}.user`, key: `${prefix}.user`, dep, type: 'string', description: `${who} user name`, header: `${P}User`, width: 8, value: (j) => pick(j)?.userName, print: (j) => pick(j)?.userName ?? ''},
     {sf: `${sf}.gid`, key: `${prefix}.gid`, dep, type: 'int', description: `${who} group ID`, header: `${P}GID`, width: 5, value: (j) => pick(j)?.gid, print: (j) => nul(pick(j)?.gid)},
@@ -176,9 +192,9 @@ function procAttrList(prefix: 'proc' | 'pproc', pick: ProcPick, who: string): At
     {sf: `${sf}.tty`, key: `${prefix}.tty`, dep, type: 'bool', description: `${who} has a TTY`, header: `${P}TTY`, width: 5, value: (j) => pick(j)?.tty, print: (j) => blank(pick(j)?.tty)},
     {sf: `${sf}.entry`, key: `${prefix}.entry`, dep, type: 'bool', description: `${who} is a container or host entrypoint (schema v2+)`, header: `${P}Entry`, width: 5, value: (j) => pick(j)?.entry, print: (j) => blank(pick(j)?.entry)},
     {sf: `${sf}.env`, key: `${prefix}.env`, dep, type: 'string', description: `${who} environment, ';'-separated (schema v5)`, header: `${P}Env`, width: 30, value: (j) => { const p = pick(j); return p?.env ? envText(p) : undefined }, print: (j) => envText(pick(j))},
-    {sf: `${sf}.createts`, key: `${prefix}.createts`, dep: isParent ? dep : undefined, type: 'int64', description: `${who} creation time (ns; 0 if it predates the capture)`, header: isParent ? 'PProc. Creation Time' : 'Proc. Creation Time', width: 21,
+    {sf: `${sf}.createts`, key: `${prefix}.createts`, dep, type: 'int64', description: `${who} creation time (ns; 0 if it predates the capture)`, header: isParent ? 'PProc. Creation Time' : 'Proc. Creation Time', width: 21,
       value: isParent ? (j) => pick(j)?.oid.createTS ?? j.proc?.poid?.createTS : procCreateTs,
-      print: isParent ? (j) => blank(pick(j)?.oid.createTS) : (j) => nul(procCreateTs(j))},
+      print: isParent ? (j) => blank(pick(j)?.oid.createTS) : (j) => nul(pick(j)?.oid.createTS)},
     {sf: `${sf}.oid`, dep, type: 'string', description: `${who} OID (hpid and createTS)`, queryOnly: true,
       value: (j) => { const p = pick(j); return p ? `${p.oid.hpid}:${p.oid.createTS}` : undefined }, print: (j) => { const p = pick(j); return p ? `${p.oid.hpid}:${p.oid.createTS}` : '' }},
   ]
@@ -205,47 +221,47 @@ const parent = (j: Joined) => j.pproc
 export const ATTRIBUTES: readonly Attribute[] = [
   {key: 'idx', type: 'int64', description: 'Record number', header: 'Rec #', width: 6, queryOnly: true, value: () => undefined, print: () => null},
   {key: 'version', dep: 'header', type: 'string', description: 'SysFlow JSON schema version (always "4", as sysprint)', header: 'API version', width: 8, value: () => '4', print: () => '4'},
-  {sf: 'sf.type', key: 'type', aliases: ['evt.rawres'], type: 'string', description: 'Record type (PE, PF, NF, FF, FE, NE, KE)', header: 'T', width: 2, value: (j) => KIND_ABBREV[rk(j)], print: (j) => KIND_ABBREV[rk(j)]},
+  {sf: 'sf.type', key: 'type', byKind: true, aliases: ['evt.rawres'], type: 'string', description: 'Record type (PE, PF, NF, FF, FE, NE, KE)', header: 'T', width: 2, value: (j) => KIND_ABBREV[rk(j)], print: (j) => KIND_ABBREV[rk(j)]},
   {key: 'state', type: 'string', description: 'Entity state (CREATED, MODIFIED, REUP) of the process, or of the file', header: 'State', width: 12, value: (j) => state(j) || undefined, print: state},
-  {sf: 'sf.opflags', key: 'opflags', aliases: ['evt.type'], type: 'strlist', description: 'Operation flags (names; sysprint shows its compact string)', header: 'Op Flags', width: 14,
+  {sf: 'sf.opflags', key: 'opflags', on: NOT_KE, aliases: ['evt.type'], type: 'strlist', description: 'Operation flags (names; sysprint shows its compact string)', header: 'Op Flags', width: 14,
     value: (j) => { const f = opFlags(j); return f === undefined ? undefined : opFlagNames(f, hasNet(j)) },
     print: (j) => { const f = opFlags(j); return f === undefined ? '' : opFlagsDisplay(f) }},
-  {key: 'opflags_bitmap', type: 'int', description: 'Operation flags bitmap', header: 'Op Flags', width: 5, value: opFlags, print: (j) => blank(opFlags(j))},
-  {sf: 'sf.ret', key: 'ret', aliases: ['evt.res'], type: 'int', description: 'Return code (events)', header: 'Ret', width: 4, value: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : undefined), print: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : null)},
+  {key: 'opflags_bitmap', on: NOT_KE, type: 'int', description: 'Operation flags bitmap', header: 'Op Flags', width: 5, value: opFlags, print: (j) => blank(opFlags(j))},
+  {sf: 'sf.ret', key: 'ret', on: EVENTS, aliases: ['evt.res'], type: 'int', description: 'Return code (events)', header: 'Ret', width: 4, value: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : undefined), print: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : null)},
   {key: 'ts', type: 'time', description: 'Record start time (ISO-8601 UTC, nanoseconds)', header: 'Start Time', width: 26, value: (j) => isoNanos(j.rec.ts), print: (j) => isoNanos(j.rec.ts)},
   {sf: 'sf.ts', key: 'ts_uts', aliases: ['evt.rawtime', 'evt.time'], type: 'int64', description: 'Record start time (ns since the epoch)', header: 'Start Time', width: 21, value: (j) => j.rec.ts, print: (j) => j.rec.ts},
-  {key: 'endts', type: 'time', description: 'Record end time (ISO-8601 UTC, nanoseconds)', header: 'End Time', width: 26, value: (j) => { const e = endTs(j); return e === undefined ? undefined : isoNanos(e) }, print: (j) => { const e = endTs(j); return e === undefined ? '' : isoNanos(e) }},
-  {sf: 'sf.endts', key: 'endts_uts', type: 'int64', description: 'Record end time (ns since the epoch; flows)', header: 'End Time', width: 21, value: endTs, print: (j) => nul(endTs(j))},
+  {key: 'endts', on: FLOWS, type: 'time', description: 'Record end time (ISO-8601 UTC, nanoseconds)', header: 'End Time', width: 26, value: (j) => { const e = endTs(j); return e === undefined ? undefined : isoNanos(e) }, print: (j) => { const e = endTs(j); return e === undefined ? '' : isoNanos(e) }},
+  {sf: 'sf.endts', key: 'endts_uts', on: FLOWS, type: 'int64', description: 'Record end time (ns since the epoch; flows)', header: 'End Time', width: 21, value: endTs, print: (j) => nul(endTs(j))},
   ...procAttrs('proc', noProc, 'Process'),
   {sf: 'sf.proc.aname', key: 'proc.aname', type: 'strlist', description: 'Names of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => basename(p.exe)), print: (j) => j.tables.ancestry(j.proc).map((p) => basename(p.exe))},
   {sf: 'sf.proc.aexe', type: 'strlist', description: 'Executables of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => p.exe), print: (j) => j.tables.ancestry(j.proc).map((p) => p.exe)},
   {sf: 'sf.proc.acmdline', type: 'strlist', description: 'Command lines of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map(cmdline), print: (j) => j.tables.ancestry(j.proc).map(cmdline)},
   {sf: 'sf.proc.apid', key: 'proc.apid', type: 'intlist', description: 'PIDs of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid), print: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid)},
   ...procAttrs('pproc', parent, 'Parent process'),
-  {sf: 'sf.file.fd', key: 'file.fd', aliases: ['fd.num'], type: 'int', description: 'File descriptor number (flows)', header: 'FD', width: 5, value: fd, print: (j) => blank(fd(j))},
+  {sf: 'sf.file.fd', key: 'file.fd', on: IO_FLOWS, aliases: ['fd.num'], type: 'int', description: 'File descriptor number (flows)', header: 'FD', width: 5, value: fd, print: (j) => blank(fd(j))},
   {sf: 'sf.file.path', key: 'file.path', dep: 'file', aliases: ['fd.name'], type: 'string', description: 'File path', header: 'Path', width: 30, value: (j) => (j.file ? splitSocketPath(j.file.path)[0] : undefined), print: (j) => j.file?.path ?? ''},
   {sf: 'sf.file.newpath', key: 'file.newpath', dep: 'newFile', type: 'string', description: 'New file path (rename, link, symlink)', header: 'New Path', width: 30, value: (j) => (j.newFile ? splitSocketPath(j.newFile.path)[0] : undefined), print: (j) => j.newFile?.path ?? ''},
   ...fileAttrs('file', (j) => j.file),
   ...fileAttrs('newfile', (j) => j.newFile),
   {sf: 'sf.file.type', key: 'file.type', dep: 'file', aliases: ['fd.typechar'], type: 'char', description: 'File type character (f file, d dir, u unix socket, p pipe, 4/6 IP socket, ? unknown)', header: 'File Type', width: 8, value: (j) => (j.file ? fileTypeChar(j.file.restype) : undefined), print: (j) => (j.file ? fileTypeChar(j.file.restype) : '')},
-  {sf: 'sf.file.is_open_write', key: 'file.is_open_write', aliases: ['evt.is_open_write'], type: 'bool', description: 'File opened with write access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : '')},
-  {sf: 'sf.file.is_open_read', key: 'file.is_open_read', aliases: ['evt.is_open_read'], type: 'bool', description: 'File opened with read access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : '')},
-  {sf: 'sf.file.openflags', key: 'file.openflags', type: 'strlist', description: 'File open flags (names; sysprint shows the number)', header: 'Open Flags', width: 5, value: (j) => (j.rec.kind === Kind.FileFlow ? openFlagNames(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? j.rec.openFlags : '')},
-  {sf: 'sf.net.proto', key: 'net.proto', aliases: ['fd.l4proto'], type: 'int', description: 'Network protocol (IANA number: 6 tcp, 17 udp)', header: 'Proto', width: 5, value: (j) => net(j)?.proto, print: (j) => blank(net(j)?.proto)},
-  {sf: 'sf.net.sport', key: 'net.sport', aliases: ['fd.sport'], type: 'int', description: 'Source port', header: 'SPort', width: 5, value: (j) => net(j)?.sport, print: (j) => nul(net(j)?.sport)},
-  {sf: 'sf.net.dport', key: 'net.dport', aliases: ['fd.dport'], type: 'int', description: 'Destination port', header: 'DPort', width: 5, value: (j) => net(j)?.dport, print: (j) => nul(net(j)?.dport)},
-  {sf: 'sf.net.port', key: 'net.port', aliases: ['fd.port'], type: 'strlist', description: 'Source or destination port', queryOnly: true, value: (j) => { const n = net(j); return n ? [String(n.sport), String(n.dport)] : undefined }, print: (j) => { const n = net(j); return n ? [String(n.sport), String(n.dport)] : '' }},
-  {sf: 'sf.net.sip', key: 'net.sip', aliases: ['fd.sip'], type: 'string', description: 'Source IP address', header: 'SIP', width: 16, value: (j) => { const n = net(j); return n ? ipv4(n.sip) : undefined }, print: (j) => { const n = net(j); return n ? ipv4(n.sip) : '' }},
-  {sf: 'sf.net.dip', key: 'net.dip', aliases: ['fd.dip'], type: 'string', description: 'Destination IP address', header: 'DIP', width: 16, value: (j) => { const n = net(j); return n ? ipv4(n.dip) : undefined }, print: (j) => { const n = net(j); return n ? ipv4(n.dip) : '' }},
-  {sf: 'sf.net.ip', key: 'net.ip', aliases: ['fd.ip'], type: 'strlist', description: 'Source or destination IP address', queryOnly: true, value: (j) => { const n = net(j); return n ? [ipv4(n.sip), ipv4(n.dip)] : undefined }, print: (j) => { const n = net(j); return n ? [ipv4(n.sip), ipv4(n.dip)] : '' }},
-  {key: 'res', type: 'string', description: 'File or network resource (path, or sip:sport-dip:dport)', header: 'Resource', width: 45, value: (j) => resource(j) || undefined, print: resource},
-  {sf: 'sf.flow.rbytes', key: 'flow.rbytes', type: 'int64', description: 'Bytes read or received (flows)', header: 'NoBRead', width: 8, value: (j) => flowCounters(j)?.numRRecvBytes, print: (j) => nul(flowCounters(j)?.numRRecvBytes)},
-  {sf: 'sf.flow.rops', key: 'flow.rops', type: 'int64', description: 'Read or receive operations (flows)', header: 'NoOpsRead', width: 8, value: (j) => flowCounters(j)?.numRRecvOps, print: (j) => nul(flowCounters(j)?.numRRecvOps)},
-  {sf: 'sf.flow.wbytes', key: 'flow.wbytes', type: 'int64', description: 'Bytes written or sent (flows)', header: 'NoBWrite', width: 8, value: (j) => flowCounters(j)?.numWSendBytes, print: (j) => nul(flowCounters(j)?.numWSendBytes)},
-  {sf: 'sf.flow.wops', key: 'flow.wops', type: 'int64', description: 'Write or send operations (flows)', header: 'NoOpsWrite', width: 8, value: (j) => flowCounters(j)?.numWSendOps, print: (j) => nul(flowCounters(j)?.numWSendOps)},
-  {sf: 'sf.pf.nthreads', key: 'pf.nthreads', type: 'int64', description: 'Threads created (process flows)', header: 'NoThreads', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsCloned : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsCloned : null)},
-  {sf: 'sf.pf.nexits', key: 'pf.nexits', type: 'int64', description: 'Threads exited (process flows)', header: 'NoThrExits', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsExited : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsExited : null)},
-  {sf: 'sf.pf.nerrors', key: 'pf.nerrors', type: 'int64', description: 'Clone errors (process flows)', header: 'NoThrErrs', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : null)},
+  {sf: 'sf.file.is_open_write', on: FF, key: 'file.is_open_write', aliases: ['evt.is_open_write'], type: 'bool', description: 'File opened with write access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenWrite(j.rec.openFlags) : '')},
+  {sf: 'sf.file.is_open_read', on: FF, key: 'file.is_open_read', aliases: ['evt.is_open_read'], type: 'bool', description: 'File opened with read access', queryOnly: true, value: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? isOpenRead(j.rec.openFlags) : '')},
+  {sf: 'sf.file.openflags', on: FF, key: 'file.openflags', type: 'strlist', description: 'File open flags (names; sysprint shows the number)', header: 'Open Flags', width: 5, value: (j) => (j.rec.kind === Kind.FileFlow ? openFlagNames(j.rec.openFlags) : undefined), print: (j) => (j.rec.kind === Kind.FileFlow ? j.rec.openFlags : '')},
+  {sf: 'sf.net.proto', on: NET, key: 'net.proto', aliases: ['fd.l4proto'], type: 'int', description: 'Network protocol (IANA number: 6 tcp, 17 udp)', header: 'Proto', width: 5, value: (j) => net(j)?.proto, print: (j) => blank(net(j)?.proto)},
+  {sf: 'sf.net.sport', on: NET, key: 'net.sport', aliases: ['fd.sport'], type: 'int', description: 'Source port', header: 'SPort', width: 5, value: (j) => net(j)?.sport, print: (j) => nul(net(j)?.sport)},
+  {sf: 'sf.net.dport', on: NET, key: 'net.dport', aliases: ['fd.dport'], type: 'int', description: 'Destination port', header: 'DPort', width: 5, value: (j) => net(j)?.dport, print: (j) => nul(net(j)?.dport)},
+  {sf: 'sf.net.port', on: NET, key: 'net.port', aliases: ['fd.port'], type: 'strlist', description: 'Source or destination port', queryOnly: true, value: (j) => { const n = net(j); return n ? [String(n.sport), String(n.dport)] : undefined }, print: (j) => { const n = net(j); return n ? [String(n.sport), String(n.dport)] : '' }},
+  {sf: 'sf.net.sip', on: NET, key: 'net.sip', aliases: ['fd.sip'], type: 'string', description: 'Source IP address', header: 'SIP', width: 16, value: (j) => { const n = net(j); return n ? ipv4(n.sip) : undefined }, print: (j) => { const n = net(j); return n ? ipv4(n.sip) : '' }},
+  {sf: 'sf.net.dip', on: NET, key: 'net.dip', aliases: ['fd.dip'], type: 'string', description: 'Destination IP address', header: 'DIP', width: 16, value: (j) => { const n = net(j); return n ? ipv4(n.dip) : undefined }, print: (j) => { const n = net(j); return n ? ipv4(n.dip) : '' }},
+  {sf: 'sf.net.ip', on: NET, key: 'net.ip', aliases: ['fd.ip'], type: 'strlist', description: 'Source or destination IP address', queryOnly: true, value: (j) => { const n = net(j); return n ? [ipv4(n.sip), ipv4(n.dip)] : undefined }, print: (j) => { const n = net(j); return n ? [ipv4(n.sip), ipv4(n.dip)] : '' }},
+  {key: 'res', on: [Kind.FileFlow, Kind.FileEvent, Kind.NetworkFlow], type: 'string', description: 'File or network resource (path, or sip:sport-dip:dport)', header: 'Resource', width: 45, value: (j) => resource(j) || undefined, print: resource},
+  {sf: 'sf.flow.rbytes', on: IO_FLOWS, key: 'flow.rbytes', type: 'int64', description: 'Bytes read or received (flows)', header: 'NoBRead', width: 8, value: (j) => flowCounters(j)?.numRRecvBytes, print: (j) => nul(flowCounters(j)?.numRRecvBytes)},
+  {sf: 'sf.flow.rops', on: IO_FLOWS, key: 'flow.rops', type: 'int64', description: 'Read or receive operations (flows)', header: 'NoOpsRead', width: 8, value: (j) => flowCounters(j)?.numRRecvOps, print: (j) => nul(flowCounters(j)?.numRRecvOps)},
+  {sf: 'sf.flow.wbytes', on: IO_FLOWS, key: 'flow.wbytes', type: 'int64', description: 'Bytes written or sent (flows)', header: 'NoBWrite', width: 8, value: (j) => flowCounters(j)?.numWSendBytes, print: (j) => nul(flowCounters(j)?.numWSendBytes)},
+  {sf: 'sf.flow.wops', on: IO_FLOWS, key: 'flow.wops', type: 'int64', description: 'Write or send operations (flows)', header: 'NoOpsWrite', width: 8, value: (j) => flowCounters(j)?.numWSendOps, print: (j) => nul(flowCounters(j)?.numWSendOps)},
+  {sf: 'sf.pf.nthreads', on: PF, key: 'pf.nthreads', type: 'int64', description: 'Threads created (process flows)', header: 'NoThreads', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsCloned : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsCloned : null)},
+  {sf: 'sf.pf.nexits', on: PF, key: 'pf.nexits', type: 'int64', description: 'Threads exited (process flows)', header: 'NoThrExits', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsExited : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numThreadsExited : null)},
+  {sf: 'sf.pf.nerrors', on: PF, key: 'pf.nerrors', type: 'int64', description: 'Clone errors (process flows)', header: 'NoThrErrs', width: 8, value: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : undefined), print: (j) => (j.rec.kind === Kind.ProcessFlow ? j.rec.numCloneErrors : null)},
   ...containerAttrs(),
   ...podAttrs(),
   {sf: 'sf.node.id', dep: 'header', key: 'node.id', type: 'string', description: 'Node identifier (the exporter)', header: 'Node ID', width: 12, value: (j) => j.header?.exporter, print: (j) => j.header?.exporter ?? ''},
@@ -254,9 +270,9 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {sf: 'sf.meta.schema', dep: 'header', key: 'schema', aliases: ['sf.schema.version'], type: 'int64', description: 'SysFlow schema version of the trace (1000 for legacy traces)', header: 'SF Schema', width: 8, value: (j) => j.header?.version, print: (j) => nul(j.header?.version)},
   {sf: 'sf.meta.tracename', dep: 'header', type: 'string', description: 'Base name of the trace file the exporter wrote (schema v3+)', queryOnly: true, value: (j) => (j.header?.filename === undefined ? undefined : basename(j.header.filename)), print: (j) => (j.header?.filename === undefined ? '' : basename(j.header.filename))},
   {key: 'tags', dep: 'header', type: 'strlist', description: 'Enrichment tags', header: 'Tags', width: 10, value: () => [], print: () => []},
-  {sf: 'sf.ke.action', key: 'k8s.action', type: 'string', description: 'K8s event action', header: 'K8s EV Action', width: 25, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : '')},
-  {sf: 'sf.ke.kind', key: 'k8s.kind', type: 'string', description: 'K8s event component type', header: 'K8s EV Comp Type', width: 26, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : '')},
-  {sf: 'sf.ke.message', key: 'k8s.msg', type: 'json', description: 'K8s event message (JSON)', header: 'K8s EV Msg', width: 100, value: (j) => (j.rec.kind === Kind.K8sEvent ? keMessageJson(j.rec.message) : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.message : '')},
+  {sf: 'sf.ke.action', on: KE, key: 'k8s.action', type: 'string', description: 'K8s event action', header: 'K8s EV Action', width: 25, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.action : '')},
+  {sf: 'sf.ke.kind', on: KE, key: 'k8s.kind', type: 'string', description: 'K8s event component type', header: 'K8s EV Comp Type', width: 26, value: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.component : '')},
+  {sf: 'sf.ke.message', on: KE, key: 'k8s.msg', type: 'json', description: 'K8s event message (JSON)', header: 'K8s EV Msg', width: 100, value: (j) => (j.rec.kind === Kind.K8sEvent ? keMessageJson(j.rec.message) : undefined), print: (j) => (j.rec.kind === Kind.K8sEvent ? j.rec.message : '')},
 ]
 
 function containerAttrs(): Attribute[] {

@@ -2,20 +2,29 @@
 
 const NS_PER_MS = 1_000_000n
 
-// Records come in time order, so the date-and-seconds prefix rarely changes: keep the last one.
-let lastSecond = -1n
-let lastPrefix = ''
+// Records come nearly in time order, so most fall in a second seen just before: keep the last few seconds'
+// prefixes and ranges (a flow's start and end are often in different seconds), and the nanosecond part is then
+// one bigint subtraction and a number.
+const SLOTS = 4
+const starts: bigint[] = new Array(SLOTS).fill(1n)
+const prefixes: string[] = new Array(SLOTS).fill('')
+let victim = 0
 
 /** ISO-8601 UTC with nine fractional digits and `Z`, e.g. 2019-03-25T19:48:00.704111050Z. */
 export function isoNanos(ns: bigint): string {
+  for (let i = 0; i < SLOTS; i++) {
+    const d = ns - starts[i]
+    if (d >= 0n && d < 1_000_000_000n) return prefixes[i] + String(1_000_000_000 + Number(d)).slice(1) + 'Z'
+  }
   let sub = ns % 1_000_000_000n
   if (sub < 0n) sub += 1_000_000_000n
-  const second = ns - sub
-  if (second !== lastSecond) {
-    lastPrefix = new Date(Number(second / NS_PER_MS)).toISOString().slice(0, 19)
-    lastSecond = second
-  }
-  return `${lastPrefix}.${sub.toString().padStart(9, '0')}Z`
+  const start = ns - sub
+  const i = victim
+  victim = (victim + 1) % SLOTS
+  starts[i] = start
+  prefixes[i] = new Date(Number(start / NS_PER_MS)).toISOString().slice(0, 19) + '.'
+  // 1e9 + n has ten digits: drop the leading 1 to get n zero-padded to nine.
+  return prefixes[i] + String(1_000_000_000 + Number(sub)).slice(1) + 'Z'
 }
 
 /**

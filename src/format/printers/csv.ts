@@ -14,19 +14,7 @@ export function csvField(s: string): string {
 function csvCell(b: ByteBuilder, v: PrintValue): void {
   switch (typeof v) {
     case 'string':
-      if (v.length < 48) {
-        // Scan once: plain ASCII without specials is copied as is.
-        let plain = true
-        for (let i = 0; i < v.length; i++) {
-          const c = v.charCodeAt(i)
-          if (c === 0x22 || c === 0x2c || c === 0x0a || c === 0x0d) {
-            plain = false
-            break
-          }
-        }
-        return b.text(plain ? v : csvField(v))
-      }
-      return b.text(csvField(v))
+      return b.csvText(v)
     case 'bigint':
     case 'number':
       return b.integer(v)

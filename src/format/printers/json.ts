@@ -57,26 +57,71 @@ export type CellWriter = (b: ByteBuilder, v: PrintValue) => void
 export type Piece = string | number
 
 /**
- * Compile a template into a renderer. Runs of columns that read only one entity (same `dep`) are rendered once
- * per entity and cached as bytes: a process's dozen keys cost one lookup and one copy per record.
+ * Compile a template into a renderer, specialised per record kind on first use: a column the kind does not carry
+ * (catalogue `on`), or one that depends on the kind alone, is rendered once and baked into the literal text. Then
+ * runs of columns that read only one entity (same `dep`) are rendered once per entity and cached as bytes: a
+ * process's dozen keys cost one lookup and one copy per record.
  */
 export function compileTemplate(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter = writeJson): LineRenderer {
+  const perKind: (LineRenderer | undefined)[] = []
+  return (j, b) => {
+    const kind = j.rec.kind
+    let render = perKind[kind]
+    if (render === undefined) render = perKind[kind] = compileForKind(pieces, cols, cell, j)
+    render(j, b)
+  }
+}
+
+function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, sample: Joined): LineRenderer {
+  const kind = sample.rec.kind
+  const scratch = new ByteBuilder(256)
+  const baked: Piece[] = []
+  const pushText = (t: string) => {
+    const last = baked.length - 1
+    if (last >= 0 && typeof baked[last] === 'string') baked[last] = (baked[last] as string) + t
+    else baked.push(t)
+  }
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      pushText(p)
+      continue
+    }
+    const a = cols[p].attr
+    if (!a || a.byKind || (a.on !== undefined && !a.on.includes(kind))) {
+      // Constant for this kind: the sample's value is every such record's value.
+      scratch.reset()
+      cell(scratch, a ? a.print(sample) : '')
+      pushText(scratch.view().toString('utf8'))
+    } else {
+      baked.push(p)
+    }
+  }
+  return compileRuns(baked, cols, cell)
+}
+
+function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter): LineRenderer {
   const getters = cols.map((c) => c.attr?.print ?? (() => ''))
-  const depOf = (i: number): EntityDep | undefined => cols[i].attr?.dep
+  const depOf = (p: Piece): EntityDep | undefined => (typeof p === 'number' ? cols[p].attr?.dep : undefined)
   const parts: LineRenderer[] = []
   let i = 0
   while (i < pieces.length) {
-    // A run: optional leading text, then columns of one dep with the text between (and, at the end, after) them.
+    // A run: optional leading text, then either one record-dependent column, or adjacent entity-dependent columns
+    // (of any entities) with the text between them, and at the very end the closing text.
     let j = i
     while (j < pieces.length && typeof pieces[j] === 'string') j++
-    const dep = j < pieces.length ? depOf(pieces[j] as number) : undefined
+    const cached = j < pieces.length && depOf(pieces[j]) !== undefined
     let end = Math.min(j + 1, pieces.length)
-    if (dep !== undefined) {
-      while (end < pieces.length && (typeof pieces[end] === 'string' || depOf(pieces[end] as number) === dep)) end++
+    if (cached) {
+      while (end < pieces.length && (typeof pieces[end] === 'string' || depOf(pieces[end]) !== undefined)) end++
       while (end > j + 1 && end < pieces.length && typeof pieces[end - 1] === 'string') end--
     }
     const run = pieces.slice(i, end)
-    parts.push(dep === undefined ? renderRun(run, getters, cell) : cachedRun(run, getters, cell, dep))
+    if (cached) {
+      const deps = [...new Set(run.map(depOf).filter((d): d is EntityDep => d !== undefined))]
+      parts.push(cachedRun(run, getters, cell, deps))
+    } else {
+      parts.push(renderRun(run, getters, cell))
+    }
     i = end
   }
   const params = parts.map((_, k) => `p${k}`)
@@ -106,11 +151,16 @@ function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
   return new Function(...params, `return function renderRun(j, b) {\n${body.join('\n')}\n}`)(...args) as LineRenderer
 }
 
-function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, dep: EntityDep): LineRenderer {
+/** Stands for a missing entity in cache keys. */
+const ABSENT = {}
+
+/**
+ * A run that reads only entities, cached as bytes per combination of those entities: keyed by the first entity,
+ * then matched on the others by identity (they rarely vary for one first entity: a process's parent, container
+ * and pod are fixed when it is joined).
+ */
+function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, deps: EntityDep[]): LineRenderer {
   const render = renderRun(run, getters, cell)
-  // Entities are never mutated; a WeakMap lets the cache die with the join tables.
-  const cache = new WeakMap<object, Buffer>()
-  let absent: Buffer | undefined
   const renderToBytes = (j: Joined, b: ByteBuilder): Buffer => {
     const start = b.pos
     render(j, b)
@@ -118,17 +168,46 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
     b.pos = start
     return bytes
   }
-  return (j, b) => {
-    const e = j[dep]
-    let bytes: Buffer | undefined
-    if (e === undefined) bytes = absent ??= renderToBytes(j, b)
-    else {
-      bytes = cache.get(e)
+  // Entities are never mutated; WeakMaps let the cache die with the join tables.
+  const [first, ...rest] = deps
+  if (rest.length === 0) {
+    const cache = new WeakMap<object, Buffer>()
+    return (j, b) => {
+      const e = j[first] ?? ABSENT
+      let bytes = cache.get(e)
       if (bytes === undefined) {
         bytes = renderToBytes(j, b)
         cache.set(e, bytes)
       }
+      b.bytes(bytes)
     }
+  }
+  interface Entry {
+    others: unknown[]
+    bytes: Buffer
+  }
+  const cache = new WeakMap<object, Entry[]>()
+  return (j, b) => {
+    const e = j[first] ?? ABSENT
+    let entries = cache.get(e)
+    if (entries !== undefined) {
+      for (const entry of entries) {
+        let same = true
+        for (let k = 0; k < rest.length; k++) {
+          if (entry.others[k] !== j[rest[k]]) {
+            same = false
+            break
+          }
+        }
+        if (same) return b.bytes(entry.bytes)
+      }
+    } else {
+      entries = []
+      cache.set(e, entries)
+    }
+    const bytes = renderToBytes(j, b)
+    if (entries.length >= 8) entries.shift()
+    entries.push({others: rest.map((d) => j[d]), bytes})
     b.bytes(bytes)
   }
 }
