@@ -1,6 +1,8 @@
 // The one place that turns library errors and warnings into lines on stderr and an exit code.
 import {ReadWarning, TraceError} from '../format/errors.js'
 import {printable} from '../format/avro/container.js'
+import {caretLine, FilterSyntaxError} from '../format/filter/index.js'
+import {UnknownFieldError} from '../format/printers/print.js'
 import {OutputClosed} from './output.js'
 
 export const EXIT_OK = 0
@@ -33,6 +35,15 @@ export class Reporter {
     if (e instanceof TraceError) {
       this.error(e)
       return EXIT_INPUT
+    }
+    if (e instanceof FilterSyntaxError) {
+      // The expression, a caret under the column, and the problem.
+      this.stderr.write(`sysflow: error: bad filter\n${caretLine(e)}\n`)
+      return EXIT_USAGE
+    }
+    if (e instanceof UnknownFieldError) {
+      this.stderr.write(`sysflow: error: ${e.message}\n`)
+      return EXIT_USAGE
     }
     const err = e instanceof Error ? e : new Error(String(e))
     const code = (err as {exitCode?: number}).exitCode

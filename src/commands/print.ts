@@ -1,30 +1,58 @@
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
-import {Output} from '../cli/output.js'
+import {outputTarget, selectionFlags, selectionOptions} from '../cli/selection.js'
+import {UsageError} from '../cli/report.js'
 import {resolveInputs} from '../format/inputs.js'
-import {printRecords} from '../format/printers/print.js'
+import {chooseColumns, listAttributes, PRINT_FORMATS, PrintFormat, printRecords} from '../format/printers/print.js'
 
 export default class Print extends SysflowCommand {
-  static override summary = 'Print the records of SysFlow traces.'
-  static override description = 'Reads .sf files, directories of rotated traces, globs or - (stdin) and prints every event and flow record joined with its process, file, container and pod.'
-  static override examples = ['<%= config.bin %> print trace.sf', '<%= config.bin %> print -o flatjson traces/ | jq .']
+  static override summary = 'Print the records of SysFlow traces (sysprint, exact and fast).'
+  static override description = `Reads .sf files, directories of rotated traces, globs or - (stdin), joins every event and flow record with its process, parent, file, container and pod, and prints it.
+
+Formats: str (sysprint's table, the default on a terminal), table (boxed, fits the terminal), json (nested keys), flatjson (dotted keys, the default in a pipe), csv. JSON formats write one object per line, also with -w.`
+  static override examples = [
+    '<%= config.bin %> print trace.sf',
+    "<%= config.bin %> print traces/ -f 'sf.type = NF and sf.net.dport = 443' -o csv -w out.csv",
+    "<%= config.bin %> print k8s.sf -f 'sf.pod.services[0.clusterip.0] = 10.111.214.104' -o json",
+    '<%= config.bin %> print --list',
+  ]
   static override strict = false
-  static override args = {paths: Args.string({description: 'trace files, directories, globs, or - for stdin', required: true})}
+  static override args = {paths: Args.string({description: 'trace files, directories, globs, or - for stdin'})}
   static override flags = {
     ...commonFlags,
-    output: Flags.string({char: 'o', description: 'Output format.', options: ['flatjson', 'json'], default: 'flatjson'}),
+    ...selectionFlags,
+    output: Flags.string({char: 'o', description: 'Output format (default: str on a terminal, flatjson otherwise).', options: [...PRINT_FORMATS]}),
+    write: Flags.string({char: 'w', description: 'Write to this file instead of stdout.'}),
+    columns: Flags.string({char: 'c', description: 'Comma-separated fields to print, in order (see --list).'}),
+    all: Flags.boolean({char: 'A', description: 'Print every field (overrides -c).'}),
+    pods: Flags.boolean({char: 'k', description: 'Add the pod name to the str columns.', exclusive: ['k8s-events']}),
+    'k8s-events': Flags.boolean({char: 'K', description: 'Show the k8s event columns (combine with -f "sf.type = KE").', exclusive: ['pods']}),
+    list: Flags.boolean({char: 'l', description: 'List every field and attribute, then exit.'}),
+    json: Flags.boolean({description: 'With --list: print the catalogue as JSON.', dependsOn: ['list']}),
+    color: Flags.string({description: 'Colour str and table output (NO_COLOR is honoured by auto).', options: ['auto', 'always', 'never'], default: 'auto'}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Print)
     await this.guard(async (reporter) => {
+      if (flags.list) {
+        process.stdout.write(listAttributes(flags.json))
+        return
+      }
+      if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
+      const target = outputTarget(flags.write, flags.color)
+      const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
+      const columns = chooseColumns(format, {fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
+      const selection = selectionOptions(flags)
       const inputs = resolveInputs(argv as string[], {stdin: process.stdin})
-      const out = new Output(process.stdout)
       try {
-        await printRecords(inputs, out, {format: flags.output as 'flatjson' | 'json', strict: flags.strict, onWarning: reporter.warn, onError: reporter.error})
+        await printRecords(inputs, target.out, {
+          format, columns, ...selection, termColumns: target.columns, color: target.color,
+          strict: flags.strict, onWarning: reporter.warn, onError: reporter.error,
+        })
       } finally {
         // Whatever was read before an error is still printed.
-        await out.end()
+        await target.out.end()
       }
     })
   }

@@ -60,9 +60,21 @@ const hasNet = (j: Joined) => j.rec.kind === Kind.NetworkFlow || j.rec.kind === 
 const hasRet = (j: Joined) => j.rec.kind === Kind.ProcessEvent || j.rec.kind === Kind.FileEvent || j.rec.kind === Kind.NetworkEvent
 
 function basename(p: string): string {
-  const s = p.replace(/\/+$/, '')
-  const i = s.lastIndexOf('/')
-  return i < 0 ? s : s.slice(i + 1)
+  let end = p.length
+  while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--
+  const i = p.lastIndexOf('/', end - 1)
+  return p.slice(i + 1, end)
+}
+
+// Ancestry lists are read per record by filters (sf.proc.aname): keep each process's exe basename once.
+const exeNames = new WeakMap<Process, string>()
+function exeName(p: Process): string {
+  let n = exeNames.get(p)
+  if (n === undefined) {
+    n = basename(p.exe)
+    exeNames.set(p, n)
+  }
+  return n
 }
 function dirname(p: string): string {
   const i = p.lastIndexOf('/')
@@ -185,8 +197,8 @@ function procAttrList(prefix: 'proc' | 'pproc', pick: ProcPick, who: string): At
     {sf: `${sf}.gid`, key: `${prefix}.gid`, dep, type: 'int', description: `${who} group ID`, header: `${P}GID`, width: 5, value: (j) => pick(j)?.gid, print: (j) => nul(pick(j)?.gid)},
     {sf: `${sf}.group`, key: `${prefix}.group`, dep, type: 'string', description: `${who} group name`, header: `${P}Group`, width: 8, value: (j) => pick(j)?.groupName, print: (j) => pick(j)?.groupName ?? ''},
     {sf: `${sf}.cwd`, key: `${prefix}.cwd`, dep, type: 'string', description: `${who} current working directory (schema v5)`, header: `${P}Cwd`, width: 20, value: (j) => pick(j)?.cwd, print: (j) => pick(j)?.cwd ?? ''},
-    {sf: `${sf}.exe`, key: `${prefix}.exe`, dep, type: 'string', description: `${who} executable path`, header: `${P}Cmd`, width: 20, value: (j) => pick(j)?.exe, print: (j) => pick(j)?.exe ?? ''},
-    {sf: `${sf}.args`, key: `${prefix}.args`, dep, type: 'string', description: `${who} command arguments`, header: `${P}Args`, width: 20, value: (j) => pick(j)?.exeArgs, print: (j) => pick(j)?.exeArgs ?? ''},
+    {sf: `${sf}.exe`, key: `${prefix}.exe`, dep, type: 'string', description: `${who} executable path`, header: `${P}Cmd`, width: 20, value: (j) => pick(j)?.exe.trim(), print: (j) => pick(j)?.exe ?? ''},
+    {sf: `${sf}.args`, key: `${prefix}.args`, dep, type: 'string', description: `${who} command arguments`, header: `${P}Args`, width: 20, value: (j) => pick(j)?.exeArgs.trim(), print: (j) => pick(j)?.exeArgs ?? ''},
     {sf: `${sf}.name`, key: `${prefix}.name`, dep, type: 'string', description: `${who} name (basename of the executable)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? basename(p.exe) : undefined }, print: (j) => { const p = pick(j); return p ? basename(p.exe) : '' }},
     {sf: `${sf}.cmdline`, key: `${prefix}.cmdline`, dep, type: 'string', description: `${who} command line (executable and arguments)`, queryOnly: true, value: (j) => { const p = pick(j); return p ? cmdline(p) : undefined }, print: (j) => { const p = pick(j); return p ? cmdline(p) : '' }},
     {sf: `${sf}.tty`, key: `${prefix}.tty`, dep, type: 'bool', description: `${who} has a TTY`, header: `${P}TTY`, width: 5, value: (j) => pick(j)?.tty, print: (j) => blank(pick(j)?.tty)},
@@ -233,7 +245,7 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {key: 'endts', on: FLOWS, type: 'time', description: 'Record end time (ISO-8601 UTC, nanoseconds)', header: 'End Time', width: 26, value: (j) => { const e = endTs(j); return e === undefined ? undefined : isoNanos(e) }, print: (j) => { const e = endTs(j); return e === undefined ? '' : isoNanos(e) }},
   {sf: 'sf.endts', key: 'endts_uts', on: FLOWS, type: 'int64', description: 'Record end time (ns since the epoch; flows)', header: 'End Time', width: 21, value: endTs, print: (j) => nul(endTs(j))},
   ...procAttrs('proc', noProc, 'Process'),
-  {sf: 'sf.proc.aname', key: 'proc.aname', type: 'strlist', description: 'Names of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => basename(p.exe)), print: (j) => j.tables.ancestry(j.proc).map((p) => basename(p.exe))},
+  {sf: 'sf.proc.aname', key: 'proc.aname', type: 'strlist', description: 'Names of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map(exeName), print: (j) => j.tables.ancestry(j.proc).map(exeName)},
   {sf: 'sf.proc.aexe', type: 'strlist', description: 'Executables of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => p.exe), print: (j) => j.tables.ancestry(j.proc).map((p) => p.exe)},
   {sf: 'sf.proc.acmdline', type: 'strlist', description: 'Command lines of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map(cmdline), print: (j) => j.tables.ancestry(j.proc).map(cmdline)},
   {sf: 'sf.proc.apid', key: 'proc.apid', type: 'intlist', description: 'PIDs of the process and its ancestors, self first', queryOnly: true, value: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid), print: (j) => j.tables.ancestry(j.proc).map((p) => p.oid.hpid)},
@@ -286,7 +298,7 @@ function containerAttrs(): Attribute[] {
     s('name', 'Container name', 'Cont Name'),
     s('imageid', 'Container image ID', 'Image ID', ['sf.container.image.id']),
     s('image', 'Container image name', 'Image Name'),
-    {sf: 'sf.container.type', key: 'container.type', dep: 'container', type: 'string', description: 'Container type (CT_DOCKER, CT_CRIO, ...)', header: 'Cont Type', width: 8, value: (j) => c(j)?.type, print: (j) => c(j)?.type ?? ''},
+    {sf: 'sf.container.type', key: 'container.type', dep: 'container', type: 'string', description: 'Container type (DOCKER, CRIO, ...; sysprint shows CT_DOCKER)', header: 'Cont Type', width: 8, value: (j) => c(j)?.type.replace(/^CT_/, ''), print: (j) => c(j)?.type ?? ''},
     {sf: 'sf.container.privileged', key: 'container.privileged', dep: 'container', type: 'bool', description: 'Container is privileged', header: 'Privileged', width: 5, value: (j) => c(j)?.privileged, print: (j) => blank(c(j)?.privileged)},
   ]
 }

@@ -10,3 +10,4 @@ export {ATTRIBUTES, DEFAULT_KEYS, findAttribute, type Attribute, type AttrType, 
 export {TraceWriter, fileSink, bufferSink, type ByteSink, type WriterOptions} from './writer.js'
 export {isoNanos, parseTime} from './time.js'
 export {ipv4, opFlagNames, opFlagsDisplay, openFlagNames} from './flags.js'
+export * from './filter/index.js'

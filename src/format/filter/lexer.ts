@@ -103,7 +103,11 @@ export function tokenize(src: string): Token[] {
     }
     fail(`unexpected character '${ch}' (quote values that contain it)`, i)
   }
-  out.push({kind: 'eof', text: '', pos: n})
+  // The end: just past the last token, plus one column when something (space, a comment) follows it, so that
+  // "missing value after '='" points after the '=' on its own line.
+  const last = out[out.length - 1]
+  const lastEnd = last ? last.pos + last.text.length : 0
+  out.push({kind: 'eof', text: '', pos: last ? Math.min(n, lastEnd + 1) : 0})
   return out
 }
 
