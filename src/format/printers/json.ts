@@ -172,14 +172,21 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
   const [first, ...rest] = deps
   if (rest.length === 0) {
     const cache = new WeakMap<object, Buffer>()
+    // Consecutive records usually share their entities: check the last one before the WeakMap.
+    let lastEntity: object = cache
+    let lastBytes: Buffer = Buffer.alloc(0)
     return (j, b) => {
       const e = j[first] ?? ABSENT
-      let bytes = cache.get(e)
-      if (bytes === undefined) {
-        bytes = renderToBytes(j, b)
-        cache.set(e, bytes)
+      if (e !== lastEntity) {
+        let bytes = cache.get(e)
+        if (bytes === undefined) {
+          bytes = renderToBytes(j, b)
+          cache.set(e, bytes)
+        }
+        lastEntity = e
+        lastBytes = bytes
       }
-      b.bytes(bytes)
+      b.bytes(lastBytes)
     }
   }
   interface Entry {
@@ -187,8 +194,21 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
     bytes: Buffer
   }
   const cache = new WeakMap<object, Entry[]>()
+  let last: Entry | undefined
+  let lastFirst: object | undefined
   return (j, b) => {
     const e = j[first] ?? ABSENT
+    if (e === lastFirst && last !== undefined) {
+      let same = true
+      for (let k = 0; k < rest.length; k++) {
+        if (last.others[k] !== j[rest[k]]) {
+          same = false
+          break
+        }
+      }
+      if (same) return b.bytes(last.bytes)
+    }
+    lastFirst = e
     let entries = cache.get(e)
     if (entries !== undefined) {
       for (const entry of entries) {
@@ -199,7 +219,10 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
             break
           }
         }
-        if (same) return b.bytes(entry.bytes)
+        if (same) {
+          last = entry
+          return b.bytes(entry.bytes)
+        }
       }
     } else {
       entries = []
@@ -207,7 +230,8 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
     }
     const bytes = renderToBytes(j, b)
     if (entries.length >= 8) entries.shift()
-    entries.push({others: rest.map((d) => j[d]), bytes})
+    last = {others: rest.map((d) => j[d]), bytes}
+    entries.push(last)
     b.bytes(bytes)
   }
 }
