@@ -1,3 +1,5 @@
+import {Sink} from '../avro/binary.js'
+
 // A growable byte buffer that printers render into. Building output as bytes (cached segments copied in, short
 // ASCII values written byte by byte) is 2-3x faster than assembling and then encoding JS strings, and output
 // volume is what limits the text printers.
@@ -5,31 +7,19 @@
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const MIN_SAFE = -MAX_SAFE
 
-export class ByteBuilder {
-  buf: Buffer
-  pos = 0
-
+export class ByteBuilder extends Sink {
   constructor(size = 1 << 20) {
-    this.buf = Buffer.allocUnsafe(size)
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return
-    let size = this.buf.length * 2
-    while (size < this.pos + n) size *= 2
-    const next = Buffer.allocUnsafe(size)
-    this.buf.copy(next, 0, 0, this.pos)
-    this.buf = next
+    super(size)
   }
 
   byte(b: number): void {
-    if (this.pos >= this.buf.length) this.ensure(1)
+    if (this.pos >= this.buf.length) this.reserve(1)
     this.buf[this.pos++] = b
   }
 
   bytes(b: Uint8Array): void {
     const n = b.length
-    this.ensure(n)
+    this.reserve(n)
     if (n < 64) {
       const buf = this.buf
       let pos = this.pos
@@ -45,7 +35,7 @@ export class ByteBuilder {
   text(s: string): void {
     const n = s.length
     if (n < 48) {
-      this.ensure(n)
+      this.reserve(n)
       const buf = this.buf
       const start = this.pos
       let pos = start
@@ -65,7 +55,7 @@ export class ByteBuilder {
   }
 
   private utf8(s: string): void {
-    this.ensure(s.length * 3)
+    this.reserve(s.length * 3)
     this.pos += this.buf.write(s, this.pos, 'utf8')
   }
 
@@ -73,7 +63,7 @@ export class ByteBuilder {
   jsonString(s: string): void {
     const n = s.length
     if (n < 48) {
-      this.ensure(n + 2)
+      this.reserve(n + 2)
       const buf = this.buf
       const start = this.pos
       let pos = start
@@ -97,7 +87,7 @@ export class ByteBuilder {
   /** A CSV field (RFC 4180): copied as is in one pass unless it needs quotes (or is not ASCII). */
   csvText(s: string): void {
     const n = s.length
-    this.ensure(n)
+    this.reserve(n)
     const buf = this.buf
     const start = this.pos
     let pos = start
@@ -123,7 +113,7 @@ export class ByteBuilder {
       if (!Number.isSafeInteger(v)) return this.text(String(v))
       n = v
     }
-    this.ensure(21)
+    this.reserve(21)
     const buf = this.buf
     if (n < 0) {
       buf[this.pos++] = 0x2d
@@ -148,7 +138,7 @@ export class ByteBuilder {
 
   /** The bytes written so far (a view; copy it if the builder will be reused). */
   view(): Buffer {
-    return this.buf.subarray(0, this.pos)
+    return this.take()
   }
 
   /** Copy of the bytes from `start` to the current position. */
@@ -156,7 +146,4 @@ export class ByteBuilder {
     return Buffer.from(this.buf.subarray(start, this.pos))
   }
 
-  reset(): void {
-    this.pos = 0
-  }
 }
