@@ -94,6 +94,18 @@ async function main(): Promise<void> {
     rows.push(extra[script])
   }
 
+  // capture -r: events/s on the largest collector capture repeated (its own input, not the bench trace).
+  let capture: (Row & Record<string, unknown>) | undefined
+  if (fs.existsSync(path.join(here, 'capture-scap.js')) && fs.existsSync(path.resolve(root, '../shared/traces/collector'))) {
+    try {
+      const c = child('capture-scap.js', [])
+      capture = {...c, stage: `sysflow capture -r (${String(c.file ?? 'scap')} x${String(c.repeats ?? '')}), events`, records: Number(c.events), bytes: Number(c.bytes ?? 0)}
+      rows.push(capture)
+    } catch (e) {
+      console.error(`bench: capture stage skipped: ${(e as Error).message.split('\n')[0]}`)
+    }
+  }
+
   const rate = (r: Row) => r.records / r.seconds
   console.log(`\n### sysflow bench (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ${from === path.resolve(root, 'test/fixtures') ? 'fixtures' : 'real traces'} replayed)\n`)
   console.log('| stage | records | seconds | records/s | MB/s | peak RSS MiB |')
@@ -115,6 +127,7 @@ async function main(): Promise<void> {
   const q = extra['query-load.js']
   target('query: load into DuckDB', q, 1_000_000, 640_000, 'naive avsc stream (640,000/s)')
   target('convert .sf -> .parquet', extra['convert-parquet.js'], 500_000, 640_000, 'naive avsc stream (640,000/s)')
+  target('capture -r (events/s)', capture, 840_000, 280_000, 'sysdig -r (280,000 events/s)')
   console.log(`\nread+join vs avsc's file decoder measured on the same file: ${(rate(last) / rate(base)).toFixed(2)}x`)
   console.log(`peak RSS of read+join at ${fmt(readJoin[0].records)} vs ${fmt(last.records)} records: ${fmt(readJoin[0].maxRssKiB / 1024)} vs ${fmt(last.maxRssKiB / 1024)} MiB`)
   if (q && typeof q.groupBySeconds === 'number') console.log(`query: select proc_exe, count(*) from events group by proc_exe over ${fmt(q.records)} records: ${(q.groupBySeconds * 1000).toFixed(0)} ms`)

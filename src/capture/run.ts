@@ -1,0 +1,95 @@
+// The capture command's library call: source (offline .scap or live driver) -> collector -> filtered .sf output,
+// with rotation, signals (SIGINT/SIGTERM stop, flush with OP_TRUNCATE, close a valid file) and stats.
+import {Joined} from '../format/join.js'
+import {captureBatches, captureLive, CaptureOptions, CaptureStats, CollectionMode} from './index.js'
+export {CaptureInputError} from './index.js'
+import {CaptureOutput} from './output.js'
+import {Driver, explainLiveError, preflight} from './preflight.js'
+import {ScapError} from '../native/scap.js'
+import {ScapFormatError} from '../native/savefile.js'
+
+export interface CaptureRunOptions {
+  input?: string
+  output: string
+  rotateSec?: number
+  exporter?: string
+  nodeIp?: string
+  mode?: CollectionMode
+  filter?: (j: Joined) => boolean
+  containersOnly?: boolean
+  durationSec?: number
+  maxEvents?: number
+  compat?: 'collector'
+  driver?: Driver
+  libscap?: string
+  fileReadMode?: 0 | 1 | 2
+  /** A damaged or truncated capture was converted up to the damage (the output is valid); exit code 1. */
+  onDamage?: (e: ScapFormatError) => void
+}
+
+export interface CaptureRunStats {
+  events: number
+  records: number
+  skippedUnknownEvents: number
+  malformedEvents: number
+  drops: bigint
+  files: number
+  seconds: number
+}
+
+export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunStats> {
+  const t0 = process.hrtime.bigint()
+  const live = o.input === undefined
+  if (live) preflight(o.driver ?? 'kmod')
+  let stop = false
+  const onSignal = () => {
+    stop = true
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const rotNs = o.rotateSec !== undefined ? BigInt(o.rotateSec) * 1_000_000_000n : undefined
+  let fileStart = -1n
+  // Rotation follows event time offline and the wall clock live.
+  const wallOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+  const clock = (ts: bigint) => (live ? process.hrtime.bigint() + wallOffset : ts)
+  const opts: CaptureOptions = {
+    exporter: o.exporter, nodeIp: o.nodeIp, filename: o.output, mode: o.mode, compat: o.compat, containersOnly: o.containersOnly,
+    durationSec: o.durationSec, maxEvents: o.maxEvents, libscap: o.libscap, shouldStop: () => stop, onDamage: o.onDamage,
+    fileReadMode: o.fileReadMode,
+    onRotate: rotNs === undefined ? undefined : (ts) => {
+      const now = clock(ts)
+      if (fileStart < 0n) {
+        fileStart = now
+        return false
+      }
+      if (now - fileStart >= rotNs) {
+        fileStart = now
+        return true
+      }
+      return false
+    },
+  }
+  const stats = new CaptureStats()
+  const out = new CaptureOutput({path: o.output, filter: o.filter})
+  try {
+    let src
+    try {
+      src = live ? captureLive(opts, stats) : captureBatches(o.input!, opts, stats)
+      for await (const b of src) await out.write(b)
+    } catch (e) {
+      if (live && e instanceof ScapError) throw explainLiveError(e.message)
+      throw e
+    }
+    await out.close()
+  } catch (e) {
+    out.abort()
+    throw e
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  return {
+    events: stats.events, records: out.written, skippedUnknownEvents: stats.skippedUnknownEvents, malformedEvents: stats.malformedEvents,
+    drops: stats.drops, files: out.files.length, seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+  }
+}

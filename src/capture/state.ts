@@ -1,0 +1,138 @@
+// The subset of libsinsp's state that SysFlow needs: threads (from the capture's process table and
+// clone/execve/exit), file descriptors (open*/socket/connect/accept/close/dup/pipe), users and containers.
+import type {ScapFd, ScapThread} from '../native/scap.js'
+import type {Tuple} from './decoder.js'
+
+/** fd types as sinsp's fd.typechar: f file, d directory, 4 ipv4, 6 ipv6, u unix, p pipe, e event, s signalfd, l eventpoll, i inotify, t timerfd, n netlink, o other. */
+export type FdType = 'f' | 'd' | '4' | '6' | 'u' | 'p' | 'e' | 's' | 'l' | 'i' | 't' | 'n' | 'o'
+
+export interface Fd {
+  type: FdType
+  name: string
+  openFlags: number
+  sip: number
+  sport: number
+  dip: number
+  dport: number
+  proto: number
+}
+
+export interface Thread {
+  tid: number
+  pid: number
+  ptid: number
+  cloneTs: bigint
+  exe: string
+  exepath: string
+  args: string[]
+  env: string[]
+  cwd: string
+  comm: string
+  uid: number
+  gid: number
+  vtid: number
+  vpid: number
+  tty: number
+  loginuid: number
+  containerId: string
+  fds: Map<number, Fd>
+  /** The last enter event of this thread: type and the params exits need. */
+  enterType: number
+  enterFd: number
+  enterUid: number
+  enterStr: string
+  enterStr2: string
+  enterNum: number
+  enterTuple: Tuple | undefined
+}
+
+const FD_TYPES: FdType[] = ['o', 'f', 'd', '4', '6', '4', '6', 'p', 'u', 'e', 'o', 's', 'l', 'i', 't', 'n', 'f']
+
+const CGROUP_PATTERNS = [
+  /\/docker\/([0-9a-f]{64})/,
+  /docker-([0-9a-f]{64})\.scope/,
+  /crio-(?:conmon-)?([0-9a-f]{64})/,
+  /cri-containerd-([0-9a-f]{64})/,
+  /\/kubepods\/[^/]*\/?pod[^/]*\/([0-9a-f]{64})/,
+  /libpod-(?:conmon-)?([0-9a-f]{64})/,
+  /\/containerd\/([0-9a-f]{64})/,
+]
+
+/** Container id (12 chars) from cgroups, docker/cri-o/containerd/podman patterns; "" on the host. */
+export function containerIdFromCgroups(cgroups: readonly string[]): string {
+  for (const c of cgroups) {
+    for (const re of CGROUP_PATTERNS) {
+      const m = re.exec(c)
+      if (m) return m[1].slice(0, 12)
+    }
+  }
+  return ''
+}
+
+export function fdFromScap(f: ScapFd): Fd {
+  const type = FD_TYPES[f.type + 1 > 0 ? f.type : 0] ?? 'o'
+  const proto = f.l4proto === 2 ? 6 : f.l4proto === 3 ? 17 : f.l4proto === 4 ? 1 : f.l4proto === 5 ? 254 : 0
+  return {type: f.type === 2 ? 'd' : type, name: f.name, openFlags: f.openFlags, sip: f.sip, sport: f.sport, dip: f.dip, dport: f.dport, proto}
+}
+
+export function newFd(type: FdType, name = '', openFlags = 0): Fd {
+  return {type, name, openFlags, sip: 0, sport: 0, dip: 0, dport: 0, proto: 0}
+}
+
+export function threadFromScap(t: ScapThread): Thread {
+  const fds = new Map<number, Fd>()
+  for (const f of t.fds) fds.set(f.fd, fdFromScap(f))
+  return {
+    tid: Number(t.tid), pid: Number(t.pid), ptid: Number(BigInt.asIntN(64, t.ptid)), cloneTs: t.cloneTs,
+    exe: t.exe, exepath: t.exepath, args: t.args, env: t.env, cwd: t.cwd, comm: t.comm,
+    uid: t.uid | 0, gid: t.gid | 0, vtid: Number(t.vtid), vpid: Number(t.vpid), tty: t.tty, loginuid: t.loginuid,
+    containerId: containerIdFromCgroups(t.cgroups), fds,
+    enterType: -1, enterFd: -1, enterUid: -1, enterStr: '', enterStr2: '', enterNum: 0, enterTuple: undefined,
+  }
+}
+
+export function blankThread(tid: number): Thread {
+  return {
+    tid, pid: tid, ptid: -1, cloneTs: 0n, exe: '', exepath: '', args: [], env: [], cwd: '', comm: '', uid: -1, gid: -1,
+    vtid: -1, vpid: -1, tty: 0, loginuid: -1, containerId: '', fds: new Map(),
+    enterType: -1, enterFd: -1, enterUid: -1, enterStr: '', enterStr2: '', enterNum: 0, enterTuple: undefined,
+  }
+}
+
+/** sinsp's path concatenation: absolute paths as they are, relative ones appended to the directory. */
+export function joinPath(dir: string, name: string): string {
+  if (name.startsWith('/') || dir === '') return name
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`
+}
+
+export interface ContainerInfo {
+  id: string
+  name: string
+  image: string
+  imageid: string
+  type: string
+  privileged: boolean
+}
+
+export const CONTAINER_TYPES = ['CT_DOCKER', 'CT_LXC', 'CT_LIBVIRT_LXC', 'CT_MESOS', 'CT_RKT', 'CT_CUSTOM', 'CT_CRI', 'CT_CONTAINERD', 'CT_CRIO', 'CT_BPM']
+
+/** Container metadata from a CONTAINER_JSON event; undefined when the JSON is unusable. */
+export function containerFromJson(text: string): ContainerInfo | undefined {
+  try {
+    const c = (JSON.parse(text) as {container?: Record<string, unknown>}).container
+    if (!c || typeof c.id !== 'string') return undefined
+    const image = typeof c.image === 'string' ? c.image : ''
+    const tag = typeof c.imagetag === 'string' ? c.imagetag : ''
+    return {
+      id: c.id.slice(0, 12),
+      name: typeof c.name === 'string' ? c.name : '',
+      // The collector glues image and tag (so "alpine:latest:latest"); kept for agreement with its output.
+      image: tag ? `${image}:${tag}` : image,
+      imageid: typeof c.imageid === 'string' ? c.imageid : '',
+      type: CONTAINER_TYPES[typeof c.type === 'number' ? c.type : 0] ?? 'CT_CUSTOM',
+      privileged: c.privileged === true,
+    }
+  } catch {
+    return undefined
+  }
+}

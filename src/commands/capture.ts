@@ -1,0 +1,64 @@
+import fs from 'node:fs'
+import {Flags} from '@oclif/core'
+import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {UsageError} from '../cli/report.js'
+import {compileFilter} from '../format/filter/index.js'
+import {captureToFile} from '../capture/run.js'
+
+export default class Capture extends SysflowCommand {
+  static override summary = 'Capture SysFlow records from a recorded .scap file or from the live scap driver.'
+  static override description = `Turns Falco/sysdig events into SysFlow records the way the SysFlow collector does (ProcessEvent, ProcessFlow, FileFlow, NetworkFlow, FileEvent and their entities), through libscap (Debian package libfalcosecurity0).
+
+Offline (-r) reads .scap files, gzipped too. Live capture needs root and the Debian scap driver (kmod) or a scap BPF probe (BPF_PROBE); when they are missing the command says what to do and exits with code 3.`
+  static override examples = [
+    '<%= config.bin %> capture -r trace.scap -o trace.sf',
+    '<%= config.bin %> capture -r trace.scap.gz -o out/ -G 60 -e node1',
+    "<%= config.bin %> capture -r trace.scap -o web.sf -f 'sf.type = NF and sf.net.dport = 80'",
+    '<%= config.bin %> capture -o /var/sysflow/ -G 300 --driver kmod',
+  ]
+  static override flags = {
+    debug: commonFlags.debug,
+    output: Flags.string({char: 'o', description: 'Output .sf file, or a directory (existing or ending in /) for rotated files.', required: true}),
+    read: Flags.string({char: 'r', description: 'Read events from this .scap file (gzipped too) instead of the live driver.'}),
+    rotate: Flags.integer({char: 'G', description: 'Start a new file every SECONDS (event time offline, wall clock live); needs a directory output.', min: 1}),
+    exporter: Flags.string({char: 'e', description: "Exporter id in the header (default: the capture's hostname)."}),
+    'node-ip': Flags.string({description: 'Node IP in the header (default: $NODE_IP).'}),
+    mode: Flags.string({char: 'm', description: 'Collection mode.', options: ['flow', 'consume', 'nofiles'], default: 'flow'}),
+    filter: Flags.string({char: 'f', description: 'Keep only event and flow records matching this SysFlow condition.'}),
+    containers: Flags.boolean({char: 'c', description: 'Only events of processes in containers.'}),
+    duration: Flags.integer({description: 'Stop after SECONDS (event time offline, wall clock live).', min: 1}),
+    'max-events': Flags.integer({description: 'Stop after this many events.', min: 1}),
+    stats: Flags.boolean({description: 'Print event, record and drop counts to stderr at the end.'}),
+    'file-read-mode': Flags.integer({description: "The collector's FILE_READ_MODE: 0 keeps every file flow (like the golden files); 1 drops every flow under /proc, /dev, /sys and the library directories; 2 only those opened read-only or that only read.", min: 0, max: 2, default: 0}),
+    compat: Flags.string({description: "Reproduce the collector's golden output (ignore execveat, clone3, creat, openat2; no read filter).", options: ['collector']}),
+    driver: Flags.string({description: 'Live driver.', options: ['kmod', 'bpf'], default: 'kmod', exclusive: ['read']}),
+    libscap: Flags.string({description: 'Path of libscap.so (default: $SYSFLOW_LIBSCAP, then the system library).'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Capture)
+    await this.guard(async (reporter) => {
+      if (flags.rotate !== undefined && !(flags.output.endsWith('/') || isDir(flags.output))) throw new UsageError('-G needs a directory output (-o DIR/)')
+      const stats = await captureToFile({
+        input: flags.read, output: flags.output, rotateSec: flags.rotate, exporter: flags.exporter,
+        nodeIp: flags['node-ip'] ?? process.env.NODE_IP, mode: flags.mode as 'flow' | 'consume' | 'nofiles',
+        filter: flags.filter === undefined ? undefined : compileFilter(flags.filter), containersOnly: flags.containers,
+        durationSec: flags.duration, maxEvents: flags['max-events'], compat: flags.compat as 'collector' | undefined,
+        driver: flags.driver as 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2,
+        onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
+      })
+      if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (libscap stats)\n`)
+      if (flags.stats) {
+        process.stderr.write(`sysflow: capture: ${stats.events} events, ${stats.records} records written, ${stats.skippedUnknownEvents} unknown events skipped, ${stats.malformedEvents} malformed, ${stats.drops} drops, ${stats.files} file(s), ${stats.seconds.toFixed(3)} s\n`)
+      }
+    })
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
