@@ -16,9 +16,13 @@ export interface Joined {
   newFile: File | undefined
   container: Container | undefined
   pod: Pod | undefined
-  /** The tables the record was joined against, for ancestry lookups. */
+  /** The process and its known ancestors, self first, as they stood when the record was joined. */
+  ancestry: readonly Process[]
+  /** The tables the record was joined against. */
   tables: JoinTables
 }
+
+const NO_ANCESTRY: readonly Process[] = Object.freeze([])
 
 export interface Unresolved {
   process: number
@@ -35,6 +39,8 @@ export class JoinTables {
   private readonly files = new Map<string, File>()
   private readonly containers = new Map<string, Container>()
   private readonly pods = new Map<string, Pod>()
+  /** Ancestry per process object; dropped whenever a process is replaced (or the tables reset), which may change it. */
+  private ancestries = new WeakMap<Process, readonly Process[]>()
   readonly unresolved: Unresolved = {process: 0, parent: 0, file: 0, container: 0, pod: 0}
 
   /** Take in an entity record. Returns false for event and flow records (which `join` handles). */
@@ -47,6 +53,7 @@ export class JoinTables {
         this.containers.clear()
         this.pods.clear()
         this.lastHpid = -1n
+        this.ancestries = new WeakMap()
         return true
       case Kind.Process: {
         let byTs = this.processes.get(r.oid.hpid)
@@ -54,6 +61,7 @@ export class JoinTables {
           byTs = new Map()
           this.processes.set(r.oid.hpid, byTs)
         }
+        if (byTs.has(r.oid.createTS)) this.ancestries = new WeakMap()
         byTs.set(r.oid.createTS, r)
         this.lastHpid = -1n
         return true
@@ -143,7 +151,16 @@ export class JoinTables {
         }
       }
     }
-    return {rec, header: this.header, proc, pproc, file, newFile, container, pod, tables: this}
+    let ancestry = NO_ANCESTRY
+    if (proc !== undefined) {
+      const known = this.ancestries.get(proc)
+      if (known !== undefined) ancestry = known
+      else {
+        ancestry = this.ancestry(proc)
+        this.ancestries.set(proc, ancestry)
+      }
+    }
+    return {rec, header: this.header, proc, pproc, file, newFile, container, pod, ancestry, tables: this}
   }
 }
 
