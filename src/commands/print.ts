@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
 import {outputTarget, selectionFlags, selectionOptions} from '../cli/selection.js'
 import {UsageError} from '../cli/report.js'
-import {resolveInputs} from '../format/inputs.js'
+import {cliInputs} from '../cli/inputs.js'
 import {chooseColumns, listAttributes, PRINT_FORMATS, PrintFormat, printRecords} from '../format/printers/print.js'
 
 export default class Print extends SysflowCommand {
@@ -44,7 +44,7 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
       const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
       const columns = chooseColumns(format, {fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
       const selection = selectionOptions(flags)
-      const inputs = resolveInputs(argv as string[], {stdin: process.stdin})
+      const inputs = cliInputs(argv as string[])
       try {
         await printRecords(inputs, target.out, {
           format, columns, ...selection, termColumns: target.columns, color: target.color,

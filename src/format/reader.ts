@@ -7,6 +7,7 @@ import {compileWriterSchema, SchemaError} from './avro/compile.js'
 import {Cursor, DecodeError} from './avro/binary.js'
 import {ReadWarning, TraceError, TraceSchemaError} from './errors.js'
 import {SysFlowRecord} from './records.js'
+import {TraceWriter} from './writer.js'
 
 /** Something to read: a display name and a way to get its bytes. */
 export interface TraceInput {
@@ -27,6 +28,26 @@ export function bufferInput(name: string, buf: Buffer): TraceInput {
     name,
     async *open() {
       yield buf
+    },
+  }
+}
+
+/**
+ * An input made of records rather than bytes (a .scap capture turned into SysFlow, say): they are encoded as a
+ * .sf stream (null codec, nothing to inflate) so that they take exactly the path every trace takes.
+ */
+export function recordsInput(name: string, records: () => AsyncIterable<SysFlowRecord[]>): TraceInput {
+  return {
+    name,
+    async *open() {
+      const chunks: Buffer[] = []
+      const writer = new TraceWriter({write: (c) => void chunks.push(c), close: async () => undefined}, {codec: 'null', blockBytes: 1 << 18})
+      for await (const batch of records()) {
+        for (const r of batch) writer.write(r)
+        while (chunks.length > 0) yield chunks.shift()!
+      }
+      await writer.close()
+      while (chunks.length > 0) yield chunks.shift()!
     },
   }
 }

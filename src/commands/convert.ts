@@ -1,0 +1,122 @@
+import {Args, Flags} from '@oclif/core'
+import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {Output} from '../cli/output.js'
+import {UsageError} from '../cli/report.js'
+import {selectionFlags, selectionOptions} from '../cli/selection.js'
+import {
+  COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, ConvertOptionError, DuckDbExporter, formatFromPath,
+  inputBytes, KNOWN_EXTENSIONS, OutputExistsError, ParquetExporter, PartitionKey,
+} from '../format/convert/index.js'
+import {cliInputs} from '../cli/inputs.js'
+import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
+
+// DuckDB is loaded only for the outputs that need it.
+const exporters = {
+  parquet: async (...a: Parameters<ParquetExporter>) => (await import('../query/export.js')).exportParquet(...a),
+  duckdb: async (...a: Parameters<DuckDbExporter>) => (await import('../query/export.js')).exportDuckDb(...a),
+}
+
+/** Progress on stderr (a terminal only): a bar of bytes read, redrawn at most ten times a second. */
+class Progress {
+  private last = 0
+  constructor(private readonly total: number) {}
+  update = (read: number): void => {
+    const now = Date.now()
+    if (now - this.last < 100) return
+    this.last = now
+    const f = Math.min(1, read / this.total)
+    const w = 30
+    const mb = (n: number) => (n / 1e6).toFixed(1)
+    process.stderr.write(`\r[${'#'.repeat(Math.round(f * w)).padEnd(w, '-')}] ${(f * 100).toFixed(0).padStart(3)}% ${mb(Math.min(read, this.total))}/${mb(this.total)} MB`)
+  }
+
+  clear(): void {
+    if (this.last > 0) process.stderr.write('\r\x1b[K')
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+export default class Convert extends SysflowCommand {
+  static override summary = 'Convert SysFlow traces to .sf, JSON, CSV, Parquet, Arrow or a DuckDB database.'
+  static override description = `Reads what print reads (files, directories of rotated traces, globs, - for stdin) and writes one output, in the format its extension names unless --to says otherwise:
+  .sf (re-encoded, merged, filtered), .json/.ndjson (sysprint's nested keys, one object per line), .flatjson, .csv,
+  .parquet (the events columns of query; --partition-by for a Hive-style dataset), .arrow (Arrow IPC file;
+  --to arrow-stream or .arrows for the stream format), .duckdb (a database for query --db).
+-f/--rules/--since/--until/--limit select the records of every format. A filtered .sf keeps exactly the processes (with their ancestors), files, containers and pods its records reference.
+The output is written under a temporary name and renamed when complete: after an error or an interrupt nothing is left behind. An existing output is refused without --force. -o - writes .sf, json, flatjson, csv and arrow-stream to stdout.`
+  static override examples = [
+    '<%= config.bin %> convert traces/ -o all.parquet',
+    "<%= config.bin %> convert trace.sf -f 'sf.proc.exe = /usr/bin/curl' -o curl.sf",
+    '<%= config.bin %> convert traces/ -o dataset --partition-by type,date',
+    '<%= config.bin %> convert big.sf --rotate 60 -o out/trace',
+    '<%= config.bin %> convert trace.sf -o - --to arrow-stream | python -c "import pyarrow as pa, sys; print(pa.ipc.open_stream(sys.stdin.buffer).read_all())"',
+  ]
+  static override strict = false
+  static override args = {paths: Args.string({description: 'trace files, directories, globs, or - for stdin'})}
+  static override flags = {
+    ...commonFlags,
+    ...selectionFlags,
+    output: Flags.string({char: 'o', description: 'Output file (with --rotate: the prefix of the files; with --partition-by: a directory), or - for stdout.', required: true}),
+    to: Flags.string({description: 'Output format (default: from the output\'s extension).', options: [...CONVERT_FORMATS]}),
+    force: Flags.boolean({description: 'Replace an existing output.', default: false}),
+    rotate: Flags.integer({description: '.sf: split into OUTPUT.<epoch> files, one per this many seconds of record time.', min: 1}),
+    'partition-by': Flags.string({description: 'Parquet: a Hive-style directory partitioned by these comma-separated keys (type, date, hour, node, container).'}),
+    compression: Flags.string({description: 'Parquet: zstd (default), snappy, gzip, lz4, brotli, none. .sf: deflate (default), snappy, none.', options: [...COMPRESSIONS]}),
+    'row-group-size': Flags.integer({description: 'Parquet: rows per row group.', min: 1}),
+    schema: Flags.string({description: '.sf: schema version to write (default: the newest among the inputs).', options: [...SCHEMA_VERSIONS]}),
+    columns: Flags.string({char: 'c', description: 'json, ndjson, flatjson, csv: comma-separated fields, in order (default: all; see print --list).'}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Convert)
+    await this.guard(async (reporter) => {
+      if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
+      const partitionBy = flags['partition-by']?.split(',').map((s) => s.trim()).filter(Boolean) as PartitionKey[] | undefined
+      const format = (flags.to ?? formatFromPath(flags.output) ?? (flags.rotate ? 'sf' : partitionBy?.length ? 'parquet' : undefined)) as ConvertFormat | undefined
+      if (!format) {
+        throw new UsageError(flags.output === '-'
+          ? 'output - (stdout) needs --to FORMAT'
+          : `cannot tell the output format from '${flags.output}': use one of the extensions ${KNOWN_EXTENSIONS.join(' ')} or --to`)
+      }
+      const selection = selectionOptions(flags)
+      const inputs = cliInputs(argv as string[])
+      const total = inputBytes(inputs)
+      const progress = process.stderr.isTTY && total > 4 * 1024 * 1024 ? new Progress(total) : undefined
+      const stdout = flags.output === '-' ? new Output(process.stdout) : undefined
+      // Interrupted: the library removes its temporary files synchronously on abort; then leave at once.
+      const controller = new AbortController()
+      const onSignal = (signal: NodeJS.Signals): void => {
+        controller.abort(signal)
+        progress?.clear()
+        process.stderr.write(`sysflow: ${signal}: conversion interrupted, no output written\n`)
+        process.exit(signal === 'SIGINT' ? 130 : 143)
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      const t0 = process.hrtime.bigint()
+      try {
+        const r = await convert(inputs, {
+          format, output: flags.output, force: flags.force, ...selection,
+          stdout: stdout && {write: (chunk) => stdout.write(chunk), close: () => stdout.end()},
+          rotate: flags.rotate, partitionBy, compression: flags.compression, rowGroupSize: flags['row-group-size'],
+          schema: flags.schema as SchemaVersion | undefined,
+          fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean),
+          strict: flags.strict, onWarning: reporter.warn, onError: reporter.error, onProgress: progress?.update,
+          signal: controller.signal, exporters,
+        })
+        progress?.clear()
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+        const target = flags.rotate ? `${plural(r.outputs.length, 'file')} ${flags.output}.<epoch>` : flags.output === '-' ? 'stdout' : flags.output
+        process.stderr.write(`converted ${plural(r.recordsIn, 'record')} from ${plural(r.inputs, 'input')} to ${target} (${r.recordsOut} written) in ${seconds.toFixed(2)} s\n`)
+      } catch (e) {
+        progress?.clear()
+        if (e instanceof ConvertOptionError || e instanceof OutputExistsError) throw new UsageError(e.message)
+        throw e
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    })
+  }
+}
