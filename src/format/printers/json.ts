@@ -105,16 +105,15 @@ function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: Ce
   const parts: LineRenderer[] = []
   let i = 0
   while (i < pieces.length) {
-    // A run: optional leading text, then either one record-dependent column, or adjacent entity-dependent columns
-    // (of any entities) with the text between them, and at the very end the closing text.
+    // A run: optional leading text, then adjacent record-dependent columns, or adjacent entity-dependent columns
+    // (of any entities), with the text between them, and at the very end the closing text.
     let j = i
     while (j < pieces.length && typeof pieces[j] === 'string') j++
     const cached = j < pieces.length && depOf(pieces[j]) !== undefined
     let end = Math.min(j + 1, pieces.length)
-    if (cached) {
-      while (end < pieces.length && (typeof pieces[end] === 'string' || depOf(pieces[end]) !== undefined)) end++
-      while (end > j + 1 && end < pieces.length && typeof pieces[end - 1] === 'string') end--
-    }
+    // Extend over text and columns of the same kind (entity-dependent or not); trailing text goes to the next run.
+    while (end < pieces.length && (typeof pieces[end] === 'string' || (depOf(pieces[end]) !== undefined) === cached)) end++
+    while (end > j + 1 && end < pieces.length && typeof pieces[end - 1] === 'string') end--
     const run = pieces.slice(i, end)
     if (cached) {
       const deps = [...new Set(run.map(depOf).filter((d): d is EntityDep => d !== undefined))]
