@@ -84,14 +84,19 @@ async function main(): Promise<void> {
   const filtered = await printRow(`sysflow print -o csv -f '${SELECTIVE}' > /dev/null`, ['-o', 'csv', '-f', SELECTIVE])
   // Stages of the other commands, when their bench children exist.
   const optional: [string, string, string[]][] = [
+    ['query-load.js', 'sysflow query: load into DuckDB (group by proc_exe timed separately)', [files[0]]],
     ['query-load.js', 'sysflow query: load into DuckDB (group by proc_exe timed separately)', [big]],
-    ['convert-parquet.js', 'sysflow convert .sf -> .parquet', [big]],
+    ['convert-parquet.js', 'sysflow convert .sf -> .parquet', [files[0]]],
   ]
   const extra: Record<string, Row & Record<string, unknown>> = {}
   for (const [script, stage, args] of optional) {
     if (!fs.existsSync(path.join(here, script))) continue
-    extra[script] = {...child(script, args), stage}
-    rows.push(extra[script])
+    try {
+      extra[script] = {...child(script, args), stage}
+      rows.push(extra[script])
+    } catch (e) {
+      console.error(`bench: ${stage} failed: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`)
+    }
   }
 
   // capture -r: events/s on the largest collector capture repeated (its own input, not the bench trace).

@@ -11,3 +11,4 @@ export {TraceWriter, fileSink, bufferSink, type ByteSink, type WriterOptions} fr
 export {isoNanos, parseTime} from './time.js'
 export {ipv4, opFlagNames, opFlagsDisplay, openFlagNames} from './flags.js'
 export * from './filter/index.js'
+export * from './arrow/index.js'

@@ -1,0 +1,298 @@
+// Growable column buffers that become Arrow Data without a per-value builder: plain typed arrays for the values and
+// an LSB-first validity bitmap (Arrow's layout, which is also DuckDB's validity mask), handed to makeData as they are.
+import {Bool, Data, DataType, Field, Int32, Int64, List, makeData, TimestampNanosecond, Uint32, Uint8, Utf8} from 'apache-arrow'
+
+const INITIAL = 1024
+
+function grow<T extends Int32Array | BigInt64Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a
+  let n = a.length || INITIAL
+  while (n < need) n *= 2
+  const b = new (a.constructor as new (n: number) => T)(n)
+  ;(b as Uint8Array).set(a as Uint8Array)
+  return b
+}
+
+/** Validity bits, all valid until a null is pushed (then materialised). */
+class Validity {
+  bits: Uint8Array | undefined
+  nulls = 0
+
+  /** Mark row `i` (of `length` so far) null. */
+  setNull(i: number): void {
+    if (this.bits === undefined) {
+      this.bits = new Uint8Array(Math.max(INITIAL >> 3, (i >> 3) + 1)).fill(0xff)
+    } else if ((i >> 3) >= this.bits.length) {
+      const old = this.bits.length
+      this.bits = grow(this.bits, (i >> 3) + 1)
+      this.bits.fill(0xff, old)
+    }
+    this.bits[i >> 3] &= ~(1 << (i & 7))
+    this.nulls++
+  }
+
+  /** Make sure bytes up to row `i` exist when bits are materialised (rows pushed as valid after the last null). */
+  ensure(i: number): void {
+    if (this.bits !== undefined && (i >> 3) >= this.bits.length) {
+      const old = this.bits.length
+      this.bits = grow(this.bits, (i >> 3) + 1)
+      this.bits.fill(0xff, old)
+    }
+  }
+
+  bitmap(length: number): Uint8Array | undefined {
+    if (this.nulls === 0 || this.bits === undefined) return undefined
+    this.ensure(Math.max(0, length - 1))
+    return this.bits.subarray(0, (length + 7) >> 3)
+  }
+
+  reset(): void {
+    this.bits = undefined
+    this.nulls = 0
+  }
+}
+
+export interface ColumnBuffer {
+  readonly type: DataType
+  length: number
+  /** Append a value (undefined or null = NULL). */
+  push(v: unknown): void
+  /** The pushed values as Arrow Data; the buffer is emptied (and may be reused). */
+  finish(): Data
+}
+
+abstract class Fixed<A extends Int32Array | BigInt64Array | Uint8Array> implements ColumnBuffer {
+  abstract readonly type: DataType
+  length = 0
+  protected v: A
+  protected readonly valid = new Validity()
+
+  constructor(make: (n: number) => A, capacity: number) {
+    this.v = make(capacity)
+  }
+
+  pushNull(): void {
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.setNull(i)
+  }
+
+  abstract push(v: unknown): void
+
+  finish(): Data {
+    const n = this.length
+    const d = makeData({type: this.type, length: n, nullCount: this.valid.nulls, data: this.v.slice(0, n), nullBitmap: this.valid.bitmap(n)?.slice()} as never) as Data
+    this.length = 0
+    this.valid.reset()
+    return d
+  }
+}
+
+export class Int32Buffer extends Fixed<Int32Array> {
+  readonly type = new Int32()
+  constructor(capacity = INITIAL) {
+    super((n) => new Int32Array(n), capacity)
+  }
+
+  push(v: unknown): void {
+    if (v === undefined || v === null) return this.pushNull()
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    this.v[i] = v as number
+  }
+}
+
+/** Unsigned 32-bit values (given as their int32 bit patterns or as numbers). */
+export class Uint32Buffer extends Fixed<Int32Array> {
+  readonly type = new Uint32()
+  constructor(capacity = INITIAL) {
+    super((n) => new Int32Array(n), capacity)
+  }
+
+  push(v: unknown): void {
+    if (v === undefined || v === null) return this.pushNull()
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    this.v[i] = v as number
+  }
+
+  override finish(): Data {
+    const n = this.length
+    const d = makeData({type: this.type, length: n, nullCount: this.valid.nulls, data: new Uint32Array(this.v.buffer.slice(0, n * 4)), nullBitmap: this.valid.bitmap(n)?.slice()}) as Data
+    this.length = 0
+    this.valid.reset()
+    return d
+  }
+}
+
+export class Uint8Buffer extends Fixed<Uint8Array> {
+  readonly type = new Uint8()
+  constructor(capacity = INITIAL) {
+    super((n) => new Uint8Array(n), capacity)
+  }
+
+  push(v: unknown): void {
+    if (v === undefined || v === null) return this.pushNull()
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    this.v[i] = v as number
+  }
+}
+
+export class Int64Buffer extends Fixed<BigInt64Array> {
+  readonly type: DataType
+  constructor(capacity = INITIAL, timestamp = false) {
+    super((n) => new BigInt64Array(n), capacity)
+    this.type = timestamp ? new TimestampNanosecond() : new Int64()
+  }
+
+  push(v: unknown): void {
+    if (v === undefined || v === null) return this.pushNull()
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    this.v[i] = v as bigint
+  }
+}
+
+export class BoolBuffer implements ColumnBuffer {
+  readonly type = new Bool()
+  length = 0
+  private bits = new Uint8Array(INITIAL >> 3)
+  private readonly valid = new Validity()
+
+  push(v: unknown): void {
+    const i = this.length++
+    if ((i >> 3) >= this.bits.length) this.bits = grow(this.bits, (i >> 3) + 1)
+    if (v === undefined || v === null) {
+      this.valid.setNull(i)
+      this.bits[i >> 3] &= ~(1 << (i & 7))
+      return
+    }
+    this.valid.ensure(i)
+    if (v) this.bits[i >> 3] |= 1 << (i & 7)
+    else this.bits[i >> 3] &= ~(1 << (i & 7))
+  }
+
+  finish(): Data {
+    const n = this.length
+    const d = makeData({type: this.type, length: n, nullCount: this.valid.nulls, data: this.bits.slice(0, (n + 7) >> 3), nullBitmap: this.valid.bitmap(n)?.slice()}) as Data
+    this.length = 0
+    this.bits = new Uint8Array(this.bits.length)
+    this.valid.reset()
+    return d
+  }
+}
+
+/** Strings, UTF-8 encoded in one go at finish() (a NULL is kept as an empty string and a cleared validity bit). */
+export class Utf8Buffer implements ColumnBuffer {
+  readonly type = new Utf8()
+  length = 0
+  private strings: string[] = []
+  private readonly valid = new Validity()
+
+  push(v: unknown): void {
+    const i = this.length++
+    if (v === undefined || v === null) {
+      this.valid.setNull(i)
+      this.strings.push('')
+      return
+    }
+    this.valid.ensure(i)
+    this.strings.push(v as string)
+  }
+
+  finish(): Data {
+    const n = this.length
+    const strings = this.strings
+    const offsets = new Int32Array(n + 1)
+    const joined = strings.join('')
+    let data = Buffer.from(joined, 'utf8')
+    if (data.length === joined.length) {
+      // ASCII only: byte offsets are string offsets.
+      let at = 0
+      for (let i = 0; i < n; i++) offsets[i + 1] = at += strings[i].length
+    } else {
+      let at = 0
+      for (let i = 0; i < n; i++) offsets[i + 1] = at += Buffer.byteLength(strings[i], 'utf8')
+      if (at !== data.length) {
+        // Lone surrogates encode differently alone and joined: encode one by one.
+        data = Buffer.allocUnsafe(at)
+        for (let i = 0; i < n; i++) data.write(strings[i], offsets[i], 'utf8')
+      }
+    }
+    const d = makeData({type: this.type, length: n, nullCount: this.valid.nulls, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.length), nullBitmap: this.valid.bitmap(n)?.slice()}) as Data
+    this.length = 0
+    this.strings = []
+    this.valid.reset()
+    return d
+  }
+}
+
+/** A list column: offsets plus a child buffer that takes the elements. */
+export class ListBuffer implements ColumnBuffer {
+  readonly type: DataType
+  length = 0
+  private offsets = new Int32Array(INITIAL + 1)
+  private readonly valid = new Validity()
+
+  constructor(readonly child: ColumnBuffer) {
+    this.type = new List(new Field('item', child.type, true))
+  }
+
+  push(v: unknown): void {
+    const i = this.length++
+    if (i + 2 > this.offsets.length) this.offsets = grow(this.offsets, i + 2)
+    if (v === undefined || v === null) {
+      this.valid.setNull(i)
+    } else {
+      this.valid.ensure(i)
+      for (const x of v as readonly unknown[]) this.child.push(x)
+    }
+    this.offsets[i + 1] = this.child.length
+  }
+
+  finish(): Data {
+    const n = this.length
+    const d = makeData({type: this.type as List, length: n, nullCount: this.valid.nulls, valueOffsets: this.offsets.slice(0, n + 1), child: this.child.finish(), nullBitmap: this.valid.bitmap(n)?.slice()}) as Data
+    this.length = 0
+    this.offsets.fill(0, 0, n + 1)
+    this.valid.reset()
+    return d
+  }
+}
+
+export type BufferKind = 'int32' | 'uint32' | 'int64' | 'uint8' | 'bool' | 'utf8' | 'timestamp' | 'list<int32>' | 'list<int64>' | 'list<utf8>'
+
+export function makeBuffer(kind: BufferKind, capacity = INITIAL): ColumnBuffer {
+  switch (kind) {
+    case 'int32':
+      return new Int32Buffer(capacity)
+    case 'int64':
+      return new Int64Buffer(capacity)
+    case 'timestamp':
+      return new Int64Buffer(capacity, true)
+    case 'uint8':
+      return new Uint8Buffer(capacity)
+    case 'uint32':
+      return new Uint32Buffer(capacity)
+    case 'bool':
+      return new BoolBuffer()
+    case 'utf8':
+      return new Utf8Buffer()
+    case 'list<int32>':
+      return new ListBuffer(new Int32Buffer(capacity))
+    case 'list<int64>':
+      return new ListBuffer(new Int64Buffer(capacity))
+    case 'list<utf8>':
+      return new ListBuffer(new Utf8Buffer())
+  }
+}
+
+/** The Arrow type a buffer kind builds. */
+export function kindType(kind: BufferKind): DataType {
+  return makeBuffer(kind, 1).type
+}

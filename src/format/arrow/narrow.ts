@@ -1,0 +1,838 @@
+// The narrow, load-oriented form of the `events` columns: what the DuckDB loader ingests.
+//
+// A wide row of ~90 catalogue values per record costs far too much to compute and to hand over one string at a
+// time. Instead each event or flow record becomes one row of a narrow *fact* table (`_events`) of fixed-width
+// columns: the numbers most records carry (ts, endts, tid, fd, the four flow counters) and integer keys:
+//   ctx      -> `_ctx`: the record's process context, one row per distinct (header, process, parent, container,
+//               pod, ancestry chain), itself made of keys into the entity tables (and the record's own OID numbers)
+//   file     -> `_files`: the entity row
+//   shape    -> `_shape`: the values that depend only on the kind and its flags (type, opflags, openflags,
+//               is_open_*, ke.action, ke.kind), computed by the catalogue's value() once per distinct shape
+//   aux      -> `_aux`: the fields only a few kinds carry (ret, ports, IPs, protocol, process-flow counters, the new
+//               file of a rename), one row per record that has any (0 for the others)
+// The entity tables hold each raw entity record once (`processes`, `files`, ... are views of them). The attributes
+// that read entities are computed by the consumer (the query layer's SQL) from those raw fields, per entity, and
+// checked against value() by the tests; an attribute the consumer cannot derive is stored per record in the fact
+// table through value() (correct, only slower). Strings of the large entity tables are interned per column into a
+// strings table (dense integer ids), so they cross into the database once per distinct value.
+//
+// Keys and string ids are local to one builder and dense from 1 (key k is row k of its table); the loader maps
+// them to the database's own when it ingests, so several builders (worker threads) can feed one database.
+import {Data, Field, makeData, RecordBatch, Schema, Struct} from 'apache-arrow'
+import {Attribute, keMessageJson} from '../attributes.js'
+import {ipv4} from '../flags.js'
+import {Joined} from '../join.js'
+import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} from '../records.js'
+import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
+import {ColumnType, EVENT_COLUMNS} from './columns.js'
+
+/** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
+export interface NarrowColumn {
+  name: string
+  kind: BufferKind
+  ref?: 'sid' | string
+  /** JSON text (the query layer casts it). */
+  json?: boolean
+}
+
+export interface NarrowTable {
+  name: string
+  columns: readonly NarrowColumn[]
+}
+
+/** How an events column is stored. */
+export type Storage =
+  /** A column of `_events` holding the value itself. */
+  | {at: 'fact'; column: string}
+  /** A column of `_aux` (reached through `_events.aux`). */
+  | {at: 'aux'; column: string}
+  /** A column of `_shape` (reached through `_events.shape`). */
+  | {at: 'shape'; column: string}
+  /** Computed by the consumer from the raw fields (the consumer said it can). */
+  | {at: 'derived'}
+
+// --- the plan -------------------------------------------------------------------------------------------------
+
+/**
+ * Record fields stored as they are, where (`_events`, or `_aux` for the fields few kinds carry), and the catalogue
+ * attributes that are exactly those fields.
+ */
+export const RECORD_FIELDS: readonly {field: string; kind: 'int64' | 'int32'; table: '_events' | '_aux'; sf?: string}[] = [
+  {field: 'ts', kind: 'int64', table: '_events', sf: 'sf.ts'},
+  {field: 'endts', kind: 'int64', table: '_events', sf: 'sf.endts'},
+  {field: 'tid', kind: 'int64', table: '_events', sf: 'sf.proc.tid'},
+  {field: 'fd', kind: 'int32', table: '_events', sf: 'sf.file.fd'},
+  {field: 'rbytes', kind: 'int64', table: '_events', sf: 'sf.flow.rbytes'},
+  {field: 'rops', kind: 'int64', table: '_events', sf: 'sf.flow.rops'},
+  {field: 'wbytes', kind: 'int64', table: '_events', sf: 'sf.flow.wbytes'},
+  {field: 'wops', kind: 'int64', table: '_events', sf: 'sf.flow.wops'},
+  {field: 'ret', kind: 'int32', table: '_aux', sf: 'sf.ret'},
+  {field: 'proto', kind: 'int32', table: '_aux', sf: 'sf.net.proto'},
+  {field: 'sport', kind: 'int32', table: '_aux', sf: 'sf.net.sport'},
+  {field: 'dport', kind: 'int32', table: '_aux', sf: 'sf.net.dport'},
+  {field: 'sip', kind: 'int32', table: '_aux'},
+  {field: 'dip', kind: 'int32', table: '_aux'},
+  {field: 'nthreads', kind: 'int64', table: '_aux', sf: 'sf.pf.nthreads'},
+  {field: 'nexits', kind: 'int64', table: '_aux', sf: 'sf.pf.nexits'},
+  {field: 'nerrors', kind: 'int64', table: '_aux', sf: 'sf.pf.nerrors'},
+]
+const FACT_FIELDS = RECORD_FIELDS.filter((f) => f.table === '_events')
+const AUX_FIELDS = RECORD_FIELDS.filter((f) => f.table === '_aux')
+/** Attributes that depend only on the record kind, its opFlags/openFlags, or a K8s event's action and kind. */
+const SHAPE = new Set(['sf.type', 'sf.opflags', 'sf.file.openflags', 'sf.file.is_open_read', 'sf.file.is_open_write', 'sf.ke.action', 'sf.ke.kind'])
+
+/** The fact table's keys: column name and the table it points into. */
+export const FACT_KEYS: readonly {name: string; table: string}[] = [
+  {name: 'ctx', table: '_ctx'},
+  {name: 'file', table: '_files'},
+  {name: 'shape', table: '_shape'},
+  {name: 'aux', table: '_aux'},
+]
+
+/** Raw storage of a catalogue value: strings as text, lists as lists. */
+function valueKind(t: ColumnType): BufferKind {
+  switch (t) {
+    case 'string':
+    case 'char':
+    case 'json':
+      return 'utf8'
+    case 'strlist':
+      return 'list<utf8>'
+    case 'intlist':
+      return 'list<int64>'
+    case 'int':
+      return 'int32'
+    case 'int64':
+      return 'int64'
+    case 'bool':
+      return 'bool'
+    case 'timestamp':
+      return 'timestamp'
+  }
+}
+
+const key: NarrowColumn = {name: 'key', kind: 'int32'}
+const sid = (name: string): NarrowColumn => ({name, kind: 'int32', ref: 'sid'})
+const sidList = (name: string): NarrowColumn => ({name, kind: 'list<int32>', ref: 'sid'})
+const text = (name: string, json = false): NarrowColumn => ({name, kind: 'utf8', json})
+const texts = (name: string): NarrowColumn => ({name, kind: 'list<utf8>'})
+const i32 = (name: string): NarrowColumn => ({name, kind: 'int32'})
+const i64 = (name: string): NarrowColumn => ({name, kind: 'int64'})
+const u32 = (name: string): NarrowColumn => ({name, kind: 'uint32'})
+const bool = (name: string): NarrowColumn => ({name, kind: 'bool'})
+
+/**
+ * The raw entity records, one row each (`key` = row number), fields in snake_case of their Avro names (OIDs
+ * flattened as `<field>_hpid`/`<field>_create_ts`), plus `trace`: the input they were read from. Pod IPs are
+ * dotted text; labels, selectors and services (clusterIP dotted) are JSON; a k8s message is JSON without the
+ * trailing newline and NUL the collector leaves on it.
+ */
+export const ENTITY_TABLES: readonly NarrowTable[] = [
+  {name: '_headers', columns: [key, text('trace'), i64('version'), text('exporter'), text('ip'), text('filename')]},
+  {name: '_processes', columns: [key, sid('trace'), sid('state'), i64('oid_hpid'), i64('oid_create_ts'), i64('poid_hpid'), i64('poid_create_ts'), i64('ts'), sid('exe'), sid('exe_args'), i32('uid'), sid('user_name'), i32('gid'), sid('group_name'), bool('tty'), sid('container_id'), bool('entry'), sid('cwd'), sidList('env')]},
+  // The FOID as five big-endian 32-bit words (`oid_text` only when it is not 40 hex digits).
+  {name: '_files', columns: [key, sid('trace'), sid('state'), u32('oid1'), u32('oid2'), u32('oid3'), u32('oid4'), u32('oid5'), text('oid_text'), i64('ts'), i32('restype'), sid('path'), sid('container_id')]},
+  {name: '_containers', columns: [key, text('trace'), text('id'), text('name'), text('image'), text('imageid'), text('type'), bool('privileged'), text('pod_id')]},
+  {name: '_pods', columns: [key, text('trace'), i64('ts'), text('id'), text('name'), text('node_name'), texts('host_ip'), texts('internal_ip'), text('namespace'), i64('restart_count'), text('labels', true), text('selectors', true), text('services', true)]},
+  {name: '_k8s_events', columns: [text('trace'), i64('ts'), text('kind'), text('action'), text('message', true)]},
+]
+
+/** The user-facing name of each entity table (the query layer makes a view of each). */
+export const ENTITY_VIEWS: Readonly<Record<string, string>> = {
+  _headers: 'headers', _processes: 'processes', _files: 'files', _containers: 'containers', _pods: 'pods', _k8s_events: 'k8s_events',
+}
+
+/** `_ctx`: a process context. `proc`/`pproc` are `_processes` keys, `anc` the ancestry (self first). */
+/** `_aux`: the fields few record kinds carry, and the new file of a rename/link (a `_files` key). */
+const AUX_TABLE: NarrowTable = {
+  name: '_aux',
+  columns: [key, {name: 'newfile', kind: 'int32', ref: '_files'}, ...AUX_FIELDS.map((f): NarrowColumn => ({name: f.field, kind: f.kind}))],
+}
+
+const CTX_TABLE: NarrowTable = {
+  name: '_ctx',
+  columns: [
+    key, {name: 'header', kind: 'int32', ref: '_headers'}, {name: 'proc', kind: 'int32', ref: '_processes'}, {name: 'pproc', kind: 'int32', ref: '_processes'},
+    {name: 'container', kind: 'int32', ref: '_containers'}, {name: 'pod', kind: 'int32', ref: '_pods'},
+    i64('pid'), i64('create_ts'), {name: 'anc', kind: 'list<int32>', ref: '_processes'},
+  ],
+}
+
+export interface NarrowPlan {
+  /** Storage of every events column, by name. */
+  storage: ReadonlyMap<string, Storage>
+  shape: readonly {attr: Attribute; col: NarrowColumn}[]
+  generic: readonly {attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined}[]
+  /** Every narrow table, in ingest order: entity tables, `_ctx`, `_shape`, `_events`. */
+  tables: readonly NarrowTable[]
+}
+
+/**
+ * The plan for a consumer that can compute the attributes in `derivable` (sf names) from the raw entity fields
+ * and record fields; `time` and the attributes it lists are not stored. Deterministic: two builders (threads)
+ * with the same `derivable` make the same tables.
+ */
+export function narrowPlan(derivable: ReadonlySet<string>): NarrowPlan {
+  const storage = new Map<string, Storage>()
+  const shape: {attr: Attribute; col: NarrowColumn}[] = []
+  const generic: {attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined}[] = []
+  const bySf = new Map(RECORD_FIELDS.filter((f) => f.sf).map((f) => [f.sf!, f]))
+  for (const c of EVENT_COLUMNS) {
+    if (c.attr === undefined) {
+      storage.set(c.name, {at: 'derived'})
+      continue
+    }
+    const sf = c.attr.sf!
+    const field = bySf.get(sf)
+    const col: NarrowColumn = {name: c.name, kind: valueKind(c.type), json: c.type === 'json'}
+    if (field) storage.set(c.name, field.table === '_aux' ? {at: 'aux', column: field.field} : {at: 'fact', column: field.field})
+    else if (derivable.has(sf)) storage.set(c.name, {at: 'derived'})
+    else if (SHAPE.has(sf)) {
+      shape.push({attr: c.attr, col})
+      storage.set(c.name, {at: 'shape', column: c.name})
+    } else {
+      generic.push({attr: c.attr, col, on: c.attr.on ? new Set(c.attr.on) : undefined})
+      storage.set(c.name, {at: 'fact', column: c.name})
+    }
+  }
+  const tables: NarrowTable[] = [
+    ...ENTITY_TABLES,
+    CTX_TABLE,
+    {name: '_shape', columns: [key, ...shape.map((s) => s.col)]},
+    AUX_TABLE,
+    {
+      name: '_events',
+      columns: [
+        ...FACT_KEYS.map((k): NarrowColumn => ({name: k.name, kind: 'int32', ref: k.table})),
+        ...FACT_FIELDS.map((f): NarrowColumn => ({name: f.field, kind: f.kind})),
+        ...generic.map((g) => g.col),
+      ],
+    },
+  ]
+  return {storage, shape, generic, tables}
+}
+
+// --- building -------------------------------------------------------------------------------------------------
+
+/** What one take() hands to the loader: new strings (ids first, first+1, ...) and rows of narrow tables. */
+export interface NarrowBatch {
+  strings: {first: number; values: string[]}
+  /** In the plan's table order; only tables with rows. */
+  tables: {name: string; batch: RecordBatch}[]
+  /** Rows of `_events` in this batch. */
+  events: number
+}
+
+/**
+ * String ids, dense from 1, shared by every interned column. Each column keeps its own small map (and the last
+ * string it saw), so lookups stay cheap; a map past `limit` entries starts afresh (a string seen again then gets a
+ * second id: harmless, and memory stays bounded).
+ */
+export class StringIds {
+  private next = 1
+  private pending: string[] = []
+  private pendingFirst = 1
+
+  constructor(readonly limit = 1 << 17) {}
+
+  column(): (s: string) => number {
+    let map = new Map<string, number>()
+    let last: string | undefined
+    let lastId = 0
+    return (s: string): number => {
+      if (s === last) return lastId
+      let id = map.get(s)
+      if (id === undefined) {
+        if (map.size >= this.limit) map = new Map()
+        id = this.next++
+        map.set(s, id)
+        this.pending.push(s)
+      }
+      last = s
+      lastId = id
+      return id
+    }
+  }
+
+  take(): {first: number; values: string[]} {
+    const out = {first: this.pendingFirst, values: this.pending}
+    this.pending = []
+    this.pendingFirst = this.next
+    return out
+  }
+}
+
+/** JSON text the database can cast to JSON: as it is when valid, else a JSON string holding the text. */
+export function jsonText(v: string): string {
+  try {
+    JSON.parse(v)
+    return v
+  } catch {
+    return JSON.stringify(v)
+  }
+}
+
+function encodeValue(col: NarrowColumn, v: unknown): unknown {
+  if (v === undefined || v === null) return undefined
+  if (col.json) return jsonText(String(v))
+  if (col.kind === 'list<utf8>') return (v as unknown[]).map(String)
+  if (col.kind === 'utf8') return String(v)
+  return v
+}
+
+class TableBuffer {
+  readonly buffers: ColumnBuffer[]
+  readonly schema: Schema
+  length = 0
+
+  constructor(readonly def: NarrowTable, capacity?: number) {
+    this.buffers = def.columns.map((c) => makeBuffer(c.kind, capacity))
+    this.schema = new Schema(def.columns.map((c, i) => new Field(c.name, this.buffers[i].type, true)))
+  }
+
+  /** A row, values in column order (already encoded). */
+  row(values: readonly unknown[]): void {
+    for (let i = 0; i < values.length; i++) this.buffers[i].push(values[i])
+    this.length++
+  }
+
+  take(): RecordBatch | undefined {
+    if (this.length === 0) return undefined
+    const n = this.length
+    this.length = 0
+    return recordBatch(this.schema, n, this.buffers.map((b) => b.finish()))
+  }
+}
+
+function recordBatch(schema: Schema, n: number, children: Data[]): RecordBatch {
+  return new RecordBatch(schema, makeData({type: new Struct(schema.fields), length: n, nullCount: 0, children}))
+}
+
+interface CtxEntry {
+  key: number
+  header: SFHeader | undefined
+  proc: Process | undefined
+  pproc: Process | undefined
+  container: Container | undefined
+  pod: Pod | undefined
+  chain: readonly Process[]
+}
+
+interface Col64 {
+  v: BigInt64Array
+  valid: Uint8Array
+  count: number
+}
+interface Col32 {
+  v: Int32Array
+  valid: Uint8Array
+  count: number
+}
+const col64 = (cap: number): Col64 => ({v: new BigInt64Array(cap), valid: new Uint8Array(cap >> 3), count: 0})
+const col32 = (cap: number): Col32 => ({v: new Int32Array(cap), valid: new Uint8Array(cap >> 3), count: 0})
+
+/** Fact columns filled by hand per record kind: values plus validity bits (LSB first). */
+class FactBuffers {
+  n = 0
+  readonly keys: Int32Array[]
+  readonly ts: BigInt64Array
+  readonly endts: Col64
+  readonly tid: Col64
+  readonly fd: Col32
+  readonly rbytes: Col64
+  readonly rops: Col64
+  readonly wbytes: Col64
+  readonly wops: Col64
+
+  constructor(readonly cap: number) {
+    this.keys = FACT_KEYS.map(() => new Int32Array(cap))
+    this.ts = new BigInt64Array(cap)
+    this.endts = col64(cap)
+    this.tid = col64(cap)
+    this.fd = col32(cap)
+    this.rbytes = col64(cap)
+    this.rops = col64(cap)
+    this.wbytes = col64(cap)
+    this.wops = col64(cap)
+  }
+
+  /** Empty again (validity cleared), for reuse. */
+  reset(): this {
+    this.n = 0
+    for (const rf of FACT_FIELDS) {
+      if (rf.field === 'ts') continue
+      const c = this.field(rf.field)
+      c.valid.fill(0)
+      c.count = 0
+    }
+    return this
+  }
+
+  /** The buffer of a fact field (ts has no validity: every record has one). */
+  field(name: string): Col64 | Col32 {
+    if (name === 'ts') return {v: this.ts, valid: new Uint8Array(0), count: this.n}
+    return (this as unknown as Record<string, Col64 | Col32>)[name]
+  }
+
+  /** The same columns with twice the room. */
+  grown(): FactBuffers {
+    const f = new FactBuffers(this.cap * 2)
+    f.n = this.n
+    this.keys.forEach((k, i) => f.keys[i].set(k))
+    f.ts.set(this.ts)
+    for (const rf of FACT_FIELDS) {
+      if (rf.field === 'ts') continue
+      const a = this.field(rf.field)
+      const b = f.field(rf.field)
+      ;(b.v as Int32Array).set(a.v as Int32Array)
+      b.valid.set(a.valid)
+      b.count = a.count
+    }
+    return f
+  }
+}
+
+/**
+ * Keys of entity objects, by identity. Entities belong to one header, so a new header starts a new generation; the
+ * previous ones are kept until the end of the batch (records of the same block before the header still use them).
+ */
+class EntityKeys<T extends object> {
+  private current = new Map<T, number>()
+  private olds: Map<T, number>[] = []
+  next = 1
+  get(o: T): number | undefined {
+    const k = this.current.get(o)
+    if (k !== undefined || this.olds.length === 0) return k
+    for (const m of this.olds) {
+      const x = m.get(o)
+      if (x !== undefined) return x
+    }
+    return undefined
+  }
+  add(o: T): number {
+    const k = this.next++
+    this.current.set(o, k)
+    return k
+  }
+  rotate(): void {
+    if (this.current.size > 0) this.olds.push(this.current)
+    this.current = new Map()
+  }
+  endBatch(): void {
+    if (this.olds.length > 0) this.olds = []
+  }
+}
+
+export const FACT_ROWS = 32 * 1024
+
+/**
+ * Builds narrow batches. The loader gives it every raw entity record (addEntity, in file order) and the joined
+ * records (addJoined, after the entities of the same block), and calls take() whenever `ready`, and once at the end. A caller that has only joined records
+ * may skip addEntity: the entities the records reference are then added when first referenced.
+ */
+export class NarrowBuilder {
+  readonly plan: NarrowPlan
+  private readonly ids = new StringIds()
+  private trace: string | undefined
+  private pendingRows = 0
+
+  private readonly tables: Record<string, TableBuffer>
+  private readonly shapeAttrs: NarrowPlan['shape']
+  private readonly generic: {buf: ColumnBuffer; attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined}[]
+  private fact = new FactBuffers(FACT_ROWS)
+  private readonly factSchema: Schema
+
+  private readonly headerKeys = new EntityKeys<SFHeader>()
+  private readonly processKeys = new EntityKeys<Process>()
+  private readonly fileKeys = new EntityKeys<File>()
+  private readonly containerKeys = new EntityKeys<Container>()
+  private readonly podKeys = new EntityKeys<Pod>()
+  private ctxNext = 1
+  private shapeNext = 1
+  private readonly shapeKeys = new Map<number | string, number>()
+  private readonly ctxByProc = new WeakMap<Process, CtxEntry[]>()
+  private ctxByOid = new Map<string, CtxEntry>()
+  private lastCtx: CtxEntry | undefined
+  private lastHeader: SFHeader | undefined | null = null
+  private lastHeaderKey: number | undefined = undefined
+
+  // Interned columns.
+  private readonly pTrace; private readonly pState; private readonly pExe; private readonly pArgs; private readonly pUser
+  private readonly pGroup; private readonly pContainer; private readonly pCwd; private readonly pEnv
+  private readonly fTrace; private readonly fState; private readonly fPath; private readonly fContainer
+
+  constructor(derivable: ReadonlySet<string>) {
+    this.plan = narrowPlan(derivable)
+    const byName = new Map(this.plan.tables.map((t) => [t.name, t]))
+    this.tables = Object.fromEntries(this.plan.tables.filter((t) => t.name !== '_events').map((t) => [t.name, new TableBuffer(t)]))
+    this.shapeAttrs = this.plan.shape
+    this.generic = this.plan.generic.map((g) => ({...g, buf: makeBuffer(g.col.kind, FACT_ROWS)}))
+    const factDef = byName.get('_events')!
+    this.factSchema = new Schema(factDef.columns.map((c) => new Field(c.name, makeBuffer(c.kind, 1).type, true)))
+    const col = () => this.ids.column()
+    this.pTrace = col(); this.pState = col(); this.pExe = col(); this.pArgs = col(); this.pUser = col()
+    this.pGroup = col(); this.pContainer = col(); this.pCwd = col(); this.pEnv = col()
+    this.fTrace = col(); this.fState = col(); this.fPath = col(); this.fContainer = col()
+  }
+
+  /** The input the next records come from (the `trace` column of entity rows). */
+  setTrace(name: string | undefined): void {
+    this.trace = name
+  }
+
+  /** Rows are waiting: take() now to keep batches (and memory) bounded. */
+  get ready(): boolean {
+    return this.fact.n >= FACT_ROWS - FACT_ROWS / 8 || this.pendingRows >= FACT_ROWS
+  }
+
+  // --- entities ---
+
+  /** A raw entity record (header, container, process, file, pod); other records are ignored. */
+  addEntity(r: SysFlowRecord): void {
+    switch (r.kind) {
+      case Kind.Header:
+        this.headerRow(r)
+        return
+      case Kind.Process:
+        this.processRow(r)
+        return
+      case Kind.File:
+        this.fileRow(r)
+        return
+      case Kind.Container:
+        this.containerRow(r)
+        return
+      case Kind.Pod:
+        this.podRow(r)
+        return
+      default:
+    }
+  }
+
+  private headerRow(h: SFHeader): number {
+    const k = this.headerKeys.add(h)
+    this.pendingRows++
+    this.tables._headers.row([k, this.trace, h.version, h.exporter, h.ip, h.filename])
+    // Entities belong to one header: the old ones go at the end of this batch.
+    if (this.ctxByOid.size > 65536) this.ctxByOid = new Map()
+    this.processKeys.rotate()
+    this.fileKeys.rotate()
+    this.containerKeys.rotate()
+    this.podKeys.rotate()
+    return k
+  }
+
+  private processRow(p: Process): number {
+    const k = this.processKeys.add(p)
+    this.pendingRows++
+    const env = p.env
+    let envIds: number[] | undefined
+    if (env) {
+      envIds = new Array<number>(env.length)
+      for (let i = 0; i < env.length; i++) envIds[i] = this.pEnv(env[i])
+    }
+    this.tables._processes.row([
+      k, this.trace === undefined ? undefined : this.pTrace(this.trace), this.pState(p.state), p.oid.hpid, p.oid.createTS, p.poid?.hpid, p.poid?.createTS, p.ts,
+      this.pExe(p.exe), this.pArgs(p.exeArgs), p.uid, this.pUser(p.userName), p.gid, this.pGroup(p.groupName), p.tty,
+      p.containerId === null ? undefined : this.pContainer(p.containerId), p.entry, p.cwd === undefined ? undefined : this.pCwd(p.cwd), envIds,
+    ])
+    return k
+  }
+
+  private fileRow(f: File): number {
+    const k = this.fileKeys.add(f)
+    this.pendingRows++
+    const w = foidWords(f.oid)
+    this.tables._files.row([
+      k, this.trace === undefined ? undefined : this.fTrace(this.trace), this.fState(f.state),
+      w?.[0], w?.[1], w?.[2], w?.[3], w?.[4], w ? undefined : f.oid, f.ts, f.restype, this.fPath(f.path),
+      f.containerId === null ? undefined : this.fContainer(f.containerId),
+    ])
+    return k
+  }
+
+  private containerRow(c: Container): number {
+    const k = this.containerKeys.add(c)
+    this.pendingRows++
+    this.tables._containers.row([k, this.trace, c.id, c.name, c.image, c.imageid, c.type, c.privileged, c.podId ?? undefined])
+    return k
+  }
+
+  private podRow(p: Pod): number {
+    const k = this.podKeys.add(p)
+    this.pendingRows++
+    // The services as the catalogue shows them (sf.pod.services): clusterIP as dotted strings.
+    const services = p.services.map((s) => ({
+      name: s.name, id: s.id, namespace: s.namespace,
+      portList: s.portList.map((pt) => ({port: pt.port, targetPort: pt.targetPort, nodePort: pt.nodePort, proto: pt.proto})),
+      clusterIP: s.clusterIP.map(ipv4),
+    }))
+    this.tables._pods.row([
+      k, this.trace, p.ts, p.id, p.name, p.nodeName, p.hostIP.map(ipv4), p.internalIP.map(ipv4), p.namespace, p.restartCount,
+      JSON.stringify(p.labels), JSON.stringify(p.selectors), JSON.stringify(services),
+    ])
+    return k
+  }
+
+  private k8sEventRow(e: K8sEvent): void {
+    this.pendingRows++
+    this.tables._k8s_events.row([this.trace, e.ts, e.component, e.action, jsonText(keMessageJson(e.message))])
+  }
+
+  private processKey(p: Process | undefined): number | undefined {
+    return p === undefined ? undefined : (this.processKeys.get(p) ?? this.processRow(p))
+  }
+
+  // --- joined records ---
+
+  /** One batch of joined event and flow records (one block). */
+  addJoined(batch: readonly Joined[]): void {
+    for (let n = 0; n < batch.length; n++) {
+      if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
+      this.addOne(batch[n])
+    }
+    this.processKeys.endBatch()
+    this.fileKeys.endBatch()
+    this.containerKeys.endBatch()
+    this.podKeys.endBatch()
+  }
+
+  private addOne(j: Joined): void {
+    const f = this.fact
+    const i = f.n++
+    const r = j.rec
+    const bit = 1 << (i & 7)
+    const byte = i >> 3
+    f.keys[0][i] = this.ctxKey(j)
+    f.keys[1][i] = j.file === undefined ? 0 : (this.fileKeys.get(j.file) ?? this.fileRow(j.file))
+    f.keys[2][i] = this.shapeKey(j)
+    f.ts[i] = r.ts
+    let aux = 0
+    let c64: Col64
+    let c32: Col32
+    switch (r.kind) {
+      case Kind.FileFlow:
+      case Kind.NetworkFlow:
+        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        c64 = f.endts; c64.v[i] = r.endTs; c64.valid[byte] |= bit; c64.count++
+        c32 = f.fd; c32.v[i] = r.fd; c32.valid[byte] |= bit; c32.count++
+        c64 = f.rbytes; c64.v[i] = r.numRRecvBytes; c64.valid[byte] |= bit; c64.count++
+        c64 = f.rops; c64.v[i] = r.numRRecvOps; c64.valid[byte] |= bit; c64.count++
+        c64 = f.wbytes; c64.v[i] = r.numWSendBytes; c64.valid[byte] |= bit; c64.count++
+        c64 = f.wops; c64.v[i] = r.numWSendOps; c64.valid[byte] |= bit; c64.count++
+        if (r.kind === Kind.NetworkFlow) aux = this.auxRow(undefined, undefined, r.proto, r.sport, r.dport, r.sip, r.dip)
+        break
+      case Kind.ProcessEvent:
+        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        aux = this.auxRow(undefined, r.ret)
+        break
+      case Kind.FileEvent:
+        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        aux = this.auxRow(j.newFile === undefined ? undefined : (this.fileKeys.get(j.newFile) ?? this.fileRow(j.newFile)), r.ret)
+        break
+      case Kind.NetworkEvent:
+        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        aux = this.auxRow(undefined, r.ret, r.proto, r.sport, r.dport, r.sip, r.dip)
+        break
+      case Kind.ProcessFlow:
+        c64 = f.endts; c64.v[i] = r.endTs; c64.valid[byte] |= bit; c64.count++
+        aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, r.numThreadsCloned, r.numThreadsExited, r.numCloneErrors)
+        break
+      case Kind.K8sEvent:
+        this.k8sEventRow(r)
+        break
+    }
+    f.keys[3][i] = aux
+    const g = this.generic
+    for (let k = 0; k < g.length; k++) {
+      const x = g[k]
+      x.buf.push(x.on !== undefined && !x.on.has(r.kind) ? undefined : encodeValue(x.col, x.attr.value(j)))
+    }
+  }
+
+  private auxNext = 1
+  /** A `_aux` row (in AUX_TABLE's column order); returns its key. */
+  private auxRow(newfile?: number, ret?: number, proto?: number, sport?: number, dport?: number, sip?: number, dip?: number, nthreads?: bigint, nexits?: bigint, nerrors?: bigint): number {
+    const k = this.auxNext++
+    this.tables._aux.row([k, newfile, ret, proto, sport, dport, sip, dip, nthreads, nexits, nerrors])
+    return k
+  }
+
+  private headerKey(h: SFHeader | undefined): number {
+    if (h === this.lastHeader) return this.lastHeaderKey ?? 0
+    this.lastHeader = h
+    this.lastHeaderKey = h === undefined ? 0 : (this.headerKeys.get(h) ?? this.headerRow(h))
+    return this.lastHeaderKey
+  }
+
+  private ctxKey(j: Joined): number {
+    const e = this.lastCtx
+    if (e !== undefined && e.proc === j.proc && e.proc !== undefined && e.pproc === j.pproc && e.container === j.container && e.pod === j.pod && e.header === j.header && e.chain === j.ancestry) return e.key
+    const found = this.ctxEntry(j)
+    this.lastCtx = found
+    return found.key
+  }
+
+  private ctxEntry(j: Joined): CtxEntry {
+    const p = j.proc
+    if (p === undefined) {
+      // No process entity: only the record's own OID (nothing at all for K8s events).
+      const r = j.rec
+      const h = this.headerKey(j.header)
+      const k = r.kind === Kind.K8sEvent ? `${h}:KE` : `${h}:${r.procOID.hpid}:${r.procOID.createTS}`
+      let e = this.ctxByOid.get(k)
+      if (e === undefined) {
+        e = this.newCtx(j, j.ancestry)
+        this.ctxByOid.set(k, e)
+      }
+      return e
+    }
+    let list = this.ctxByProc.get(p)
+    if (list === undefined) {
+      list = []
+      this.ctxByProc.set(p, list)
+    }
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]
+      if (e.pproc !== j.pproc || e.container !== j.container || e.pod !== j.pod || e.header !== j.header) continue
+      if (e.chain === j.ancestry) return e
+      // The join took the ancestry anew (an ancestor was exported again): the same processes keep the row.
+      if (sameChain(e.chain, j.ancestry)) {
+        e.chain = j.ancestry
+        return e
+      }
+      list[i] = this.newCtx(j, j.ancestry)
+      return list[i]
+    }
+    const e = this.newCtx(j, j.ancestry)
+    list.push(e)
+    return e
+  }
+
+  private newCtx(j: Joined, chain: readonly Process[]): CtxEntry {
+    const key = this.ctxNext++
+    const r = j.rec
+    const oid = r.kind === Kind.K8sEvent ? undefined : r.procOID
+    const c = j.container
+    const pod = j.pod
+    this.pendingRows++
+    this.tables._ctx.row([
+      key, this.headerKey(j.header) || undefined, this.processKey(j.proc), this.processKey(j.pproc),
+      c === undefined ? undefined : (this.containerKeys.get(c) ?? this.containerRow(c)),
+      pod === undefined ? undefined : (this.podKeys.get(pod) ?? this.podRow(pod)),
+      oid?.hpid, oid?.createTS, chain.map((p) => this.processKey(p)!),
+    ])
+    return {key, header: j.header, proc: j.proc, pproc: j.pproc, container: c, pod, chain}
+  }
+
+  private lastShapeKind = -1
+  private lastShapeFlags = -1
+  private lastShapeOpen = -1
+  private lastShape = 0
+  private shapeKey(j: Joined): number {
+    const r = j.rec
+    let sk: number | string
+    if (r.kind === Kind.K8sEvent) {
+      sk = `KE\u0000${r.action}\u0000${r.component}`
+    } else {
+      const flags = r.opFlags
+      const open = r.kind === Kind.FileFlow ? r.openFlags : 0
+      if (r.kind === this.lastShapeKind && flags === this.lastShapeFlags && open === this.lastShapeOpen) return this.lastShape
+      sk = flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? r.kind + 16 * (flags + 0x1000000 * open) : `${r.kind}:${flags}:${open}`
+    }
+    let k = this.shapeKeys.get(sk)
+    if (k === undefined) {
+      k = this.shapeNext++
+      this.shapeKeys.set(sk, k)
+      const row: unknown[] = [k]
+      for (const {attr, col} of this.shapeAttrs) row.push(encodeValue(col, attr.value(j)))
+      this.tables._shape.row(row)
+    }
+    if (r.kind !== Kind.K8sEvent) {
+      this.lastShapeKind = r.kind
+      this.lastShapeFlags = r.opFlags
+      this.lastShapeOpen = r.kind === Kind.FileFlow ? r.openFlags : 0
+      this.lastShape = k
+    }
+    return k
+  }
+
+  // --- output ---
+
+  /** Everything added since the last take(), as narrow record batches in the plan's table order. */
+  take(): NarrowBatch {
+    const tables: {name: string; batch: RecordBatch}[] = []
+    for (const def of this.plan.tables) {
+      if (def.name === '_events') {
+        if (this.fact.n > 0) tables.push({name: '_events', batch: this.takeFact()})
+        continue
+      }
+      const b = this.tables[def.name].take()
+      if (b) tables.push({name: def.name, batch: b})
+    }
+    const events = tables.find((t) => t.name === '_events')?.batch.numRows ?? 0
+    this.pendingRows = 0
+    return {strings: this.ids.take(), tables, events}
+  }
+
+  private takeFact(): RecordBatch {
+    const f = this.fact
+    this.lastFact = f
+    const n = f.n
+    const children: Data[] = []
+    const fields = this.factSchema.fields
+    let col = 0
+    for (let k = 0; k < FACT_KEYS.length; k++) {
+      children.push(makeData({type: fields[col++].type, length: n, nullCount: 0, data: f.keys[k].subarray(0, n)} as never) as Data)
+    }
+    for (const rf of FACT_FIELDS) {
+      const c = f.field(rf.field)
+      const nulls = n - c.count
+      children.push(makeData({type: fields[col++].type, length: n, nullCount: nulls, data: c.v.subarray(0, n), nullBitmap: nulls === 0 ? undefined : c.valid.subarray(0, (n + 7) >> 3)} as never) as Data)
+    }
+    for (const g of this.generic) children.push(g.buf.finish())
+    // The batch views these buffers: the next ones are fresh (a reader of the batch may keep it).
+    this.fact = this.spare !== undefined && this.spare.cap === FACT_ROWS ? this.spare.reset() : new FactBuffers(FACT_ROWS)
+    this.spare = undefined
+    return recordBatch(this.factSchema, n, children)
+  }
+
+  private spare: FactBuffers | undefined
+  private lastFact: FactBuffers | undefined
+
+  /**
+   * The caller is done with every batch take() returned so far (its rows are in the database): their buffers may
+   * be written again. Saves allocating (and collecting) fresh fact buffers for every batch.
+   */
+  recycle(): void {
+    if (this.lastFact !== undefined && this.lastFact !== this.fact) this.spare = this.lastFact
+    this.lastFact = undefined
+  }
+}
+
+const HEX = new Int8Array(128).fill(-1)
+for (let i = 0; i < 10; i++) HEX[48 + i] = i
+for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i
+
+/** A FOID's 40 lowercase hex digits as five 32-bit words (int32 bit patterns); undefined for anything else. */
+export function foidWords(hex: string): number[] | undefined {
+  if (hex.length !== 40) return undefined
+  const out = [0, 0, 0, 0, 0]
+  for (let w = 0; w < 5; w++) {
+    let v = 0
+    for (let i = w * 8; i < w * 8 + 8; i++) {
+      const c = hex.charCodeAt(i)
+      const d = c < 128 ? HEX[c] : -1
+      if (d < 0) return undefined
+      v = (v << 4) | d
+    }
+    out[w] = v
+  }
+  return out
+}
+
+function sameChain(a: readonly Process[], b: readonly Process[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,125 @@
+// exportParquet and exportDuckDb (the library calls `sysflow convert` uses): Parquet with the `events` columns and
+// types, Hive partitions, a database file `sysflow query --db` opens; temporary files cleaned up.
+import {spawnSync} from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import test from 'ava'
+import {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {EVENT_COLUMNS} from '../src/format/arrow/index.js'
+import {joinedBatches} from '../src/format/pipeline.js'
+import {fileInput} from '../src/format/reader.js'
+import {duckdbType, exportDuckDb, exportParquet, loadTraces, QuerySession} from '../src/query/index.js'
+import {withTempDir} from './helpers/tmp.js'
+
+const FIXTURES = ['v5.sf', 'v4.sf', 'v2.sf'].map((f) => path.resolve('test/fixtures', f))
+const batches = () => joinedBatches(FIXTURES.map(fileInput))
+
+async function withDuck<T>(body: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const inst = await DuckDBInstance.create(':memory:')
+  const c = await inst.connect()
+  try {
+    return await body(c)
+  } finally {
+    c.closeSync()
+    inst.closeSync()
+  }
+}
+
+/** The rows of `events` loaded the query way, as sorted JSON texts. */
+async function eventsAsJson(): Promise<string[]> {
+  const s = await QuerySession.open()
+  try {
+    await loadTraces(s, FIXTURES.map(fileInput), {workers: 0})
+    return (await s.connection.runAndReadAll('SELECT to_json(e)::VARCHAR FROM events e')).getRows().map((r) => r[0] as string).sort()
+  } finally {
+    s.close()
+  }
+}
+
+test('exportParquet: one file with the events columns, their types and values', (t) =>
+  withTempDir(async (dir) => {
+    const file = path.join(dir, 'events.parquet')
+    const r = await exportParquet(batches(), file, {})
+    t.is(r.records, 11 + 11 + 10)
+    t.deepEqual(fs.readdirSync(dir), ['events.parquet'], 'no temporary file left behind')
+    await withDuck(async (c) => {
+      const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRows().map((x) => `${x[0]} ${x[1]}`)
+      t.deepEqual(types, EVENT_COLUMNS.map((col) => `${col.name} ${duckdbType(col.type)}`))
+      const rows = (await c.runAndReadAll(`SELECT to_json(e)::VARCHAR FROM '${file}' e`)).getRows().map((x) => x[0] as string).sort()
+      t.deepEqual(rows, await eventsAsJson())
+      const meta = (await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)).getRows().map((x) => x[0])
+      t.deepEqual(meta, ['ZSTD'])
+    })
+  }))
+
+test('exportParquet: Hive partitions by type and date, another codec, row groups', (t) =>
+  withTempDir(async (dir) => {
+    const target = path.join(dir, 'ds')
+    const r = await exportParquet(batches(), target, {partitionBy: ['type', 'date'], compression: 'snappy', rowGroupSize: 4})
+    t.is(r.records, 32)
+    const types = fs.readdirSync(target).sort()
+    t.deepEqual(types, ['type=FE', 'type=FF', 'type=KE', 'type=NE', 'type=NF', 'type=PE', 'type=PF'])
+    t.deepEqual(fs.readdirSync(path.join(target, 'type=PE')), ['date=2023-11-14'])
+    await withDuck(async (c) => {
+      const counts = (await c.runAndReadAll(`SELECT type, count(*) FROM read_parquet('${target}/**/*.parquet', hive_partitioning = true) GROUP BY type ORDER BY type`)).getRows().map((x) => `${x[0]} ${x[1]}`)
+      t.deepEqual(counts, ['FE 6', 'FF 3', 'KE 2', 'NE 3', 'NF 3', 'PE 12', 'PF 3'])
+      const codecs = (await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${target}/**/*.parquet')`)).getRows().map((x) => x[0])
+      t.deepEqual(codecs, ['SNAPPY'])
+    })
+    t.deepEqual(fs.readdirSync(dir), ['ds'])
+  }))
+
+test('exportParquet: node, hour and container partitions', (t) =>
+  withTempDir(async (dir) => {
+    const target = path.join(dir, 'ds')
+    await exportParquet(batches(), target, {partitionBy: ['node', 'hour', 'container']})
+    t.deepEqual(fs.readdirSync(target), ['node=fixture-node'])
+    t.deepEqual(fs.readdirSync(path.join(target, 'node=fixture-node')), ['hour=22'])
+    t.deepEqual(fs.readdirSync(path.join(target, 'node=fixture-node', 'hour=22')).sort(), ['container=__HIVE_DEFAULT_PARTITION__', 'container=c0ffee123456'])
+  }))
+
+test('exportParquet: bad options are refused before anything is written', async (t) =>
+  withTempDir(async (dir) => {
+    await t.throwsAsync(exportParquet(batches(), path.join(dir, 'x.parquet'), {compression: 'rar'}), {message: /unknown Parquet compression 'rar'/})
+    await t.throwsAsync(exportParquet(batches(), path.join(dir, 'x.parquet'), {rowGroupSize: 0}), {message: /row group size/})
+    await t.throwsAsync(exportParquet(batches(), path.join(dir, 'x.parquet'), {partitionBy: ['week' as never]}), {message: /unknown partition key 'week'/})
+    t.deepEqual(fs.readdirSync(dir), [])
+  }))
+
+test('exportDuckDb: a database `sysflow query --db` opens, with the same events and entity rows', (t) =>
+  withTempDir(async (dir) => {
+    const db = path.join(dir, 'out.duckdb')
+    t.is((await exportDuckDb(batches(), db)).records, 32)
+    const s = await QuerySession.open({db, readOnly: true})
+    try {
+      const rows = (await s.connection.runAndReadAll('SELECT to_json(e)::VARCHAR FROM events e')).getRows().map((x) => x[0] as string).sort()
+      t.deepEqual(rows, await eventsAsJson())
+      const [[p, f, c, pods, h]] = (await s.connection.runAndReadAll('SELECT (SELECT count(*) FROM processes), (SELECT count(*) FROM files), (SELECT count(*) FROM containers), (SELECT count(*) FROM pods), (SELECT count(*) FROM headers)')).getRows()
+      // Only the entities the records reference (from joined records there is nothing else to see).
+      t.deepEqual([p, f, c, pods, h].map(Number), [9, 9, 3, 2, 3])
+    } finally {
+      s.close()
+    }
+    const r = spawnSync(process.execPath, [path.resolve('bin/run.js'), 'query', 'select count(*) as n from events', '--db', db, '-o', 'csv'], {encoding: 'utf8'})
+    t.is(r.status, 0, r.stderr)
+    t.is(r.stdout, 'n\n32\n')
+    await t.throwsAsync(exportDuckDb(batches(), db), {message: /already exists/})
+  }))
+
+test('a database file keeps views DuckDB can prune: a count reads no list, a group by one column reads one', (t) =>
+  withTempDir(async (dir) => {
+    const db = path.join(dir, 'x.duckdb')
+    await exportDuckDb(batches(), db)
+    const s = await QuerySession.open({db, readOnly: true})
+    try {
+      const plan = async (sql: string) => String((await s.connection.runAndReadAll(`EXPLAIN ${sql}`)).getRows()[0][1])
+      const count = await plan('SELECT count(*) FROM events')
+      t.notRegex(count, /CTE|list\(/, 'no list is built for a count')
+      t.notRegex(count, /pod_services/)
+      const group = await plan('SELECT proc_exe, count(*) FROM events GROUP BY 1')
+      t.notRegex(group, /CTE/, 'no CTE is materialised')
+      t.notRegex(group, /pod_services|file_path/)
+    } finally {
+      s.close()
+    }
+  }))
