@@ -62,13 +62,14 @@ export class TablePrinter {
     // Codes (type, op flags, container ids) stay readable; free text gives way.
     const textual = this.cols.map((c, i) => !numeric[i] && c.attr?.type === 'string' && c.key !== 'container.id' && c.key !== 'state')
     const widths = fitWidths(natural, this.opts.termColumns, textual)
+    // Colour is ours, not cli-table3's: its colour library guesses from the environment (CI, TTY), we were told.
     const table = new Table({
-      head: heads,
+      head: this.opts.color ? heads.map((h) => `\u001b[1;36m${h}\u001b[0m`) : heads,
       colWidths: widths.map((w) => w + 2),
       colAligns: numeric.map((n) => (n ? 'right' : 'left')),
       wordWrap: false,
       truncate: '…',
-      style: {head: this.opts.color ? ['bold', 'cyan'] : [], border: this.opts.color ? ['grey'] : [], compact: true},
+      style: {head: [], border: [], compact: true},
     })
     for (const r of this.rows) table.push(r)
     this.rows = []
