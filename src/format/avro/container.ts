@@ -1,7 +1,6 @@
 // Avro object container framing: header (magic, metadata, sync marker) and blocks (count, size, payload, sync).
 // Streams from any chunk source in bounded memory. A damaged block is skipped to the next sync marker and
 // reported, or, in strict mode, thrown.
-import {promisify} from 'node:util'
 import zlib from 'node:zlib'
 import {
   CorruptBlockError, EmptyInputError, NotAvroError, ReadWarning, TraceSchemaError, TruncatedInputError,
@@ -178,87 +177,22 @@ export interface BlockReadOptions {
   onWarning?: (w: ReadWarning) => void
 }
 
-/** A block as framed in the file, before decompression. */
-interface Frame {
-  offset: number
-  /** Offset just past the block's sync marker. */
-  end: number
-  count: number
-  raw: Buffer
-  markerDamaged: boolean
-}
-
-/** Blocks whose decompression may run ahead (on libuv's thread pool) while the caller decodes earlier ones. */
-const LOOKAHEAD = 4
-
 /**
- * The blocks of a container after its header, in order. Deflate runs asynchronously a few blocks ahead, so on a
- * two-core machine inflating overlaps with decoding. Damage handling:
+ * The blocks of a container after its header. Damage handling:
  * - a bad sync marker or an impossible count/size: skip to the next sync marker (warning, or CorruptBlockError);
  * - payload that does not decompress: skip that block (its records are counted as lost);
  * - input that ends inside a block: TruncatedInputError, after every complete block has been yielded.
  */
 export async function* readBlocks(src: ByteSource, header: ContainerHeader, file: string, opts: BlockReadOptions = {}): AsyncGenerator<Block> {
-  const frames = readFrames(src, header, file, opts)
-  type Pending = {warning: ReadWarning} | {frame: Frame; data: Promise<Buffer>}
-  const queue: Pending[] = []
-  let done = false
-  let failure: unknown
-  const pull = async (): Promise<void> => {
-    try {
-      const next = await frames.next()
-      if (next.done) done = true
-      else if ('warning' in next.value) queue.push(next.value)
-      else {
-        const data = decompressAsync(header.codec, next.value.raw)
-        data.catch(() => undefined) // handled when its turn comes
-        queue.push({frame: next.value, data})
-      }
-    } catch (e) {
-      // Errors wait their turn too: the blocks before them are still yielded first.
-      failure = e
-      done = true
-    }
-  }
-  for (;;) {
-    while (!done && queue.length < LOOKAHEAD) await pull()
-    const item = queue.shift()
-    if (item === undefined) break
-    if ('warning' in item) {
-      opts.onWarning?.(item.warning)
-      continue
-    }
-    const {frame} = item
-    let data: Buffer
-    try {
-      data = await item.data
-    } catch (e) {
-      const problem = `corrupt block: ${header.codec} payload does not decompress (${(e as Error).message})`
-      if (opts.strict) throw new CorruptBlockError(file, frame.offset, problem)
-      const skippedBytes = frame.end - frame.offset
-      opts.onWarning?.({file, offset: frame.offset, skippedRecords: frame.count, skippedBytes, message: `${problem}; skipped ${skippedBytes} bytes (${frame.count} records)`})
-      continue
-    }
-    if (frame.markerDamaged) {
-      opts.onWarning?.({file, offset: frame.offset, skippedRecords: 0, skippedBytes: 0, message: 'the sync marker after this block is damaged; the block itself was read'})
-    }
-    yield {offset: frame.offset, count: frame.count, data}
-  }
-  if (failure !== undefined) throw failure
-}
-
-/** The framing pass: blocks as they stand in the file, and warnings for what was skipped, in file order. */
-async function* readFrames(src: ByteSource, header: ContainerHeader, file: string, opts: BlockReadOptions): AsyncGenerator<Frame | {warning: ReadWarning}> {
-  const {sync} = header
-  /** Skip past a damaged block (to the next sync marker when `resync`); strict mode throws instead. */
-  const damaged = async (offset: number, problem: string, records: number, resync: boolean): Promise<{warning: ReadWarning}> => {
+  const {sync, codec} = header
+  const damaged = async (offset: number, problem: string, records: number, resync: boolean): Promise<void> => {
     if (opts.strict) throw new CorruptBlockError(file, offset, problem)
     const found = resync ? await src.skipPast(sync) : true
     const skippedBytes = src.offset - offset
-    return {warning: {
+    opts.onWarning?.({
       file, offset, skippedRecords: records, skippedBytes,
       message: `${problem}; skipped ${skippedBytes} bytes${records ? ` (${records} records)` : ''}${found ? '' : ' to the end of the input (no further sync marker)'}`,
-    }}
+    })
   }
 
   while (!(await src.atEnd())) {
@@ -269,14 +203,14 @@ async function* readFrames(src: ByteSource, header: ContainerHeader, file: strin
       throw new TruncatedInputError(file, offset, 'input ends inside a block header')
     }
     if (Number.isNaN(count) || Number.isNaN(size) || count < 0 || size < 0 || size > MAX_BLOCK_BYTES || count > Math.max(size, 1) * 64) {
-      yield await damaged(offset, `corrupt block header (count ${count}, size ${size})`, 0, true)
+      await damaged(offset, `corrupt block header (count ${count}, size ${size})`, 0, true)
       continue
     }
     if (!(await src.ensure(size + SYNC_SIZE))) {
       // Either the file was cut, or the size is corrupt and a later sync marker exists: look for one.
       const left = src.available
       if (!opts.strict && (await src.skipPast(sync))) {
-        yield {warning: {file, offset, skippedRecords: 0, skippedBytes: src.offset - offset, message: `corrupt block (size ${size} runs past the end); skipped to the next sync marker`}}
+        opts.onWarning?.({file, offset, skippedRecords: 0, skippedBytes: src.offset - offset, message: `corrupt block (size ${size} runs past the end); skipped to the next sync marker`})
         continue
       }
       throw new TruncatedInputError(file, offset, `truncated block: ${count} records in ${size} bytes declared, only ${left} bytes left`)
@@ -287,24 +221,23 @@ async function* readFrames(src: ByteSource, header: ContainerHeader, file: strin
       // Either only the 16 marker bytes are damaged (a well-formed block follows right after them: keep both),
       // or the size is wrong (scan to the next marker; scanning blindly would also swallow the next block).
       if (opts.strict || !(await wellFormedBlockAt(src, size + SYNC_SIZE, sync))) {
-        yield await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
+        await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
         continue
       }
       markerDamaged = true
     }
     src.skip(size + SYNC_SIZE)
-    yield {offset, end: src.offset, count, raw, markerDamaged}
-  }
-}
-
-const inflateRaw = promisify(zlib.inflateRaw) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>
-
-function decompressAsync(codec: Codec, raw: Buffer): Promise<Buffer> {
-  if (codec === 'deflate') return inflateRaw(raw, {maxOutputLength: MAX_INFLATED_BYTES})
-  try {
-    return Promise.resolve(decompress(codec, raw))
-  } catch (e) {
-    return Promise.reject(e)
+    let data: Buffer
+    try {
+      data = decompress(codec, raw)
+    } catch (e) {
+      await damaged(offset, `corrupt block: ${codec} payload does not decompress (${(e as Error).message})`, count, false)
+      continue
+    }
+    if (markerDamaged) {
+      opts.onWarning?.({file, offset, skippedRecords: 0, skippedBytes: 0, message: 'the sync marker after this block is damaged; the block itself was read'})
+    }
+    yield {offset, count, data}
   }
 }
 
