@@ -48,6 +48,8 @@ export interface Attribute {
   on?: readonly Kind[]
   /** print() depends on nothing but the record kind (sf.type). */
   byKind?: boolean
+  /** For ISO time columns: the nanoseconds print() formats (undefined when absent), so printers can write bytes. */
+  nanos?(j: Joined): bigint | undefined
   value(j: Joined): AttrValue
   print(j: Joined): PrintValue
 }
@@ -240,9 +242,9 @@ export const ATTRIBUTES: readonly Attribute[] = [
     print: (j) => { const f = opFlags(j); return f === undefined ? '' : opFlagsDisplay(f) }},
   {key: 'opflags_bitmap', on: NOT_KE, type: 'int', description: 'Operation flags bitmap', header: 'Op Flags', width: 5, value: opFlags, print: (j) => blank(opFlags(j))},
   {sf: 'sf.ret', key: 'ret', on: EVENTS, aliases: ['evt.res'], type: 'int', description: 'Return code (events)', header: 'Ret', width: 4, value: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : undefined), print: (j) => (hasRet(j) ? (j.rec as {ret: number}).ret : null)},
-  {key: 'ts', type: 'time', description: 'Record start time (ISO-8601 UTC, nanoseconds)', header: 'Start Time', width: 26, value: (j) => isoNanos(j.rec.ts), print: (j) => isoNanos(j.rec.ts)},
+  {key: 'ts', type: 'time', nanos: (j) => j.rec.ts, description: 'Record start time (ISO-8601 UTC, nanoseconds)', header: 'Start Time', width: 26, value: (j) => isoNanos(j.rec.ts), print: (j) => isoNanos(j.rec.ts)},
   {sf: 'sf.ts', key: 'ts_uts', aliases: ['evt.rawtime', 'evt.time'], type: 'int64', description: 'Record start time (ns since the epoch)', header: 'Start Time', width: 21, value: (j) => j.rec.ts, print: (j) => j.rec.ts},
-  {key: 'endts', on: FLOWS, type: 'time', description: 'Record end time (ISO-8601 UTC, nanoseconds)', header: 'End Time', width: 26, value: (j) => { const e = endTs(j); return e === undefined ? undefined : isoNanos(e) }, print: (j) => { const e = endTs(j); return e === undefined ? '' : isoNanos(e) }},
+  {key: 'endts', on: FLOWS, type: 'time', nanos: endTs, description: 'Record end time (ISO-8601 UTC, nanoseconds)', header: 'End Time', width: 26, value: (j) => { const e = endTs(j); return e === undefined ? undefined : isoNanos(e) }, print: (j) => { const e = endTs(j); return e === undefined ? '' : isoNanos(e) }},
   {sf: 'sf.endts', key: 'endts_uts', on: FLOWS, type: 'int64', description: 'Record end time (ns since the epoch; flows)', header: 'End Time', width: 21, value: endTs, print: (j) => nul(endTs(j))},
   ...procAttrs('proc', noProc, 'Process'),
   {sf: 'sf.proc.aname', key: 'proc.aname', type: 'strlist', description: 'Names of the process and its ancestors, self first', queryOnly: true, value: (j) => j.ancestry.map(exeName), print: (j) => j.ancestry.map(exeName)},

@@ -1,4 +1,5 @@
 import {Sink} from '../avro/binary.js'
+import {isoPrefixBytes, isoSplit} from '../time.js'
 
 // A growable byte buffer that printers render into. Building output as bytes (cached segments copied in, short
 // ASCII values written byte by byte) is 2-3x faster than assembling and then encoding JS strings, and output
@@ -82,6 +83,26 @@ export class ByteBuilder extends Sink {
       return
     }
     this.utf8(JSON.stringify(s))
+  }
+
+  /** A nanosecond timestamp as ISO-8601 UTC with nine digits and `Z`, optionally in JSON quotes, without strings. */
+  isoTime(ns: bigint, quote: boolean): void {
+    let sub = isoSplit(ns)
+    const prefix = isoPrefixBytes
+    this.reserve(prefix.length + 12)
+    const buf = this.buf
+    let pos = this.pos
+    if (quote) buf[pos++] = 0x22
+    for (let i = 0; i < prefix.length; i++) buf[pos++] = prefix[i]
+    for (let k = 8; k >= 0; k--) {
+      const q = Math.floor(sub / 10)
+      buf[pos + k] = 0x30 + (sub - q * 10)
+      sub = q
+    }
+    pos += 9
+    buf[pos++] = 0x5a
+    if (quote) buf[pos++] = 0x22
+    this.pos = pos
   }
 
   /** A CSV field (RFC 4180): copied as is in one pass unless it needs quotes (or is not ASCII). */

@@ -62,17 +62,17 @@ export type Piece = string | number
  * runs of columns that read only one entity (same `dep`) are rendered once per entity and cached as bytes: a
  * process's dozen keys cost one lookup and one copy per record.
  */
-export function compileTemplate(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter = writeJson): LineRenderer {
+export function compileTemplate(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter = writeJson, quoteTimes = true): LineRenderer {
   const perKind: (LineRenderer | undefined)[] = []
   return (j, b) => {
     const kind = j.rec.kind
     let render = perKind[kind]
-    if (render === undefined) render = perKind[kind] = compileForKind(pieces, cols, cell, j)
+    if (render === undefined) render = perKind[kind] = compileForKind(pieces, cols, cell, quoteTimes, j)
     render(j, b)
   }
 }
 
-function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, sample: Joined): LineRenderer {
+function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean, sample: Joined): LineRenderer {
   const kind = sample.rec.kind
   const scratch = new ByteBuilder(256)
   const baked: Piece[] = []
@@ -96,11 +96,12 @@ function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell:
       baked.push(p)
     }
   }
-  return compileRuns(baked, cols, cell)
+  return compileRuns(baked, cols, cell, quoteTimes)
 }
 
-function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter): LineRenderer {
+function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean): LineRenderer {
   const getters = cols.map((c) => c.attr?.print ?? (() => ''))
+  const times = cols.map((c) => c.attr?.nanos)
   const depOf = (p: Piece): EntityDep | undefined => (typeof p === 'number' ? cols[p].attr?.dep : undefined)
   const parts: LineRenderer[] = []
   let i = 0
@@ -119,7 +120,7 @@ function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: Ce
       const deps = [...new Set(run.map(depOf).filter((d): d is EntityDep => d !== undefined))]
       parts.push(cachedRun(run, getters, cell, deps))
     } else {
-      parts.push(renderRun(run, getters, cell))
+      parts.push(renderRun(run, getters, cell, times, quoteTimes))
     }
     i = end
   }
@@ -132,7 +133,7 @@ function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: Ce
  * One straight-line function per run, so every getter call site stays monomorphic. The generated text holds only
  * numbered parameter names; the texts and getters are passed in as arguments.
  */
-function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter): LineRenderer {
+function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, times: readonly (((j: Joined) => bigint | undefined) | undefined)[] = [], quoteTimes = true): LineRenderer {
   const params: string[] = ['cell']
   const args: unknown[] = [cell]
   const body: string[] = []
@@ -141,6 +142,11 @@ function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
     if (typeof p === 'string') {
       args.push(Buffer.from(p, 'utf8'))
       body.push(`b.bytes(a${i});`)
+    } else if (times[p] !== undefined) {
+      // ISO times straight into bytes; an absent one prints as its getter says.
+      args.push(times[p], getters[p])
+      params.push(`g${i}`)
+      body.push(`{ const v = a${i}(j); if (v === undefined) cell(b, g${i}(j)); else b.isoTime(v, ${quoteTimes}); }`)
     } else {
       args.push(getters[p])
       body.push(`cell(b, a${i}(j));`)
