@@ -88,12 +88,8 @@ abstract class Fixed<A extends Int32Array | BigInt64Array | Uint8Array> implemen
   }
 }
 
-export class Int32Buffer extends Fixed<Int32Array> {
-  readonly type = new Int32()
-  constructor(capacity = INITIAL) {
-    super((n) => new Int32Array(n), capacity)
-  }
-
+/** Fixed-width buffers of numbers (not bigints): the same push for every width. */
+abstract class NumberFixed<A extends Int32Array | Uint8Array> extends Fixed<A> {
   push(v: unknown): void {
     if (v === undefined || v === null) return this.pushNull()
     const i = this.length++
@@ -103,20 +99,20 @@ export class Int32Buffer extends Fixed<Int32Array> {
   }
 }
 
+export class Int32Buffer extends NumberFixed<Int32Array> {
+  readonly type = new Int32()
+  constructor(capacity = INITIAL) {
+    super((n) => new Int32Array(n), capacity)
+  }
+}
+
 /** Unsigned 32-bit values (given as their int32 bit patterns or as numbers). */
-export class Uint32Buffer extends Fixed<Int32Array> {
+export class Uint32Buffer extends NumberFixed<Int32Array> {
   readonly type = new Uint32()
   constructor(capacity = INITIAL) {
     super((n) => new Int32Array(n), capacity)
   }
 
-  push(v: unknown): void {
-    if (v === undefined || v === null) return this.pushNull()
-    const i = this.length++
-    if (i >= this.v.length) this.v = grow(this.v, i + 1)
-    this.valid.ensure(i)
-    this.v[i] = v as number
-  }
 
   override finish(): Data {
     const n = this.length
@@ -127,18 +123,10 @@ export class Uint32Buffer extends Fixed<Int32Array> {
   }
 }
 
-export class Uint8Buffer extends Fixed<Uint8Array> {
+export class Uint8Buffer extends NumberFixed<Uint8Array> {
   readonly type = new Uint8()
   constructor(capacity = INITIAL) {
     super((n) => new Uint8Array(n), capacity)
-  }
-
-  push(v: unknown): void {
-    if (v === undefined || v === null) return this.pushNull()
-    const i = this.length++
-    if (i >= this.v.length) this.v = grow(this.v, i + 1)
-    this.valid.ensure(i)
-    this.v[i] = v as number
   }
 }
 

@@ -4,6 +4,7 @@
 // from this list, so they cannot drift from the catalogue.
 import {DataType, Field, Int32, Int64, List, Bool, Schema, TimestampNanosecond, Utf8} from 'apache-arrow'
 import {ATTRIBUTES, Attribute, AttrType} from '../attributes.js'
+import type {BufferKind} from './buffers.js'
 
 /** The column types an `events` column can have: the catalogue's, plus `timestamp` for `time`. */
 export type ColumnType = Exclude<AttrType, 'time'> | 'timestamp'
@@ -73,3 +74,28 @@ export function arrowField(c: EventColumn): Field {
 export function eventsSchema(): Schema {
   return new Schema(EVENT_COLUMNS.map(arrowField))
 }
+
+/** Raw storage of a catalogue value in an Arrow buffer: strings as text, lists as lists. */
+export function bufferKind(t: ColumnType): BufferKind {
+  switch (t) {
+    case 'string':
+    case 'char':
+    case 'json':
+      return 'utf8'
+    case 'int':
+      return 'int32'
+    case 'int64':
+      return 'int64'
+    case 'bool':
+      return 'bool'
+    case 'strlist':
+      return 'list<utf8>'
+    case 'intlist':
+      return 'list<int64>'
+    case 'timestamp':
+      return 'timestamp'
+  }
+}
+
+/** Attributes that depend only on the record kind and its flags (one "shape" per combination). */
+export const SHAPE_ATTRIBUTES: ReadonlySet<string> = new Set(['sf.type', 'sf.opflags', 'sf.file.openflags', 'sf.file.is_open_read', 'sf.file.is_open_write', 'sf.ke.action', 'sf.ke.kind'])

@@ -24,7 +24,7 @@ import {ipv4} from '../flags.js'
 import {Joined} from '../join.js'
 import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} from '../records.js'
 import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
-import {ColumnType, EVENT_COLUMNS} from './columns.js'
+import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -79,7 +79,6 @@ export const RECORD_FIELDS: readonly {field: string; kind: 'int64' | 'int32'; ta
 const FACT_FIELDS = RECORD_FIELDS.filter((f) => f.table === '_events')
 const AUX_FIELDS = RECORD_FIELDS.filter((f) => f.table === '_aux')
 /** Attributes that depend only on the record kind, its opFlags/openFlags, or a K8s event's action and kind. */
-const SHAPE = new Set(['sf.type', 'sf.opflags', 'sf.file.openflags', 'sf.file.is_open_read', 'sf.file.is_open_write', 'sf.ke.action', 'sf.ke.kind'])
 
 /** The fact table's keys: column name and the table it points into. */
 export const FACT_KEYS: readonly {name: string; table: string}[] = [
@@ -89,27 +88,6 @@ export const FACT_KEYS: readonly {name: string; table: string}[] = [
   {name: 'aux', table: '_aux'},
 ]
 
-/** Raw storage of a catalogue value: strings as text, lists as lists. */
-function valueKind(t: ColumnType): BufferKind {
-  switch (t) {
-    case 'string':
-    case 'char':
-    case 'json':
-      return 'utf8'
-    case 'strlist':
-      return 'list<utf8>'
-    case 'intlist':
-      return 'list<int64>'
-    case 'int':
-      return 'int32'
-    case 'int64':
-      return 'int64'
-    case 'bool':
-      return 'bool'
-    case 'timestamp':
-      return 'timestamp'
-  }
-}
 
 const key: NarrowColumn = {name: 'key', kind: 'int32'}
 const sid = (name: string): NarrowColumn => ({name, kind: 'int32', ref: 'sid'})
@@ -184,10 +162,10 @@ export function narrowPlan(derivable: ReadonlySet<string>): NarrowPlan {
     }
     const sf = c.attr.sf!
     const field = bySf.get(sf)
-    const col: NarrowColumn = {name: c.name, kind: valueKind(c.type), json: c.type === 'json'}
+    const col: NarrowColumn = {name: c.name, kind: bufferKind(c.type), json: c.type === 'json'}
     if (field) storage.set(c.name, field.table === '_aux' ? {at: 'aux', column: field.field} : {at: 'fact', column: field.field})
     else if (derivable.has(sf)) storage.set(c.name, {at: 'derived'})
-    else if (SHAPE.has(sf)) {
+    else if (SHAPE_ATTRIBUTES.has(sf)) {
       shape.push({attr: c.attr, col})
       storage.set(c.name, {at: 'shape', column: c.name})
     } else {

@@ -7,29 +7,9 @@
 import {Data, makeData, RecordBatch, Struct} from 'apache-arrow'
 import {Joined} from '../join.js'
 import {Kind} from '../records.js'
-import {ColumnBuffer, makeBuffer, BufferKind} from './buffers.js'
-import {ColumnType, EVENT_COLUMNS, EventColumn, eventsSchema} from './columns.js'
+import {ColumnBuffer, makeBuffer} from './buffers.js'
+import {bufferKind, EVENT_COLUMNS, EventColumn, eventsSchema, SHAPE_ATTRIBUTES} from './columns.js'
 
-export function bufferKind(t: ColumnType): BufferKind {
-  switch (t) {
-    case 'string':
-    case 'char':
-    case 'json':
-      return 'utf8'
-    case 'int':
-      return 'int32'
-    case 'int64':
-      return 'int64'
-    case 'bool':
-      return 'bool'
-    case 'strlist':
-      return 'list<utf8>'
-    case 'intlist':
-      return 'list<int64>'
-    case 'timestamp':
-      return 'timestamp'
-  }
-}
 
 /** Whether record `b` has the same value as record `a` for columns of this group (undefined: no such group). */
 type Same = (a: Joined, b: Joined) => boolean
@@ -50,12 +30,11 @@ const SAME: Record<string, Same> = {
     return x.kind !== Kind.K8sEvent && x.opFlags === y.opFlags && (y.kind !== Kind.FileFlow || (x.kind === Kind.FileFlow && x.openFlags === y.openFlags))
   },
 }
-const SHAPE = new Set(['sf.type', 'sf.opflags', 'sf.file.openflags', 'sf.file.is_open_read', 'sf.file.is_open_write', 'sf.ke.action', 'sf.ke.kind'])
 
 function sameFor(c: EventColumn): Same | undefined {
   const sf = c.attr?.sf
   if (!sf) return undefined
-  if (SHAPE.has(sf)) return SAME.shape
+  if (SHAPE_ATTRIBUTES.has(sf)) return SAME.shape
   if ((sf.startsWith('sf.proc.') && sf !== 'sf.proc.tid') || sf.startsWith('sf.pproc.')) return SAME.ctx
   return c.attr?.dep ? SAME[c.attr.dep] : undefined
 }
