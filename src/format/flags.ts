@@ -97,8 +97,16 @@ export function isOpenWrite(flags: number): boolean {
 /** IPv4 held as an int whose least significant byte is the first octet (16777343 is 127.0.0.1). */
 export function ipv4(n: number | bigint): string {
   const v = typeof n === 'bigint' ? Number(BigInt.asUintN(32, n)) : n >>> 0
-  return `${v & 0xff}.${(v >>> 8) & 0xff}.${(v >>> 16) & 0xff}.${v >>> 24}`
+  // A trace talks to few addresses, and every network record prints two of them (and its `res`).
+  let s = ipCache.get(v)
+  if (s === undefined) {
+    if (ipCache.size >= 4096) ipCache.clear()
+    s = `${v & 0xff}.${(v >>> 8) & 0xff}.${(v >>> 16) & 0xff}.${v >>> 24}`
+    ipCache.set(v, s)
+  }
+  return s
 }
+const ipCache = new Map<number, string>()
 
 /** A file's restype code as its type character ('f', 'd', 'u', ...). */
 export function fileTypeChar(restype: number): string {

@@ -3,16 +3,20 @@
 const NS_PER_MS = 1_000_000n
 
 // Flows end, and are written, long after they start, so timestamps arrive out of order but within a few seconds
-// of each other: keep the last SLOTS seconds' ranges and ISO prefixes. A hit costs bigint comparisons (no
-// allocation) and one subtraction; a miss formats the prefix with integer arithmetic, not Date.
+// of each other: keep the last SLOTS seconds and their ISO prefixes. A timestamp is split into seconds and
+// nanoseconds with number arithmetic on its 16-bit digits (no bigint operation, so nothing is allocated); a hit
+// then costs a few number comparisons, a miss formats the prefix with integer arithmetic, not Date.
 const SLOTS = 16
-const starts: bigint[] = new Array(SLOTS).fill(0n)
-const ends: bigint[] = new Array(SLOTS).fill(0n)
+const seconds: number[] = new Array(SLOTS).fill(-1)
 const prefixes: string[] = new Array(SLOTS).fill('')
 const prefixBytes: Buffer[] = new Array(SLOTS).fill(Buffer.alloc(0))
+const secondBytes: Buffer[] = new Array(SLOTS).fill(Buffer.alloc(0))
 let victim = 0
 /** The `YYYY-MM-DDTHH:MM:SS.` bytes of the last isoSplit. */
 export let isoPrefixBytes: Buffer = Buffer.alloc(0)
+/** The decimal digits of the second (since the epoch) of the last isoSplit. */
+export let secondDigitBytes: Buffer = Buffer.alloc(0)
+let lastPrefix = ''
 
 const two = (n: number) => (n < 10 ? '0' : '') + n
 
@@ -33,27 +37,55 @@ function isoSecondPrefix(sec: number): string {
   return `${year}-${two(m)}-${two(d)}T${two(Math.floor(rem / 3600))}:${two(Math.floor(rem / 60) % 60)}:${two(rem % 60)}.`
 }
 
-/** Split a timestamp for ISO output: sets the second's prefix (isoPrefixBytes) and returns the nanoseconds. */
+const word = new BigInt64Array(1)
+const halves = new Uint32Array(word.buffer)
+const E9 = 1_000_000_000
+
+/**
+ * Split a timestamp for output: returns the nanoseconds within the second and sets the second's ISO prefix
+ * (isoPrefixBytes) and decimal digits (secondDigitBytes).
+ */
 export function isoSplit(ns: bigint): number {
+  let sec: number
+  let sub: number
+  word[0] = ns
+  const hi = halves[1]
+  if (hi < 0x80000000) {
+    // Long division by 1e9, 16 bits at a time: every intermediate stays below 2^53.
+    const lo = halves[0]
+    let r = hi >>> 16
+    const q3 = Math.floor(r / E9)
+    r = (r - q3 * E9) * 65536 + (hi & 0xffff)
+    const q2 = Math.floor(r / E9)
+    r = (r - q2 * E9) * 65536 + (lo >>> 16)
+    const q1 = Math.floor(r / E9)
+    r = (r - q1 * E9) * 65536 + (lo & 0xffff)
+    const q0 = Math.floor(r / E9)
+    sub = r - q0 * E9
+    sec = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
+  } else {
+    // Before 1970: rare enough for bigint arithmetic (floor division, so the nanoseconds stay positive).
+    let s = ns % 1_000_000_000n
+    if (s < 0n) s += 1_000_000_000n
+    sub = Number(s)
+    sec = Number((ns - s) / 1_000_000_000n)
+  }
   for (let i = 0; i < SLOTS; i++) {
-    if (ns >= starts[i] && ns < ends[i]) {
+    if (seconds[i] === sec) {
       isoPrefixBytes = prefixBytes[i]
+      secondDigitBytes = secondBytes[i]
       lastPrefix = prefixes[i]
-      return Number(ns - starts[i])
+      return sub
     }
   }
-  let sub = ns % 1_000_000_000n
-  if (sub < 0n) sub += 1_000_000_000n
-  const start = ns - sub
   const i = victim
   victim = (victim + 1) % SLOTS
-  starts[i] = start
-  ends[i] = start + 1_000_000_000n
-  prefixes[i] = lastPrefix = isoSecondPrefix(Number(start / 1_000_000_000n))
+  seconds[i] = sec
+  prefixes[i] = lastPrefix = isoSecondPrefix(sec)
   prefixBytes[i] = isoPrefixBytes = Buffer.from(lastPrefix, 'latin1')
-  return Number(sub)
+  secondBytes[i] = secondDigitBytes = Buffer.from(String(sec), 'latin1')
+  return sub
 }
-let lastPrefix = ''
 
 /** ISO-8601 UTC with nine fractional digits and `Z`, e.g. 2019-03-25T19:48:00.704111050Z. */
 export function isoNanos(ns: bigint): string {

@@ -38,5 +38,5 @@ export function csvLine(cols: readonly Column[]): LineRenderer {
     pieces.push(i)
   })
   pieces.push('\r\n')
-  return compileTemplate(pieces, cols, csvCell, false)
+  return compileTemplate(pieces, cols, csvCell, false, 'csvText')
 }

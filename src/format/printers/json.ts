@@ -56,23 +56,26 @@ export type CellWriter = (b: ByteBuilder, v: PrintValue) => void
 /** A line template: literal text and column indexes, in order. */
 export type Piece = string | number
 
+/** The ByteBuilder method that writes a string value as the cell writer would (JSON literal or CSV field). */
+export type StringWriter = 'jsonString' | 'csvText'
+
 /**
  * Compile a template into a renderer, specialised per record kind on first use: a column the kind does not carry
  * (catalogue `on`), or one that depends on the kind alone, is rendered once and baked into the literal text. Then
  * runs of columns that read only one entity (same `dep`) are rendered once per entity and cached as bytes: a
  * process's dozen keys cost one lookup and one copy per record.
  */
-export function compileTemplate(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter = writeJson, quoteTimes = true): LineRenderer {
+export function compileTemplate(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter = writeJson, quoteTimes = true, strings: StringWriter = 'jsonString'): LineRenderer {
   const perKind: (LineRenderer | undefined)[] = []
   return (j, b) => {
     const kind = j.rec.kind
     let render = perKind[kind]
-    if (render === undefined) render = perKind[kind] = compileForKind(pieces, cols, cell, quoteTimes, j)
+    if (render === undefined) render = perKind[kind] = compileForKind(pieces, cols, cell, quoteTimes, j, strings)
     render(j, b)
   }
 }
 
-function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean, sample: Joined): LineRenderer {
+function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean, sample: Joined, strings: StringWriter): LineRenderer {
   const kind = sample.rec.kind
   const scratch = new ByteBuilder(256)
   const baked: Piece[] = []
@@ -96,10 +99,10 @@ function compileForKind(pieces: readonly Piece[], cols: readonly Column[], cell:
       baked.push(p)
     }
   }
-  return compileRuns(baked, cols, cell, quoteTimes)
+  return compileRuns(baked, cols, cell, quoteTimes, strings)
 }
 
-function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean): LineRenderer {
+function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: CellWriter, quoteTimes: boolean, strings: StringWriter): LineRenderer {
   const getters = cols.map((c) => c.attr?.print ?? (() => ''))
   const times = cols.map((c) => c.attr?.nanos)
   const depOf = (p: Piece): EntityDep | undefined => (typeof p === 'number' ? cols[p].attr?.dep : undefined)
@@ -118,9 +121,9 @@ function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: Ce
     const run = pieces.slice(i, end)
     if (cached) {
       const deps = [...new Set(run.map(depOf).filter((d): d is EntityDep => d !== undefined))]
-      parts.push(cachedRun(run, getters, cell, deps))
+      parts.push(cachedRun(run, getters, cell, deps, strings))
     } else {
-      parts.push(renderRun(run, getters, cell, times, quoteTimes))
+      parts.push(renderRun(run, getters, cell, times, quoteTimes, strings))
     }
     i = end
   }
@@ -133,23 +136,27 @@ function compileRuns(pieces: readonly Piece[], cols: readonly Column[], cell: Ce
  * One straight-line function per run, so every getter call site stays monomorphic. The generated text holds only
  * numbered parameter names; the texts and getters are passed in as arguments.
  */
-function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, times: readonly (((j: Joined) => bigint | undefined) | undefined)[] = [], quoteTimes = true): LineRenderer {
+function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, times: readonly (((j: Joined) => bigint | undefined) | undefined)[] = [], quoteTimes = true, strings: StringWriter = 'jsonString'): LineRenderer {
   const params: string[] = ['cell']
   const args: unknown[] = [cell]
   const body: string[] = []
   run.forEach((p, i) => {
     params.push(`a${i}`)
     if (typeof p === 'string') {
-      args.push(Buffer.from(p, 'utf8'))
-      body.push(`b.bytes(a${i});`)
+      const bytes = Buffer.from(p, 'utf8')
+      args.push(bytes)
+      // Separators (`,`, `, "key": `) are most of the literal text: a few bytes are stored one by one.
+      if (bytes.length <= 4) body.push([...bytes].map((c) => `b.byte(${c});`).join(' '))
+      else body.push(`b.bytes(a${i});`)
     } else if (times[p] !== undefined) {
       // ISO times straight into bytes; an absent one prints as its getter says.
       args.push(times[p], getters[p])
       params.push(`g${i}`)
       body.push(`{ const v = a${i}(j); if (v === undefined) cell(b, g${i}(j)); else b.isoTime(v, ${quoteTimes}); }`)
     } else {
+      // Strings and bigints, most values, are written without the cell writer's dispatch.
       args.push(getters[p])
-      body.push(`cell(b, a${i}(j));`)
+      body.push(`{ const v = a${i}(j); if (typeof v === 'string') b.${strings}(v); else if (typeof v === 'bigint') b.integer(v); else cell(b, v); }`)
     }
   })
   // eslint-disable-next-line no-new-func
@@ -159,13 +166,16 @@ function renderRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
 /** Stands for a missing entity in cache keys. */
 const ABSENT = {}
 
+/** Property names of Joined that a run may depend on: code below is generated from these and nothing else. */
+const DEP_NAME = /^(header|proc|pproc|file|newFile|container|pod)$/
+
 /**
  * A run that reads only entities, cached as bytes per combination of those entities: keyed by the first entity,
  * then matched on the others by identity (they rarely vary for one first entity: a process's parent, container
- * and pod are fixed when it is joined).
+ * and pod are fixed when it is joined). Generated, so that each entity is a named (monomorphic) property read.
  */
-function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, deps: EntityDep[]): LineRenderer {
-  const render = renderRun(run, getters, cell)
+function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[], cell: CellWriter, deps: EntityDep[], strings: StringWriter): LineRenderer {
+  const render = renderRun(run, getters, cell, [], true, strings)
   const renderToBytes = (j: Joined, b: ByteBuilder): Buffer => {
     const start = b.pos
     render(j, b)
@@ -173,72 +183,40 @@ function cachedRun(run: readonly Piece[], getters: ((j: Joined) => PrintValue)[]
     b.pos = start
     return bytes
   }
-  // Entities are never mutated; WeakMaps let the cache die with the join tables.
+  for (const d of deps) if (!DEP_NAME.test(d)) throw new Error(`not an entity of Joined: ${d}`)
   const [first, ...rest] = deps
-  if (rest.length === 0) {
-    const cache = new WeakMap<object, Buffer>()
-    // Consecutive records usually share their entities: check the last one before the WeakMap.
-    let lastEntity: object = cache
-    let lastBytes: Buffer = Buffer.alloc(0)
-    return (j, b) => {
-      const e = j[first] ?? ABSENT
-      if (e !== lastEntity) {
-        let bytes = cache.get(e)
-        if (bytes === undefined) {
-          bytes = renderToBytes(j, b)
-          cache.set(e, bytes)
-        }
-        lastEntity = e
-        lastBytes = bytes
+  // Entities are never mutated; WeakMaps let the cache die with the join tables. Consecutive records usually
+  // share their entities: the last combination is checked before the WeakMap.
+  const same = (x: string) => rest.map((d, k) => `${x}.o${k} === j.${d}`).join(' && ') || 'true'
+  const body = `
+const cache = new WeakMap()
+let last
+let lastFirst = cache
+return function cachedRun(j, b) {
+  const e = j.${first} ?? ABSENT
+  if (e === lastFirst && ${same('last')}) return b.bytes(last.bytes)
+  lastFirst = e
+  let entries = cache.get(e)
+  if (entries !== undefined) {
+    for (let i = 0; i < entries.length; i++) {
+      const x = entries[i]
+      if (${same('x')}) {
+        last = x
+        return b.bytes(x.bytes)
       }
-      b.bytes(lastBytes)
     }
+  } else {
+    entries = []
+    cache.set(e, entries)
   }
-  interface Entry {
-    others: unknown[]
-    bytes: Buffer
-  }
-  const cache = new WeakMap<object, Entry[]>()
-  let last: Entry | undefined
-  let lastFirst: object | undefined
-  return (j, b) => {
-    const e = j[first] ?? ABSENT
-    if (e === lastFirst && last !== undefined) {
-      let same = true
-      for (let k = 0; k < rest.length; k++) {
-        if (last.others[k] !== j[rest[k]]) {
-          same = false
-          break
-        }
-      }
-      if (same) return b.bytes(last.bytes)
-    }
-    lastFirst = e
-    let entries = cache.get(e)
-    if (entries !== undefined) {
-      for (const entry of entries) {
-        let same = true
-        for (let k = 0; k < rest.length; k++) {
-          if (entry.others[k] !== j[rest[k]]) {
-            same = false
-            break
-          }
-        }
-        if (same) {
-          last = entry
-          return b.bytes(entry.bytes)
-        }
-      }
-    } else {
-      entries = []
-      cache.set(e, entries)
-    }
-    const bytes = renderToBytes(j, b)
-    if (entries.length >= 8) entries.shift()
-    last = {others: rest.map((d) => j[d]), bytes}
-    entries.push(last)
-    b.bytes(bytes)
-  }
+  const bytes = renderToBytes(j, b)
+  if (entries.length >= 8) entries.shift()
+  last = {${rest.map((d, k) => `o${k}: j.${d}, `).join('')}bytes}
+  entries.push(last)
+  b.bytes(bytes)
+}`
+  // eslint-disable-next-line no-new-func
+  return new Function('ABSENT', 'renderToBytes', body)(ABSENT, renderToBytes) as LineRenderer
 }
 
 /** Renders one joined record as a flatjson line (without newline). */
