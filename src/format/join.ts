@@ -24,6 +24,21 @@ export interface Joined {
 
 const NO_ANCESTRY: readonly Process[] = Object.freeze([])
 
+const MISSING_PARENT = 1
+const MISSING_CONTAINER = 2
+const MISSING_POD = 4
+
+interface ProcessContext {
+  pproc: Process | undefined
+  container: Container | undefined
+  pod: Pod | undefined
+  ancestry: readonly Process[]
+  /** MISSING_* bits: references of the process that did not resolve (counted for each of its records). */
+  missing: number
+}
+
+const NO_CONTEXT: ProcessContext = {pproc: undefined, container: undefined, pod: undefined, ancestry: NO_ANCESTRY, missing: 0}
+
 export interface Unresolved {
   process: number
   parent: number
@@ -39,7 +54,7 @@ export class JoinTables {
   private readonly files = new Map<string, File>()
   private readonly containers = new Map<string, Container>()
   private readonly pods = new Map<string, Pod>()
-  /** Ancestry per process object; dropped whenever a process is replaced (or the tables reset), which may change it. */
+  /** Ancestry per process object; dropped whenever a process arrives (or the tables reset), which may change it. */
   private ancestries = new WeakMap<Process, readonly Process[]>()
   readonly unresolved: Unresolved = {process: 0, parent: 0, file: 0, container: 0, pod: 0}
 
@@ -54,6 +69,7 @@ export class JoinTables {
         this.pods.clear()
         this.lastHpid = -1n
         this.ancestries = new WeakMap()
+        this.ctxProc = undefined
         return true
       case Kind.Process: {
         let byTs = this.processes.get(r.oid.hpid)
@@ -61,9 +77,11 @@ export class JoinTables {
           byTs = new Map()
           this.processes.set(r.oid.hpid, byTs)
         }
-        if (byTs.has(r.oid.createTS)) this.ancestries = new WeakMap()
+        // A new or replaced process may be an ancestor of processes already joined: their ancestries are redone.
+        this.ancestries = new WeakMap()
         byTs.set(r.oid.createTS, r)
         this.lastHpid = -1n
+        this.ctxProc = undefined
         return true
       }
       case Kind.File:
@@ -71,9 +89,11 @@ export class JoinTables {
         return true
       case Kind.Container:
         this.containers.set(r.id, r)
+        this.ctxProc = undefined
         return true
       case Kind.Pod:
         this.pods.set(r.id, r)
+        this.ctxProc = undefined
         return true
       default:
         return false
@@ -84,14 +104,22 @@ export class JoinTables {
   private lastHpid = -1n
   private lastCreateTS = -1n
   private lastProcess: Process | undefined
+  /** What every record of the last process joined shares; dropped when a process, container, pod or header arrives. */
+  private ctxProc: Process | undefined
+  private ctx: ProcessContext = NO_CONTEXT
 
   process(oid: OID): Process | undefined {
     if (oid.hpid === this.lastHpid && oid.createTS === this.lastCreateTS) return this.lastProcess
-    const p = this.processes.get(oid.hpid)?.get(oid.createTS)
+    const p = this.lookup(oid)
     this.lastHpid = oid.hpid
     this.lastCreateTS = oid.createTS
     this.lastProcess = p
     return p
+  }
+
+  /** A process by OID, leaving the last-lookup memo to the records' own processes. */
+  private lookup(oid: OID): Process | undefined {
+    return this.processes.get(oid.hpid)?.get(oid.createTS)
   }
 
   file(foid: string): File | undefined {
@@ -109,11 +137,39 @@ export class JoinTables {
   /** The process and its known ancestors, self first. Stops at a missing parent or a cycle. */
   ancestry(proc: Process | undefined): Process[] {
     const out: Process[] = []
-    for (let p = proc; p !== undefined && out.length < 1024; p = p.poid ? this.process(p.poid) : undefined) {
+    for (let p = proc; p !== undefined && out.length < 1024; p = p.poid ? this.lookup(p.poid) : undefined) {
       if (out.includes(p)) break
       out.push(p)
     }
     return out
+  }
+
+  /** The parent, container, pod and ancestry of a process, as they stand now (remembered for its next records). */
+  private context(proc: Process): ProcessContext {
+    let missing = 0
+    let pproc: Process | undefined
+    let container: Container | undefined
+    let pod: Pod | undefined
+    if (proc.poid !== null) {
+      pproc = this.lookup(proc.poid)
+      if (pproc === undefined) missing |= MISSING_PARENT
+    }
+    if (proc.containerId) {
+      container = this.containers.get(proc.containerId)
+      if (container === undefined) missing |= MISSING_CONTAINER
+      else if (container.podId) {
+        pod = this.pods.get(container.podId)
+        if (pod === undefined) missing |= MISSING_POD
+      }
+    }
+    let ancestry = this.ancestries.get(proc)
+    if (ancestry === undefined) {
+      ancestry = this.ancestry(proc)
+      this.ancestries.set(proc, ancestry)
+    }
+    this.ctxProc = proc
+    this.ctx = {pproc, container, pod, ancestry, missing}
+    return this.ctx
   }
 
   /** Resolve an event or flow record against the current tables. */
@@ -124,22 +180,21 @@ export class JoinTables {
     let newFile: File | undefined
     let container: Container | undefined
     let pod: Pod | undefined
+    let ancestry = NO_ANCESTRY
     if (rec.kind !== Kind.K8sEvent) {
       proc = this.process(rec.procOID)
       if (proc === undefined) {
         this.unresolved.process++
       } else {
-        if (proc.poid !== null) {
-          pproc = this.process(proc.poid)
-          if (pproc === undefined) this.unresolved.parent++
-        }
-        if (proc.containerId) {
-          container = this.containers.get(proc.containerId)
-          if (container === undefined) this.unresolved.container++
-          else if (container.podId) {
-            pod = this.pods.get(container.podId)
-            if (pod === undefined) this.unresolved.pod++
-          }
+        const ctx = proc === this.ctxProc ? this.ctx : this.context(proc)
+        pproc = ctx.pproc
+        container = ctx.container
+        pod = ctx.pod
+        ancestry = ctx.ancestry
+        if (ctx.missing !== 0) {
+          if (ctx.missing & MISSING_PARENT) this.unresolved.parent++
+          if (ctx.missing & MISSING_CONTAINER) this.unresolved.container++
+          if (ctx.missing & MISSING_POD) this.unresolved.pod++
         }
       }
       if (rec.kind === Kind.FileFlow || rec.kind === Kind.FileEvent) {
@@ -149,15 +204,6 @@ export class JoinTables {
           newFile = this.files.get(rec.newFileOID)
           if (newFile === undefined) this.unresolved.file++
         }
-      }
-    }
-    let ancestry = NO_ANCESTRY
-    if (proc !== undefined) {
-      const known = this.ancestries.get(proc)
-      if (known !== undefined) ancestry = known
-      else {
-        ancestry = this.ancestry(proc)
-        this.ancestries.set(proc, ancestry)
       }
     }
     return {rec, header: this.header, proc, pproc, file, newFile, container, pod, ancestry, tables: this}
