@@ -138,35 +138,6 @@ export function readFixedHex(c: Cursor, size: number): string {
   return (c.buf as unknown as FastSlices).hexSlice(pos, pos + size)
 }
 
-/**
- * A reader of fixed-size ids as hex (file OIDs: digests, so their first bytes are as good as a hash) that hands
- * back the same string for the same bytes while they stay in its table: a trace names each file over and over,
- * and a string seen before costs neither an allocation nor, as a Map key, hashing again.
- */
-export function internedHexReader(size: number): (c: Cursor) => string {
-  const SLOTS = 4096
-  const keys = new Uint8Array(SLOTS * size)
-  const values: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined)
-  return (c) => {
-    const pos = c.pos
-    if (pos + size > c.end) throw new DecodeError(`fixed(${size}) runs past the block end`, pos)
-    const buf = c.buf
-    c.pos = pos + size
-    const slot = size >= 2 ? (buf[pos] | (buf[pos + 1] << 8)) & (SLOTS - 1) : 0
-    const base = slot * size
-    const known = values[slot]
-    if (known !== undefined) {
-      let i = 0
-      while (i < size && keys[base + i] === buf[pos + i]) i++
-      if (i === size) return known
-    }
-    const hex = (buf as unknown as FastSlices).hexSlice(pos, pos + size)
-    for (let i = 0; i < size; i++) keys[base + i] = buf[pos + i]
-    values[slot] = hex
-    return hex
-  }
-}
-
 export function readFloat(c: Cursor): number {
   const pos = c.pos
   if (pos + 4 > c.end) throw new DecodeError('float runs past the block end', pos)

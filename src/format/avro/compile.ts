@@ -11,7 +11,7 @@ import avro from 'avsc'
 import {Kind, KIND_FULLNAME} from '../records.js'
 import {
   Cursor, DecodeError, readBlockCount, readBoolean, readDouble, readFixedHex, readFloat, readInt, readLong,
-  readString, skipString, internedHexReader,
+  readString, skipString,
 } from './binary.js'
 
 export class SchemaError extends Error {
@@ -225,7 +225,8 @@ function compileExpected(t: AvscType, e: Expect, where: string): Reader {
       }
       case 'foid': {
         if (t.typeName !== 'fixed') throw mismatch()
-        return internedHexReader(t.size ?? 0)
+        const size = t.size ?? 0
+        return (c) => readFixedHex(c, size)
       }
     }
   }
