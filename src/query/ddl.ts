@@ -7,7 +7,8 @@
 // prunes the lists a query does not use, so `count(*)` costs no lookup at all and `group by proc_exe` one. The
 // values that come from entities are computed here, once per entity, from the raw entity fields, mirroring the
 // catalogue's value() functions; test/query-columns.test.ts checks every column against value() on every record of
-// the fixtures and of the real traces.
+// the fixtures and of the real traces. A Parquet export reads the same values through joins instead (the export
+// form, below); test/query-export.test.ts checks that it equals the view row for row.
 import {ColumnType, EVENT_COLUMNS, ENTITY_TABLES, ENTITY_VIEWS, narrowPlan, NarrowPlan, NarrowTable, BufferKind, RECORD_FIELDS} from '../format/arrow/index.js'
 
 /** The DuckDB type of an events column type (catalogue type). */
@@ -128,63 +129,110 @@ const D_COLS: Record<string, string> = {
 }
 const H_COLS: Record<string, string> = {id: 'h.exporter', ip: 'h.ip', schema: 'h.version', tracename: `CASE WHEN h.filename IS NULL THEN NULL ELSE ${basename('h.filename')} END`}
 
-/** Per-context values (C), from `_ctx c` and the lists above. */
-function ctxColumns(): Record<string, string> {
+/** How the per-context values read the entities of a context `c`: its process, parent, ancestry, container, pod, header. */
+interface CtxReaders {
+  proc: (x: string) => string
+  pproc: (x: string) => string
+  /** The list of value x of the ancestry `c.anc` (self first). */
+  anc: (x: string) => string
+  container: (x: string) => string
+  pod: (x: string) => string
+  header: (x: string) => string
+}
+
+/** Per-context values (C), from `_ctx c` and the entity values the readers give. */
+function ctxColumns(r: CtxReaders): Record<string, string> {
   const out: Record<string, string> = {
     proc_pid: 'c.pid',
     proc_createts: 'c.create_ts',
-    pproc_pid: 'coalesce(P.hpid[c.pproc], P.poid_hpid[c.proc])',
-    pproc_createts: 'coalesce(P.create_ts[c.pproc], P.poid_create_ts[c.proc])',
-    proc_aname: 'list_transform(c.anc, k -> P.name[k])',
-    proc_aexe: 'list_transform(c.anc, k -> P.exe_raw[k])',
-    proc_acmdline: 'list_transform(c.anc, k -> P.cmdline[k])',
-    proc_apid: 'list_transform(c.anc, k -> P.hpid[k])',
+    pproc_pid: `coalesce(${r.pproc('hpid')}, ${r.proc('poid_hpid')})`,
+    pproc_createts: `coalesce(${r.pproc('create_ts')}, ${r.proc('poid_create_ts')})`,
+    proc_aname: r.anc('name'),
+    proc_aexe: r.anc('exe_raw'),
+    proc_acmdline: r.anc('cmdline'),
+    proc_apid: r.anc('hpid'),
   }
   for (const a of ['uid', 'user', 'gid', 'group', 'cwd', 'exe', 'args', 'name', 'cmdline', 'tty', 'entry', 'env', 'oid']) {
-    out[`proc_${a}`] = `P.${a}[c.proc]`
-    out[`pproc_${a}`] = `P.${a}[c.pproc]`
+    out[`proc_${a}`] = r.proc(a)
+    out[`pproc_${a}`] = r.pproc(a)
   }
-  for (const a of Object.keys(K_COLS)) out[`container_${a}`] = `K.${a}[c.container]`
-  for (const a of Object.keys(D_COLS)) out[`pod_${a}`] = `D.${a}[c.pod]`
-  for (const a of Object.keys(H_COLS)) out[a === 'schema' || a === 'tracename' ? `meta_${a}` : `node_${a}`] = `H.${a}[c.header]`
+  for (const a of Object.keys(K_COLS)) out[`container_${a}`] = r.container(a)
+  for (const a of Object.keys(D_COLS)) out[`pod_${a}`] = r.pod(a)
+  for (const a of Object.keys(H_COLS)) out[a === 'schema' || a === 'tracename' ? `meta_${a}` : `node_${a}`] = r.header(a)
   return out
 }
-const C_COLS = ctxColumns()
+/** The view reads the entity lists P, K, D, H by key. */
+const C_COLS = ctxColumns({
+  proc: (x) => `P.${x}[c.proc]`,
+  pproc: (x) => `P.${x}[c.pproc]`,
+  anc: (x) => `list_transform(c.anc, k -> P.${x}[k])`,
+  container: (x) => `K.${x}[c.container]`,
+  pod: (x) => `D.${x}[c.pod]`,
+  header: (x) => `H.${x}[c.header]`,
+})
+/**
+ * An export joins the process rows (PC: the process, PP: the parent) and the ancestry lists AN. Containers, pods
+ * and headers are few: their lists, as in the view, cost less than joins.
+ */
+const C_JOINED_COLS = ctxColumns({
+  proc: (x) => `PC.${q(x)}`,
+  pproc: (x) => `PP.${q(x)}`,
+  // An empty ancestry has no AN row; the list form gives [] for it.
+  anc: (x) => `CASE WHEN c.anc IS NULL THEN NULL WHEN len(c.anc) = 0 THEN [] ELSE AN.${q(x)} END`,
+  container: (x) => `K.${x}[c.container]`,
+  pod: (x) => `D.${x}[c.pod]`,
+  header: (x) => `H.${x}[c.header]`,
+})
 
-/** Per-`_aux`-row values (A): the rename target's file values and the IPs and ports as text. */
-function auxColumns(): Record<string, string> {
+/**
+ * Per-`_aux`-row values (A): the rename target's file values and the IPs and ports as text. `newFile(x)` reads the
+ * file value x of the rename target (key `a.newfile`).
+ */
+function auxColumns(newFile: (x: string) => string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const f of RECORD_FIELDS) if (f.table === '_aux') out[f.field] = `a.${f.field}`
-  for (const a of Object.keys(F_COLS)) if (a !== 'type') out[`new${a}`] = `F.${a}[a.newfile]`
+  for (const a of Object.keys(F_COLS)) if (a !== 'type') out[`new${a}`] = newFile(a)
   out.sip_text = dotted('a.sip')
   out.dip_text = dotted('a.dip')
   out.ip = `CASE WHEN a.sip IS NULL THEN NULL ELSE [${dotted('a.sip')}, ${dotted('a.dip')}] END`
   out.port = 'CASE WHEN a.sport IS NULL THEN NULL ELSE [a.sport::VARCHAR, a.dport::VARCHAR] END'
   return out
 }
-const A_COLS = auxColumns()
+/** From a second copy of the file lists (the list form), or from the joined file row `NF` (the export form). */
+const A_COLS = auxColumns((x) => `F.${x}[a.newfile]`)
+const A_JOINED_COLS = auxColumns((x) => `NF.${q(x)}`)
+
+/** The per-entity value tables the events columns read (C: contexts, F: files, A: aux rows, T: shapes), and the fact-row key that reaches each. */
+type Dim = 'C' | 'F' | 'A' | 'T'
+const DIM_KEY: Record<Dim, string> = {C: 'ctx', F: 'file', A: 'aux', T: 'shape'}
+
+/** Where a derived events column comes from: a column of one of the per-entity value tables. */
+interface Source {
+  dim: Dim
+  col: string
+}
 
 /**
- * SQL of each derived events column, by sf name (over `e`, the fact row, and the CTE lists). These are the
- * attributes the loader does not store per record: the plan asks for exactly this set.
+ * The source of each derived events column, by sf name. These are the attributes the loader does not store per
+ * record: the plan asks for exactly this set.
  */
-function derivedSql(): Map<string, string> {
-  const m = new Map<string, string>()
-  for (const c of Object.keys(C_COLS)) m.set(`sf.${c.replace('_', '.')}`, `C.${c}[e.ctx]`)
+function derivedSources(): Map<string, Source> {
+  const m = new Map<string, Source>()
+  for (const c of Object.keys(C_COLS)) m.set(`sf.${c.replace('_', '.')}`, {dim: 'C', col: c})
   for (const a of Object.keys(F_COLS)) {
-    m.set(`sf.file.${a}`, `F.${a}[e.file]`)
-    if (a !== 'type') m.set(`sf.file.new${a}`, `A.new${a}[e.aux]`)
+    m.set(`sf.file.${a}`, {dim: 'F', col: a})
+    if (a !== 'type') m.set(`sf.file.new${a}`, {dim: 'A', col: `new${a}`})
   }
-  m.set('sf.net.sip', 'A.sip_text[e.aux]')
-  m.set('sf.net.dip', 'A.dip_text[e.aux]')
-  m.set('sf.net.ip', 'A.ip[e.aux]')
-  m.set('sf.net.port', 'A.port[e.aux]')
+  m.set('sf.net.sip', {dim: 'A', col: 'sip_text'})
+  m.set('sf.net.dip', {dim: 'A', col: 'dip_text'})
+  m.set('sf.net.ip', {dim: 'A', col: 'ip'})
+  m.set('sf.net.port', {dim: 'A', col: 'port'})
   return m
 }
 
-const DERIVED_SQL = derivedSql()
+const DERIVED = derivedSources()
 /** The sf names the query layer computes (the loader's NarrowBuilder takes this set). */
-export const DERIVABLE: ReadonlySet<string> = new Set(DERIVED_SQL.keys())
+export const DERIVABLE: ReadonlySet<string> = new Set(DERIVED.keys())
 
 let cachedPlan: NarrowPlan | undefined
 export function plan(): NarrowPlan {
@@ -209,25 +257,34 @@ function lists(table: string, alias: string, cols: Record<string, string>, extra
   return `SELECT ${items.join(', ')} FROM ${table} ${alias}${extraFrom}`
 }
 
-/** The `events` view. */
-export function eventsViewSql(): string {
+/** `SELECT key AS _key, x AS name, ... FROM table alias[, more] WHERE ...`: the same values, one row per entity row. */
+function rows(table: string, alias: string, cols: Record<string, string>, extraFrom = '', where = ''): string {
+  const items = Object.entries(cols).map(([k, x]) => `${x} AS ${q(k)}`)
+  return `SELECT ${alias}.key AS _key, ${items.join(', ')} FROM ${table} ${alias}${extraFrom}${where ? ` WHERE ${where}` : ''}`
+}
+
+/** The events columns, in order, as `CAST(expr AS type) AS name`; `value(dim, col)` reads a value table. */
+function eventsSelect(value: (dim: Dim, col: string) => string): string[] {
   const p = plan()
-  const select: string[] = []
-  for (const c of EVENT_COLUMNS) {
+  return EVENT_COLUMNS.map((c) => {
     const st = p.storage.get(c.name)!
     let expr: string
     if (c.attr === undefined) expr = 'make_timestamp_ns(e.ts)'
     else if (st.at === 'fact') expr = `e.${q(st.column)}`
-    else if (st.at === 'aux') expr = `A.${q(st.column)}[e.aux]`
-    else if (st.at === 'shape') expr = `T.${q(st.column)}[e.shape]`
+    else if (st.at === 'aux') expr = value('A', st.column)
+    else if (st.at === 'shape') expr = value('T', st.column)
     else {
-      const sql = DERIVED_SQL.get(c.attr.sf!)
-      if (sql === undefined) throw new Error(`no SQL for the derived column ${c.name}`)
-      expr = sql
+      const src = DERIVED.get(c.attr.sf!)
+      if (src === undefined) throw new Error(`no SQL for the derived column ${c.name}`)
+      expr = value(src.dim, src.col)
     }
-    select.push(`CAST(${expr} AS ${duckdbType(c.type)}) AS ${q(c.name)}`)
-  }
-  const shapeCols = Object.fromEntries(p.shape.map((s) => [s.col.name, `t.${q(s.col.name)}`]))
+    return `CAST(${expr} AS ${duckdbType(c.type)}) AS ${q(c.name)}`
+  })
+}
+
+/** The `events` view: list lookups, so that DuckDB prunes what a query does not read (see the top). */
+export function eventsViewSql(): string {
+  const shapeCols = Object.fromEntries(plan().shape.map((s) => [s.col.name, `t.${q(s.col.name)}`]))
   const files = lists('_files', 'f', F_COLS, `, ${S_TABLE}`)
   const ctes = [
     `P AS (${lists('_processes', 'p', P_COLS, `, ${S_TABLE}`)})`,
@@ -240,7 +297,60 @@ export function eventsViewSql(): string {
     // The rename targets' file values come from a second copy of the file lists (F is referenced once).
     `A AS (${lists('_aux', 'a', A_COLS, `, (${files}) F`)})`,
   ]
+  const select = eventsSelect((dim, col) => `${dim}.${q(col)}[e.${DIM_KEY[dim]}]`)
   return `CREATE OR REPLACE VIEW events AS WITH ${ctes.join(',\n  ')}\nSELECT ${select.join(',\n  ')}\nFROM _events e, T, C, F, A`
+}
+
+// --- the export form ----------------------------------------------------------------------------------------
+// A full scan through the view's list lookups costs ~100 ns per value, most of an export's time. An export
+// (./export.ts) instead writes the fact rows a slice at a time, each slice in tables of its own, and reaches the
+// entity values by hash joins: each slice computes the values of the contexts, processes, files and aux rows it
+// references, once per entity row, with the same expressions as the view (containers, pods and headers are few:
+// their lists, as in the view). What a slice costs besides its own rows is a scan of the entity tables' keys and
+// the strings list, small next to writing its rows.
+
+/** The narrow tables a slice has of its own: its fact rows and their aux rows (no other row references them). */
+export const SLICE_TABLES = ['_events', '_aux'] as const
+
+/** CREATE TABLE of the narrow table `table` (one of SLICE_TABLES), empty again. */
+export function createTableSql(table: (typeof SLICE_TABLES)[number]): string {
+  const t = plan().tables.find((x) => x.name === table)!
+  return `CREATE TABLE ${q(t.name)} (${t.columns.map((c) => `${q(c.name)} ${storageType(c.kind)}`).join(', ')})`
+}
+
+/**
+ * Every `events` row of a slice (fact rows in table `events`, their aux rows in table `aux`), in the fact rows'
+ * order, with the view's column names, types and values in the view's column order. The value tables are
+ * left-joined with the slice on the probe side, which streams it in order; the caller must keep DuckDB from
+ * reordering or flipping the joins (see ./export.ts).
+ */
+export function sliceSelectSql(events: string, aux: string): string {
+  const ev = (key: string) => `SELECT ${key} FROM ${q(events)}`
+  const shapeCols = Object.fromEntries(plan().shape.map((s) => [s.col.name, `t.${q(s.col.name)}`]))
+  const ancCols = ['name', 'exe_raw', 'cmdline', 'hpid'].map((x) => `list(p.${q(x)} ORDER BY u.i) AS ${q(x)}`)
+  const ctes = [
+    `S AS (SELECT list(s ORDER BY id) AS s FROM _strings)`,
+    `cx AS (SELECT * FROM _ctx WHERE key IN (${ev('ctx')}))`,
+    `ax AS (SELECT * FROM ${q(aux)})`,
+    `P AS (${rows('_processes', 'p', P_COLS, ', S', 'p.key IN (SELECT proc FROM cx UNION ALL SELECT pproc FROM cx UNION ALL SELECT unnest(anc) FROM cx)')})`,
+    `AN AS (SELECT u.key AS _key, ${ancCols.join(', ')} FROM (SELECT key, unnest(anc) AS k, generate_subscripts(anc, 1) AS i FROM cx) u LEFT JOIN P p ON p._key = u.k GROUP BY u.key)`,
+    `K AS (${lists('_containers', 'k', K_COLS)})`,
+    `D AS (${lists('_pods', 'd', D_COLS)})`,
+    `H AS (${lists('_headers', 'h', H_COLS)})`,
+    `F AS (${rows('_files', 'f', F_COLS, ', S', `f.key IN (${ev('file')} UNION ALL SELECT newfile FROM ax)`)})`,
+  ]
+  const cJoins = [['PC', 'P', 'proc'], ['PP', 'P', 'pproc'], ['AN', 'AN', 'key']]
+  const dims: Record<Dim, string> = {
+    C: rows('cx', 'c', C_JOINED_COLS, `${cJoins.map(([alias, t, k]) => ` LEFT JOIN ${t} ${alias} ON ${alias}._key = c.${k}`).join('')}, K, D, H`),
+    F: 'SELECT * FROM F',
+    A: rows('ax', 'a', A_JOINED_COLS, ' LEFT JOIN F NF ON NF._key = a.newfile'),
+    T: rows('_shape', 't', shapeCols),
+  }
+  // Each value table gets a row of NULLs under key 0 ("none"), so that every fact row finds exactly one row: a
+  // hash join emits the rows that found one in probe order, but those that did not after them.
+  const joins = (Object.keys(dims) as Dim[]).map((d) => `LEFT JOIN (${dims[d]} UNION ALL BY NAME SELECT 0 AS _key) ${d} ON ${d}._key = e.${DIM_KEY[d]}`)
+  const select = eventsSelect((dim, col) => `${dim}.${q(col)}`)
+  return `WITH ${ctes.join(',\n  ')}\nSELECT ${select.join(',\n  ')}\nFROM ${q(events)} e\n  ${joins.join('\n  ')}`
 }
 
 /** The entity views: the raw entity fields, strings resolved, internal keys hidden. */
