@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     ['query-load.js', 'sysflow query: load into DuckDB (group by proc_exe timed separately)', [files[0]]],
     ['query-load.js', 'sysflow query: load into DuckDB (group by proc_exe timed separately)', [big]],
     ['convert-parquet.js', 'sysflow convert .sf -> .parquet', [files[0]]],
+    ['convert-parquet.js', 'sysflow convert .sf -> .parquet', [big]],
   ]
   const extra: Record<string, Row & Record<string, unknown>> = {}
   for (const [script, stage, args] of optional) {
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
   target('capture -r (events/s)', capture, 840_000, 280_000, 'sysdig -r (280,000 events/s)')
   console.log(`\nread+join vs avsc's file decoder measured on the same file: ${(rate(last) / rate(base)).toFixed(2)}x`)
   console.log(`peak RSS of read+join at ${fmt(readJoin[0].records)} vs ${fmt(last.records)} records: ${fmt(readJoin[0].maxRssKiB / 1024)} vs ${fmt(last.maxRssKiB / 1024)} MiB`)
+  const parquet = rows.filter((r) => r.stage === 'sysflow convert .sf -> .parquet')
+  if (parquet.length === 2) console.log(`peak RSS of convert -> .parquet at ${fmt(parquet[0].records)} vs ${fmt(parquet[1].records)} records: ${fmt(parquet[0].maxRssKiB / 1024)} vs ${fmt(parquet[1].maxRssKiB / 1024)} MiB`)
   if (q && typeof q.groupBySeconds === 'number') console.log(`query: select proc_exe, count(*) from events group by proc_exe over ${fmt(q.records)} records: ${(q.groupBySeconds * 1000).toFixed(0)} ms`)
   fs.rmSync(dir, {recursive: true, force: true})
 }
