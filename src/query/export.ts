@@ -58,7 +58,7 @@ const EXPORT_MEMORY = '1GB'
  * not grow with the width of the rows. (64MB made files ~20% smaller and peak memory ~150 MB larger.)
  */
 const ROW_GROUP_ROWS = 122880
-const ROW_GROUP_BYTES = '32MB'
+const ROW_GROUP_BYTES = '64MB'
 /** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
 const SLICE_RECORDS = 131072
 /**
