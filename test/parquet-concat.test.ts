@@ -4,20 +4,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
-import {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {DuckDBConnection} from '@duckdb/node-api'
 import {concatParquet, mergeDatasets, readStruct, writeStruct} from '../src/query/parquet-concat.js'
+import {withDuck} from './helpers/duck.js'
 import {withTempDir} from './helpers/tmp.js'
 
-async function withDuck<T>(body: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:')
-  const c = await inst.connect()
-  try {
-    return await body(c)
-  } finally {
-    c.closeSync()
-    inst.closeSync()
-  }
-}
 
 const rows = async (c: DuckDBConnection, sql: string) => (await c.runAndReadAll(sql)).getRows().map((r) => r.map(String).join('|'))
 

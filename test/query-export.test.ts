@@ -6,27 +6,18 @@ import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
-import {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {DuckDBConnection} from '@duckdb/node-api'
 import {EVENT_COLUMNS} from '../src/format/arrow/index.js'
 import {joinedBatches} from '../src/format/pipeline.js'
 import {fileInput} from '../src/format/reader.js'
 import {duckdbType, exportDuckDb, exportParquet, loadTraces, QuerySession} from '../src/query/index.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
+import {withDuck} from './helpers/duck.js'
 import {withTempDir} from './helpers/tmp.js'
 
 const FIXTURES = ['v5.sf', 'v4.sf', 'v2.sf'].map((f) => path.resolve('test/fixtures', f))
 const batches = () => joinedBatches(FIXTURES.map(fileInput))
 
-async function withDuck<T>(body: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:')
-  const c = await inst.connect()
-  try {
-    return await body(c)
-  } finally {
-    c.closeSync()
-    inst.closeSync()
-  }
-}
 
 /** The rows of `events` of the files loaded the query way in one thread (record order), as JSON texts. */
 async function viewRows(files: readonly string[], from = 'events'): Promise<string[]> {
