@@ -1,20 +1,10 @@
 // Child process of the bench: the naive baseline the issue quotes, avsc's own file decoder with bigint longs.
 import fs from 'node:fs'
 import avro from 'avsc'
+import {avscBigintLong} from '../src/format/avro/avsc-long.js'
 
 const file = process.argv[2]
-const longType = avro.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8)
-    b.writeBigInt64LE(n)
-    return b
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-})
+const longType = avscBigintLong
 const t0 = process.hrtime.bigint()
 let records = 0
 await new Promise<void>((resolve, reject) => {

@@ -7,29 +7,9 @@ import test from 'ava'
 import {fileInput, readTrace, ReadStats} from '../src/format/reader.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {Kind, KIND_ABBREV, SysFlowRecord} from '../src/format/records.js'
+import {parseManifestLine, readManifest} from './helpers/manifest.js'
 import {sharedDir} from './helpers/shared.js'
 import {parseContainer} from './helpers/tiny-trace.js'
-
-interface ManifestEntry {
-  path: string
-  version: number
-  codec: string
-  records: number
-  counts: Record<string, number>
-  firstTs: bigint
-  lastTs: bigint
-}
-
-/** One manifest line. first_ts/last_ts exceed 2^53, so they are taken from the text, never through a JS number. */
-function parseManifestLine(line: string): ManifestEntry {
-  const j = JSON.parse(line) as {path: string; version: number; codec: string; records: number; counts: Record<string, number>}
-  const big = (key: string): bigint => {
-    const m = new RegExp(`"${key}"\\s*:\\s*(-?\\d+)\\s*[,}]`).exec(line)
-    if (!m) throw new Error(`manifest line without an integer ${key}: ${line}`)
-    return BigInt(m[1])
-  }
-  return {path: j.path, version: j.version, codec: j.codec, records: j.records, counts: j.counts, firstTs: big('first_ts'), lastTs: big('last_ts')}
-}
 
 /** Event and flow records carry the timestamps the manifest's first_ts/last_ts are taken over. */
 function isEventKind(k: Kind): boolean {
@@ -49,7 +29,7 @@ const manifestPath = traces && path.join(traces, 'manifest.jsonl')
 if (!traces || !fs.existsSync(manifestPath!)) {
   test.skip('conformance on real traces: SKIPPED, ../shared/traces/manifest.jsonl not found', () => {})
 } else {
-  const entries = fs.readFileSync(manifestPath!, 'utf8').split('\n').filter((l) => l.trim() !== '').map(parseManifestLine)
+  const entries = readManifest(manifestPath!)
 
   test('the manifest lists traces', (t) => {
     t.true(entries.length > 0)

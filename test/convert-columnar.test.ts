@@ -14,6 +14,7 @@ import {Joined} from '../src/format/join.js'
 import {joinedBatches} from '../src/format/pipeline.js'
 import {fileInput} from '../src/format/reader.js'
 import {KIND_ABBREV} from '../src/format/records.js'
+import {readManifest} from './helpers/manifest.js'
 import {runCli} from './helpers/cli.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {withTempDir} from './helpers/tmp.js'
@@ -118,19 +119,7 @@ test('.sf -> filtered .arrow, and -o - --to arrow-stream: the stream format on s
 // ---------------------------------------------------------------------------------------------------------------
 // Parquet and DuckDB
 
-interface ManifestEntry {
-  path: string
-  counts: Record<string, number>
-  firstTs: bigint
-  lastTs: bigint
-}
-function manifest(): ManifestEntry[] {
-  return fs.readFileSync(path.join(traces!, 'manifest.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((line) => {
-    const j = JSON.parse(line) as {path: string; counts: Record<string, number>}
-    const big = (k: string) => BigInt(new RegExp(`"${k}"\\s*:\\s*(-?\\d+)`).exec(line)![1])
-    return {path: j.path, counts: j.counts, firstTs: big('first_ts'), lastTs: big('last_ts')}
-  })
-}
+const manifest = () => readManifest(path.join(traces!, 'manifest.jsonl'))
 const EVENT_TYPES = new Set(['PE', 'NF', 'FF', 'FE', 'NE', 'PF', 'KE'])
 
 if (!traces) {

@@ -6,21 +6,8 @@ import path from 'node:path'
 import test from 'ava'
 import {fileInput} from '../src/format/reader.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
+import {readManifest} from './helpers/manifest.js'
 import {sharedDir} from './helpers/shared.js'
-
-interface ManifestEntry {
-  path: string
-  records: number
-  counts: Record<string, number>
-  firstTs: bigint
-  lastTs: bigint
-}
-
-function parseManifestLine(line: string): ManifestEntry {
-  const j = JSON.parse(line) as {path: string; records: number; counts: Record<string, number>}
-  const big = (key: string): bigint => BigInt(new RegExp(`"${key}"\\s*:\\s*(-?\\d+)`).exec(line)![1])
-  return {path: j.path, records: j.records, counts: j.counts, firstTs: big('first_ts'), lastTs: big('last_ts')}
-}
 
 const EVENT_TYPES = ['PE', 'NF', 'FF', 'FE', 'NE', 'PF', 'KE']
 const ENTITY_TABLES: Record<string, string> = {H: 'headers', C: 'containers', P: 'processes', F: 'files', POD: 'pods'}
@@ -35,7 +22,7 @@ const manifestPath = traces && path.join(traces, 'manifest.jsonl')
 if (!traces || !fs.existsSync(manifestPath!)) {
   test.skip('query conformance on real traces: SKIPPED, ../shared/traces not found', () => {})
 } else {
-  const entries = fs.readFileSync(manifestPath!, 'utf8').split('\n').filter((l) => l.trim() !== '').map(parseManifestLine)
+  const entries = readManifest(manifestPath!)
 
   for (const entry of entries) {
     test(`query conformance: ${entry.path}`, async (t) => {

@@ -4,6 +4,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import test from 'ava'
 import avro from 'avsc'
+import {avscBigintLong} from '../src/format/avro/avsc-long.js'
 import {Cursor} from '../src/format/avro/binary.js'
 import {compileWriterSchema} from '../src/format/avro/compile.js'
 import {snappyUncompress} from '../src/format/avro/snappy.js'
@@ -17,18 +18,7 @@ import {bufferSink, ByteSink, fileSink, RecordEncodeError, TraceWriter, WriterOp
 // ---------------------------------------------------------------------------------------------------------------
 // An independent reader: hand-rolled container framing, avsc for the records (longs as exact bigints).
 
-const LongType = avro.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8)
-    b.writeBigInt64LE(n)
-    return b
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-})
+const LongType = avscBigintLong
 
 function avscType(schemaJson: string): avro.Type {
   return avro.Type.forSchema(JSON.parse(schemaJson) as avro.Schema, {

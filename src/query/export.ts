@@ -20,6 +20,7 @@ import {Joined} from '../format/join.js'
 import {createTableSql, DERIVABLE, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
+import {rollbackLoad} from './load.js'
 import {concatParquet, mergeDatasets} from './parquet-concat.js'
 import {QuerySession, SessionOptions} from './session.js'
 
@@ -96,12 +97,7 @@ export async function loadJoined(session: QuerySession, batches: AsyncIterable<J
     await session.connection.run('COMMIT')
     return records
   } catch (e) {
-    try {
-      ingester.close()
-    } catch {
-      // rolled back below
-    }
-    await session.connection.run('ROLLBACK').catch(() => undefined)
+    await rollbackLoad(session, ingester)
     throw e
   }
 }

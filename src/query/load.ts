@@ -7,7 +7,7 @@ import os from 'node:os'
 import {TraceInput} from '../format/reader.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {KIND_ABBREV} from '../format/records.js'
-import {SourceMaps} from './ingest.js'
+import {Ingester, SourceMaps} from './ingest.js'
 import {scanTraces, ScanOptions} from './scan.js'
 import {QuerySession} from './session.js'
 
@@ -99,15 +99,20 @@ export async function loadTraces(session: QuerySession, inputs: readonly TraceIn
       process.stderr.write(`load timing: read+ingest ${ms(t0, t1)} ms, appender close ${ms(t1, t2)} ms, key check ${ms(t2, t3)} ms, commit ${ms(t3, t4)} ms\n`)
     }
   } catch (e) {
-    try {
-      ingester.close()
-    } catch {
-      // the appenders may be unusable after the error; the rollback drops their rows anyway
-    }
-    await session.connection.run('ROLLBACK').catch(() => undefined)
+    await rollbackLoad(session, ingester)
     throw e
   }
   return {...result, seconds: Number(process.hrtime.bigint() - t0) / 1e9}
+}
+
+/** Undo a load that failed: its appenders closed (they may be unusable after the error), its transaction rolled back. */
+export async function rollbackLoad(session: QuerySession, ingester: Ingester): Promise<void> {
+  try {
+    ingester.close()
+  } catch {
+    // the rollback drops their rows anyway
+  }
+  await session.connection.run('ROLLBACK').catch(() => undefined)
 }
 
 /** Counts in the union's order (H, C, P, F, PE, ...). */

@@ -46,31 +46,24 @@ function take(self: {chunks: Uint8Array[]; size: number}): Buffer | undefined {
   return out
 }
 
-class CollectingFileWriter extends RecordBatchFileWriter implements Collecting {
-  chunks: Uint8Array[] = []
-  size = 0
-  protected override _write(chunk: unknown): this {
-    collect(this as unknown as Parameters<typeof collect>[0], chunk)
-    return this
-  }
+/** A collecting subclass of one of apache-arrow's writers (file or stream: the same hook in both). */
+function collecting<W extends typeof RecordBatchFileWriter | typeof RecordBatchStreamWriter>(Base: W) {
+  return class extends (Base as typeof RecordBatchStreamWriter) implements Collecting {
+    chunks: Uint8Array[] = []
+    size = 0
+    protected override _write(chunk: unknown): this {
+      collect(this as unknown as Parameters<typeof collect>[0], chunk)
+      return this
+    }
 
-  take(): Buffer | undefined {
-    return take(this)
+    take(): Buffer | undefined {
+      return take(this)
+    }
   }
 }
 
-class CollectingStreamWriter extends RecordBatchStreamWriter implements Collecting {
-  chunks: Uint8Array[] = []
-  size = 0
-  protected override _write(chunk: unknown): this {
-    collect(this as unknown as Parameters<typeof collect>[0], chunk)
-    return this
-  }
-
-  take(): Buffer | undefined {
-    return take(this)
-  }
-}
+const CollectingFileWriter = collecting(RecordBatchFileWriter)
+const CollectingStreamWriter = collecting(RecordBatchStreamWriter)
 
 function sameFields(a: Schema, b: Schema): boolean {
   return a.fields.length === b.fields.length && a.fields.every((f, i) => f.name === b.fields[i].name && String(f.type) === String(b.fields[i].type))
