@@ -28,6 +28,17 @@ function child(script: string, args: string[]): Row & Record<string, unknown> {
   return JSON.parse(r.stdout.trim().split('\n').pop()!)
 }
 
+/** Two children at once (the machine's parallel scaling): each one's JSON line. */
+async function childPair(script: string, args: string[]): Promise<(Row & Record<string, unknown>)[]> {
+  const one = () => new Promise<Row & Record<string, unknown>>((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(here, script), ...args], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    p.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')))
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${script} exited ${code}`))))
+  })
+  return Promise.all([one(), one()])
+}
+
 /** Run the real CLI with stdout to /dev/null; peak RSS from /proc (VmHWM), polled until it exits. */
 async function cli(args: string[]): Promise<{seconds: number; maxRssKiB: number}> {
   const out = fs.openSync('/dev/null', 'w')
@@ -139,7 +150,50 @@ async function main(): Promise<void> {
   const parquet = rows.filter((r) => r.stage === 'sysflow convert .sf -> .parquet')
   if (parquet.length === 2) console.log(`peak RSS of convert -> .parquet at ${fmt(parquet[0].records)} vs ${fmt(parquet[1].records)} records: ${fmt(parquet[0].maxRssKiB / 1024)} vs ${fmt(parquet[1].maxRssKiB / 1024)} MiB`)
   if (q && typeof q.groupBySeconds === 'number') console.log(`query: select proc_exe, count(*) from events group by proc_exe over ${fmt(q.records)} records: ${(q.groupBySeconds * 1000).toFixed(0)} ms`)
+  await ceilings(files, last, csv, q, extra['convert-parquet.js'])
   fs.rmSync(dir, {recursive: true, force: true})
+}
+
+/**
+ * Parts of the stages measured alone, to show what bounds the targets that are not met: a stage cannot beat its
+ * slowest part, nor the sum of its parts on one thread, nor (with threads) what this machine gives two busy cores.
+ */
+async function ceilings(files: string[], readJoin: Row, csv: Row, load: Row | undefined, parquet: Row | undefined): Promise<void> {
+  const big = files[files.length - 1]
+  const rate = (r: {records: number; seconds: number}) => r.records / r.seconds
+  const rows: [string, string, string][] = []
+  try {
+    // Rendering is timed on events held in memory; scaled to the trace's mix of records, as the print stage counts.
+    const render = child('ceilings.js', ['render', files[0], 'csv'])
+    const perEvent = render.seconds / render.records
+    const renderRate = readJoin.records / (perEvent * Number((readJoin as Row & {events?: number}).events ?? readJoin.records))
+    rows.push(['CSV rendering alone (joined records in memory, output discarded)', fmt(renderRate), `${fmt(perEvent * 1e9)} ns per row of ${fmt(Number(render.bytesPerRecord))} bytes`])
+    rows.push(['read+join, then CSV rendering, one thread, no I/O (sum of the two)', fmt(1 / (1 / rate(readJoin) + 1 / renderRate)), `print -o csv measured ${fmt(rate(csv))}; goal 740,000`])
+  } catch (e) {
+    console.error(`bench: render ceiling failed: ${(e as Error).message.split('\n')[0]}`)
+  }
+  try {
+    const scan = child('ceilings.js', ['scan', big])
+    rows.push(['query load: reading half alone (read, join, narrow batches; nothing ingested)', fmt(rate(scan)), load ? `load measured ${fmt(rate(load))}; goal 1,000,000` : ''])
+  } catch (e) {
+    console.error(`bench: scan ceiling failed: ${(e as Error).message.split('\n')[0]}`)
+  }
+  try {
+    const writer = child('ceilings.js', ['parquet', files[0]])
+    rows.push([`DuckDB's Parquet writer alone (events table in memory, ${String(writer.threads)} threads, export options)`, fmt(rate(writer)), parquet ? `convert -> .parquet measured ${fmt(rate(parquet))}; goal 500,000` : ''])
+  } catch (e) {
+    console.error(`bench: Parquet writer ceiling failed: ${(e as Error).message.split('\n')[0]}`)
+  }
+  try {
+    const pair = await childPair('read-join.js', [big])
+    const together = pair.reduce((n, r) => n + rate(r), 0)
+    rows.push(['two read+join processes at once (both cores busy), together', fmt(together), `${(together / rate(readJoin)).toFixed(2)}x one alone: what threads can add here`])
+  } catch (e) {
+    console.error(`bench: parallel scaling failed: ${(e as Error).message.split('\n')[0]}`)
+  }
+  console.log('\n| part measured alone | records/s | for comparison |')
+  console.log('|---|---:|---|')
+  for (const [part, r, cmp] of rows) console.log(`| ${part} | ${r} | ${cmp} |`)
 }
 
 await main()

@@ -12,4 +12,4 @@ for await (const batch of joinedBatches([fileInput(file)], {}, stats)) {
   for (const j of batch) if (j.proc !== undefined) events++
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-process.stdout.write(JSON.stringify({records: stats.records, joinedWithProcess: events, seconds, bytes: fs.statSync(file).size, maxRssKiB: process.resourceUsage().maxRSS}) + '\n')
+process.stdout.write(JSON.stringify({records: stats.records, events: stats.events, joinedWithProcess: events, seconds, bytes: fs.statSync(file).size, maxRssKiB: process.resourceUsage().maxRSS}) + '\n')

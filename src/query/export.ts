@@ -58,8 +58,8 @@ const EXPORT_MEMORY = '1GB'
  * estimate): wide rows (long ancestries, command lines, pod metadata) make smaller row groups, so that memory does
  * not grow with the width of the rows. (64MB made files ~20% smaller and peak memory ~150 MB larger.)
  */
-const ROW_GROUP_ROWS = 122880
-const ROW_GROUP_BYTES = '64MB'
+export const ROW_GROUP_ROWS = 122880
+export const ROW_GROUP_BYTES = '64MB'
 /** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
 const SLICE_RECORDS = 131072
 /**
