@@ -21,7 +21,7 @@ import {createTableSql, DERIVABLE, q, SLICE_TABLES, sliceSelectSql} from './ddl.
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
 import {rollbackLoad} from './load.js'
-import {concatParquet, mergeDatasets} from './parquet-concat.js'
+import {concatParquet, mergeDatasets, parquetShape} from './parquet-concat.js'
 import {QuerySession, SessionOptions} from './session.js'
 
 export type PartitionKey = 'type' | 'date' | 'hour' | 'node' | 'container'
@@ -67,6 +67,11 @@ const SLICE_RECORDS = 131072
  * each, whatever the rows), so its slices are smaller.
  */
 const PARTITIONED_SLICE_RECORDS = 32768
+/**
+ * A partition file whose row groups average fewer rows than the row group size over this is rewritten as one piece
+ * (see regroupPartitions).
+ */
+const FRAGMENTED = 8
 /** Slices written at a time (connections), besides this thread's loading. */
 const WRITERS = 2
 
@@ -272,7 +277,7 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
-    if (keys.length > 0) mergeDatasets(w.parts, target)
+    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), options.filter((o) => !o.startsWith('PARTITION_BY')).join(', '), (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
     else concatParquet(w.parts, target)
     if (process.env.SYSFLOW_QUERY_TIMING) {
       const ms = (a: bigint, b: bigint) => (Number(b - a) / 1e6).toFixed(0)
@@ -288,6 +293,28 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     session?.close()
     fs.rmSync(work, {recursive: true, force: true})
   }
+}
+
+/**
+ * Each slice puts a row group into every partition it has rows for, so a partition that few rows of each slice go
+ * to (many dates, types or containers interleaved) ends up in hundreds of tiny row groups, which scans pay for.
+ * Such files are rewritten whole, in one thread (so in order), with the export's options; the others stay as they
+ * were joined. The rewriting costs at most one more encoding of the rows of the fragmented partitions.
+ */
+async function regroupPartitions(connections: readonly DuckDBConnection[], files: readonly string[], options: string, minRows: number): Promise<void> {
+  const todo = files.filter((file) => {
+    const {rows, rowGroups} = parquetShape(file)
+    return rowGroups > 1 && rows / rowGroups < minRows
+  })
+  const sql = (p: string) => `'${p.replace(/'/g, "''")}'`
+  // One file at a time per connection (each in one thread, so in order), the connections side by side.
+  await Promise.all(connections.map(async (c) => {
+    for (let file = todo.shift(); file !== undefined; file = todo.shift()) {
+      const tmp = `${file}.regroup`
+      await c.run(`COPY (SELECT * FROM read_parquet(${sql(file)}, hive_partitioning = false)) TO ${sql(tmp)} (${options})`)
+      fs.renameSync(tmp, file)
+    }
+  }))
 }
 
 /** Write the batches into a new DuckDB database file (the tables `sysflow query --db FILE` queries). */

@@ -271,6 +271,25 @@ function movedRowGroups(file: string, meta: TStruct, delta: bigint): TStruct[] {
   return groups
 }
 
+/** Rows and row groups of a Parquet file, from its footer alone. */
+export function parquetShape(file: string): {rows: number; rowGroups: number} {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const size = fs.fstatSync(fd).size
+    const tail = Buffer.alloc(8)
+    if (size < 12 || fs.readSync(fd, tail, 0, 8, size - 8) !== 8 || !tail.subarray(4).equals(MAGIC)) throw new Error(`${file}: not a Parquet file`)
+    const len = tail.readUInt32LE(0)
+    if (len > size - 12) throw new Error(`${file}: bad Parquet footer length`)
+    const bytes = Buffer.alloc(len)
+    fs.readSync(fd, bytes, 0, len, size - 8 - len)
+    const meta = readStruct(bytes)
+    const groups = (field(meta, FMD.rowGroups)?.value as TList | undefined)?.items.length ?? 0
+    return {rows: Number(field(meta, FMD.numRows)?.value ?? 0n), rowGroups: groups}
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 /**
  * Write one Parquet file at `target` holding the row groups of `parts`, in order (their schemas must be the same).
  * The parts are read one at a time.
@@ -350,7 +369,7 @@ const byNumber = (a: string, b: string) => a.localeCompare(b, 'en', {numeric: tr
  * at `target`: each partition directory gets one file (named as its first), the files of that partition from the
  * first dataset to the last, and within a dataset in the order they were written.
  */
-export function mergeDatasets(datasets: readonly string[], target: string): void {
+export function mergeDatasets(datasets: readonly string[], target: string): string[] {
   const byDir = new Map<string, string[]>()
   for (const ds of datasets) {
     if (!fs.existsSync(ds)) continue
@@ -362,8 +381,12 @@ export function mergeDatasets(datasets: readonly string[], target: string): void
     }
   }
   fs.mkdirSync(target, {recursive: true})
+  const written: string[] = []
   for (const [dir, files] of byDir) {
     fs.mkdirSync(path.join(target, dir), {recursive: true})
-    concatParquet(files, path.join(target, dir, path.basename(files[0])))
+    const file = path.join(target, dir, path.basename(files[0]))
+    concatParquet(files, file)
+    written.push(file)
   }
+  return written
 }
