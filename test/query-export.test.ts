@@ -9,12 +9,14 @@ import test from 'ava'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {EVENT_COLUMNS} from '../src/format/arrow/index.js'
 import {joinedBatches} from '../src/format/pipeline.js'
-import {fileInput} from '../src/format/reader.js'
+import {fileInput, recordsInput} from '../src/format/reader.js'
+import {SysFlowRecord} from '../src/format/records.js'
 import {duckdbType, exportDuckDb, exportParquet, loadTraces, QuerySession} from '../src/query/index.js'
 import {parquetShape} from '../src/query/parquet-concat.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {withDuck} from './helpers/duck.js'
 import {withTempDir} from './helpers/tmp.js'
+import {fixtureRecords} from '../scripts/fixture-records.js'
 
 const FIXTURES = ['v5.sf', 'v4.sf', 'v2.sf'].map((f) => path.resolve('test/fixtures', f))
 const batches = () => joinedBatches(FIXTURES.map(fileInput))
@@ -87,6 +89,25 @@ test('exportParquet: node, hour and container partitions', (t) =>
     t.deepEqual(fs.readdirSync(target), ['node=fixture-node'])
     t.deepEqual(fs.readdirSync(path.join(target, 'node=fixture-node')), ['hour=22'])
     t.deepEqual(fs.readdirSync(path.join(target, 'node=fixture-node', 'hour=22')).sort(), ['container=__HIVE_DEFAULT_PARTITION__', 'container=c0ffee123456'])
+  }))
+
+test('exportParquet: node and container ids from the trace cannot lead partitions out of the dataset', (t) =>
+  withTempDir(async (dir) => {
+    // The fixture's node and container ids replaced by path tricks, everywhere they occur.
+    const evil: Record<string, string> = {'fixture-node': '../../node', c0ffee123456: 'a/../../../c\nq\'=x'}
+    const recs = fixtureRecords('5').map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' ? evil[v] ?? v : v])) as unknown as SysFlowRecord)
+    const target = path.join(dir, 'ds')
+    const r = await exportParquet(joinedBatches([recordsInput('evil', async function* () {
+      yield recs
+    })]), target, {partitionBy: ['node', 'container'], sliceRecords: 3})
+    t.is(r.records, 11)
+    t.deepEqual(fs.readdirSync(dir), ['ds'])
+    t.deepEqual(fs.readdirSync(target), ['node=..%2F..%2Fnode'])
+    t.deepEqual(fs.readdirSync(path.join(target, 'node=..%2F..%2Fnode')).sort(), ['container=__HIVE_DEFAULT_PARTITION__', 'container=a%2F..%2F..%2F..%2Fc%0Aq%27%3Dx'])
+    await withDuck(async (c) => {
+      const rows = (await c.runAndReadAll(`SELECT node, container, count(*) FROM read_parquet('${target}/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY ALL`)).getRows().map((x) => x.map(String).join(' | '))
+      t.deepEqual(rows, ['../../node | a/../../../c\nq\'=x | 10', '../../node | null | 1'])
+    })
   }))
 
 test('exportParquet: bad options are refused before anything is written', async (t) =>
