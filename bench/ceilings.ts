@@ -19,7 +19,8 @@ import {chooseColumns} from '../src/format/printers/print.js'
 import {fileInput} from '../src/format/reader.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
 import {scanTraces} from '../src/query/scan.js'
-import {ROW_GROUP_BYTES, ROW_GROUP_ROWS} from '../src/query/export.js'
+import {lit} from '../src/query/ddl.js'
+import {parquetFileOptions} from '../src/query/export.js'
 
 /** Records rendered per pass: enough to spread over many processes and files, small enough to hold. */
 const RENDER_RECORDS = 500_000
@@ -76,7 +77,7 @@ async function parquet(file: string): Promise<object> {
     await c.run('CREATE TEMP TABLE materialized AS SELECT * FROM events')
     const out = path.join(dir, 'out.parquet')
     const t0 = process.hrtime.bigint()
-    await c.run(`COPY materialized TO '${out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, ROW_GROUP_SIZE_BYTES '${ROW_GROUP_BYTES}')`)
+    await c.run(`COPY materialized TO ${lit(out)} (${parquetFileOptions('zstd')})`)
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9
     // records: every record of the trace, as the convert stage counts them; rows: the event rows written.
     return {records: load.records, rows: load.events, seconds, threads, bytes: fs.statSync(file).size, maxRssKiB: process.resourceUsage().maxRSS}

@@ -1,12 +1,11 @@
 // Conformance of `sysflow query` on the real traces: for every line of ../shared/traces/manifest.jsonl,
 // `select type, count(*) from events group by type` gives the manifest's event and flow counts, the entity tables
 // hold its entity counts, and min(ts)/max(ts) are its first and last timestamps exactly (int64, beyond 2^53).
-import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
 import {fileInput} from '../src/format/reader.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
-import {readManifest} from './helpers/manifest.js'
+import {sharedManifest} from './helpers/manifest.js'
 import {sharedDir} from './helpers/shared.js'
 
 const EVENT_TYPES = ['PE', 'NF', 'FF', 'FE', 'NE', 'PF', 'KE']
@@ -17,12 +16,11 @@ async function rows(s: QuerySession, sql: string): Promise<unknown[][]> {
 }
 
 const traces = sharedDir('traces')
-const manifestPath = traces && path.join(traces, 'manifest.jsonl')
+const entries = sharedManifest()
 
-if (!traces || !fs.existsSync(manifestPath!)) {
+if (!traces || !entries) {
   test.skip('query conformance on real traces: SKIPPED, ../shared/traces not found', () => {})
 } else {
-  const entries = readManifest(manifestPath!)
 
   for (const entry of entries) {
     test(`query conformance: ${entry.path}`, async (t) => {

@@ -60,7 +60,8 @@ function storageType(k: BufferKind): string {
 }
 
 export const q = (name: string): string => `"${name.replace(/"/g, '""')}"`
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`
+/** A SQL string literal. */
+export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`
 
 /** ECMAScript's white space and line terminators: what String.prototype.trim() removes. */
 const JS_WHITESPACE = '\t\n\u000b\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff'

@@ -17,7 +17,7 @@ import path from 'node:path'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {NarrowBuilder} from '../format/arrow/index.js'
 import {Joined} from '../format/join.js'
-import {createTableSql, DERIVABLE, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
+import {createTableSql, DERIVABLE, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
 import {rollbackLoad} from './load.js'
@@ -58,8 +58,8 @@ const EXPORT_MEMORY = '1GB'
  * estimate): wide rows (long ancestries, command lines, pod metadata) make smaller row groups, so that memory does
  * not grow with the width of the rows. (64MB made files ~20% smaller and peak memory ~150 MB larger.)
  */
-export const ROW_GROUP_ROWS = 122880
-export const ROW_GROUP_BYTES = '64MB'
+const ROW_GROUP_ROWS = 122880
+const ROW_GROUP_BYTES = '64MB'
 /** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
 const SLICE_RECORDS = 131072
 /**
@@ -149,7 +149,7 @@ class SliceWriter {
     this.parts.push(part)
     const job = (async () => {
       try {
-        await c.run(`COPY (${this.select(slice)}) TO '${part.replace(/'/g, "''")}' (${this.options})`)
+        await c.run(`COPY (${this.select(slice)}) TO ${lit(part)} (${this.options})`)
         for (const t of Object.values(slice)) await c.run(`DROP TABLE ${q(t)}`)
       } catch (e) {
         this.failure ??= {error: e}
@@ -238,6 +238,13 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
   }
 }
 
+/** The COPY options of one Parquet file of the export (a compression DuckDB knows; rows per row group if not ours). */
+export function parquetFileOptions(compression: string, rowGroupSize?: number): string {
+  const options = [`FORMAT parquet`, `COMPRESSION ${compression}`, `ROW_GROUP_SIZE ${rowGroupSize ?? ROW_GROUP_ROWS}`]
+  if (!rowGroupSize) options.push(`ROW_GROUP_SIZE_BYTES '${ROW_GROUP_BYTES}'`)
+  return options.join(', ')
+}
+
 /**
  * Write the `events` columns of the batches as Parquet at `target`: one file, or with `partitionBy` a directory of
  * Hive-style partitions (`type=FF/date=2019-03-25/data_0.parquet`; the partition values are in the paths, as Hive
@@ -254,9 +261,8 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     const sql = sliceSelectSql(s._events, s._aux)
     return extra.length > 0 ? `SELECT *, ${extra.join(', ')} FROM (${sql})` : sql
   }
-  const options = [`FORMAT parquet`, `COMPRESSION ${compression}`, `ROW_GROUP_SIZE ${opts.rowGroupSize ?? ROW_GROUP_ROWS}`]
-  if (!opts.rowGroupSize) options.push(`ROW_GROUP_SIZE_BYTES '${ROW_GROUP_BYTES}'`)
-  if (keys.length > 0) options.push(`PARTITION_BY (${keys.map(q).join(', ')})`)
+  const fileOptions = parquetFileOptions(compression, opts.rowGroupSize)
+  const options = keys.length > 0 ? `${fileOptions}, PARTITION_BY (${keys.map(q).join(', ')})` : fileOptions
 
   const work = workDirFor(target)
   fs.mkdirSync(work)
@@ -272,12 +278,12 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
     const connections: DuckDBConnection[] = []
     for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
-    const w = (writer = new SliceWriter(connections, work, select, options.join(', '), keys.length > 0))
+    const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0))
     const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), (s) => w.write(s))
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
-    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), options.filter((o) => !o.startsWith('PARTITION_BY')).join(', '), (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
+    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
     else concatParquet(w.parts, target)
     if (process.env.SYSFLOW_QUERY_TIMING) {
       const ms = (a: bigint, b: bigint) => (Number(b - a) / 1e6).toFixed(0)
@@ -306,12 +312,11 @@ async function regroupPartitions(connections: readonly DuckDBConnection[], files
     const {rows, rowGroups} = parquetShape(file)
     return rowGroups > 1 && rows / rowGroups < minRows
   })
-  const sql = (p: string) => `'${p.replace(/'/g, "''")}'`
   // One file at a time per connection (each in one thread, so in order), the connections side by side.
   await Promise.all(connections.map(async (c) => {
     for (let file = todo.shift(); file !== undefined; file = todo.shift()) {
       const tmp = `${file}.regroup`
-      await c.run(`COPY (SELECT * FROM read_parquet(${sql(file)}, hive_partitioning = false)) TO ${sql(tmp)} (${options})`)
+      await c.run(`COPY (SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false)) TO ${lit(tmp)} (${options})`)
       fs.renameSync(tmp, file)
     }
   }))

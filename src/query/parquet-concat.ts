@@ -238,13 +238,19 @@ function shift(s: TStruct, id: number, delta: bigint): void {
   if (f && f.type === T.I64 && (f.value as bigint) > 0n) f.value = (f.value as bigint) + delta
 }
 
+/** Where the footer of a file of `size` bytes begins (= where its row group bytes end), from its last 8 bytes. */
+function footerStart(file: string, size: number, last8: Buffer): number {
+  if (size < 12 || !last8.subarray(4).equals(MAGIC)) throw new Error(`${file}: not a Parquet file`)
+  const bodyEnd = size - 8 - last8.readUInt32LE(0)
+  if (bodyEnd < 4) throw new Error(`${file}: bad Parquet footer length`)
+  return bodyEnd
+}
+
 /** A file's footer (FileMetaData) and where its row group bytes end. */
 function footer(file: string, bytes: Buffer): {meta: TStruct; bodyEnd: number} {
   const n = bytes.length
-  if (n < 12 || !bytes.subarray(0, 4).equals(MAGIC) || !bytes.subarray(n - 4).equals(MAGIC)) throw new Error(`${file}: not a Parquet file`)
-  const len = bytes.readUInt32LE(n - 8)
-  const bodyEnd = n - 8 - len
-  if (bodyEnd < 4) throw new Error(`${file}: bad Parquet footer length`)
+  const bodyEnd = footerStart(file, n, bytes.subarray(Math.max(0, n - 8)))
+  if (!bytes.subarray(0, 4).equals(MAGIC)) throw new Error(`${file}: not a Parquet file`)
   return {meta: readStruct(bytes.subarray(bodyEnd, n - 8)), bodyEnd}
 }
 
@@ -276,12 +282,11 @@ export function parquetShape(file: string): {rows: number; rowGroups: number} {
   const fd = fs.openSync(file, 'r')
   try {
     const size = fs.fstatSync(fd).size
-    const tail = Buffer.alloc(8)
-    if (size < 12 || fs.readSync(fd, tail, 0, 8, size - 8) !== 8 || !tail.subarray(4).equals(MAGIC)) throw new Error(`${file}: not a Parquet file`)
-    const len = tail.readUInt32LE(0)
-    if (len > size - 12) throw new Error(`${file}: bad Parquet footer length`)
-    const bytes = Buffer.alloc(len)
-    fs.readSync(fd, bytes, 0, len, size - 8 - len)
+    const last8 = Buffer.alloc(8)
+    fs.readSync(fd, last8, 0, 8, Math.max(0, size - 8))
+    const start = footerStart(file, size, last8)
+    const bytes = Buffer.alloc(size - 8 - start)
+    fs.readSync(fd, bytes, 0, bytes.length, start)
     const meta = readStruct(bytes)
     const groups = (field(meta, FMD.rowGroups)?.value as TList | undefined)?.items.length ?? 0
     return {rows: Number(field(meta, FMD.numRows)?.value ?? 0n), rowGroups: groups}

@@ -2,7 +2,7 @@
 // last statement's result (or COPY it to a file), close.
 import path from 'node:path'
 import {TraceInput} from '../format/reader.js'
-import {USER_VIEWS} from './ddl.js'
+import {lit, USER_VIEWS} from './ddl.js'
 import {QueryError, sqlError} from './errors.js'
 import {loadTraces, LoadOptions, LoadResult} from './load.js'
 import {RenderOptions, renderResult, resultSource, TextSink} from './render.js'
@@ -98,7 +98,7 @@ async function execute(session: QuerySession, sql: string, opts: QueryOptions, o
     const parts = splitStatements(sql)
     const last = parts[parts.length - 1]
     try {
-      const r = await c.run(`COPY (${last}) TO '${opts.out.replace(/'/g, "''")}' (${copyOptions(opts.out)})`)
+      const r = await c.run(`COPY (${last}) TO ${lit(opts.out)} (${copyOptions(opts.out)})`)
       return r.rowsChanged
     } catch (e) {
       throw sqlError(e, last)

@@ -1,5 +1,7 @@
 // ../shared/traces/manifest.jsonl: each .sf file's exact record counts and first/last event timestamps.
 import fs from 'node:fs'
+import path from 'node:path'
+import {sharedDir} from './shared.js'
 
 export interface ManifestEntry {
   path: string
@@ -25,4 +27,11 @@ export function parseManifestLine(line: string): ManifestEntry {
 /** Every entry of a manifest file. */
 export function readManifest(file: string): ManifestEntry[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map(parseManifestLine)
+}
+
+/** The entries of ../shared/traces/manifest.jsonl, or undefined when it is not there (the caller skips visibly). */
+export function sharedManifest(): ManifestEntry[] | undefined {
+  const traces = sharedDir('traces')
+  const file = traces && path.join(traces, 'manifest.jsonl')
+  return file && fs.existsSync(file) ? readManifest(file) : undefined
 }
