@@ -7,6 +7,7 @@ import {OpFlag} from '../format/flags.js'
 import {File, Kind, OID, Process, SysFlowRecord} from '../format/records.js'
 import type {EventInfo, ScapGroup, ScapThread, ScapUser} from '../native/scap.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
+import {FFlow, Flow, FlowTable, fileFlowKeys, netFlowKeys, NFlow} from './flows.js'
 import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap} from './state.js'
 
 export type CollectionMode = 'flow' | 'consume' | 'nofiles'
@@ -15,6 +16,11 @@ export interface CollectorOptions {
   mode?: CollectionMode
   /** Reproduce the collector's golden output (skip execveat, clone3, creat, openat2, like it does). */
   compat?: 'collector'
+  /**
+   * ENABLE_PROC_FLOW: thread clones and exits become ProcessFlows (default), or each one a ProcessEvent (the
+   * collector's test configuration, and so the default under --compat collector).
+   */
+  processFlows?: boolean
   /** Only events of threads in a container (-c). */
   containersOnly?: boolean
   /** FILE_READ_MODE: 0 keep all, 1 drop read flows on system paths, 2 (default) drop them when read-only. */
@@ -37,38 +43,6 @@ interface ProcEnt {
   pid: number
 }
 
-interface FlowBase {
-  key: string
-  pid: number
-  procOID: OID
-  ts: bigint
-  tid: bigint
-  opFlags: number
-  fd: number
-  lastUpdate: bigint
-  exportTime: bigint
-  numRRecvOps: bigint
-  numWSendOps: bigint
-  numRRecvBytes: bigint
-  numWSendBytes: bigint
-}
-
-interface FFlow extends FlowBase {
-  net: false
-  openFlags: number
-  fileOID: string
-  path: string
-}
-
-interface NFlow extends FlowBase {
-  net: true
-  sip: number
-  sport: number
-  dip: number
-  dport: number
-  proto: number
-}
-
 interface PFlow {
   pid: number
   procOID: OID
@@ -79,8 +53,6 @@ interface PFlow {
   lastUpdate: bigint
   exportTime: bigint
 }
-
-type Flow = FFlow | NFlow
 
 export function foid(containerId: string, path: string): string {
   return crypto.createHash('sha1').update(containerId + path).digest('hex')
@@ -95,7 +67,7 @@ export class Collector {
   private readonly procs = new Map<string, ProcEnt>()
   private readonly files = new Map<string, {written: boolean; rec: File}>()
   private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
-  private readonly flows = new Map<string, Flow>()
+  private readonly flows = new FlowTable()
   private readonly pflows = new Map<number, PFlow>()
   private readonly users = new Map<number, string>()
   private readonly groups = new Map<number, string>()
@@ -105,6 +77,8 @@ export class Collector {
   private readonly ix: ParamIndex
   private readonly mode: CollectionMode
   private readonly compat: boolean
+  /** ENABLE_PROC_FLOW: thread clones and exits aggregated into ProcessFlows (off under --compat collector). */
+  private readonly procFlows: boolean
   private readonly readMode: number
   private readonly readPrefixes: string[]
   private readonly exportNs: bigint
@@ -129,6 +103,7 @@ export class Collector {
     this.mode = opts.mode ?? 'flow'
     this.containersOnly = opts.containersOnly === true
     this.compat = opts.compat === 'collector'
+    this.procFlows = opts.processFlows ?? !this.compat
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
     this.readMode = opts.fileReadMode ?? 0
     this.readPrefixes = this.compat ? READ_PREFIXES_COMPAT : READ_PREFIXES_HEAD
@@ -424,10 +399,7 @@ export class Collector {
         c.fds = isThread ? t.fds : new Map([...t.fds].map(([k, v]) => [k, {...v}]))
         this.threads.set(res, c)
       }
-      if (!isThread) {
-        this.getProcess(t, 'CREATED', ts)
-        this.procEvent(t, ts, OpFlag.CLONE, res)
-      }
+      if (!isThread || !this.procFlows) this.cloneEvent(t, ts, res)
       return
     }
     if (res === 0) {
@@ -457,16 +429,18 @@ export class Collector {
         if (s('vtid') >= 0) t.vtid = p.int(s('vtid'))
         if (s('vpid') >= 0) t.vpid = p.int(s('vpid'))
       }
-      if (t.tid === t.pid) {
-        this.getProcess(t, 'CREATED', ts)
-        this.procEvent(t, ts, OpFlag.CLONE, 0)
-      } else {
-        const pf = this.pflow(t, ts)
-        pf.cloned++
-      }
+      if (t.tid === t.pid || !this.procFlows) this.cloneEvent(t, ts, 0)
+      else this.pflow(t, ts).cloned++
       return
     }
-    if (isThread) this.pflow(t, ts).errors += res === -1 ? 1n : 0n
+    if (!this.procFlows) this.cloneEvent(t, ts, res)
+    else if (isThread) this.pflow(t, ts).errors += res === -1 ? 1n : 0n
+  }
+
+  /** writeCloneEvent: the process of the event's thread (CREATED if new), the event's tid, the raw result. */
+  private cloneEvent(t: Thread, ts: bigint, res: number): void {
+    this.getProcess(t, 'CREATED', ts)
+    this.procEvent(t, ts, OpFlag.CLONE, res)
   }
 
   private pflow(t: Thread, ts: bigint): PFlow {
@@ -521,6 +495,13 @@ export class Collector {
   onExit(t: Thread, ts: bigint, type: number): void {
     const status = this.p.int(this.idx(type, 'status'))
     this.toRemove = t.tid
+    if (!this.procFlows) {
+      // ENABLE_PROC_FLOW=0: every exit is a ProcessEvent; a thread's exit first writes that thread's flows.
+      this.getProcess(t, 'REUP', ts)
+      this.flushFlows(this.mainOf(t).pid, t.tid === t.pid ? -1 : t.tid, ts)
+      this.procEvent(t, ts, OpFlag.EXIT, status)
+      return
+    }
     if (t.tid !== t.pid && this.threads.has(t.pid)) {
       this.pflow(t, ts).exited++
       return
@@ -598,7 +579,7 @@ export class Collector {
       const f = this.fileFlow(t, fd, fdi, ts)
       f.opFlags |= OpFlag.OPEN
       this.writeFlow(f, ts, false)
-      this.flows.delete(f.key)
+      this.flows.delete(f)
       return
     }
     if (!this.keepFile(fdi)) return
@@ -732,8 +713,9 @@ export class Collector {
     if (this.mode !== 'consume' && (fdi.type === '4' || this.keepFile(fdi))) {
       const f = fdi.type === '4' ? this.netFlow(t, fd, fdi, ts) : this.fileFlow(t, fd, fdi, ts)
       f.opFlags |= OpFlag.CLOSE
+      this.writeRelated(f, ts)
       this.writeFlow(f, ts, false)
-      this.flows.delete(f.key)
+      this.flows.delete(f)
     }
     if (res >= 0) t.fds.delete(fd)
   }
@@ -882,16 +864,16 @@ export class Collector {
 
   private fileFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): FFlow {
     if (this.quiet) return this.dummyFile
-    const key = `F${fdi.name}\0${t.containerId}\0${t.tid}\0${fd}`
+    const [key, rkey] = fileFlowKeys(this.mainOf(t).pid, t.tid, fd, t.containerId, fdi.name)
     let f = this.flows.get(key) as FFlow | undefined
     if (f === undefined) {
       const proc = this.getProcess(t, 'REUP', ts)
       const oid = this.writeFile(t.containerId, fdi.name, 'REUP', fdi.type.charCodeAt(0), ts)
       f = {
-        net: false, key, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
+        net: false, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, openFlags: 0, fileOID: oid, path: fdi.name,
       }
-      this.flows.set(key, f)
+      this.flows.add(f)
     }
     f.lastUpdate = ts
     return f
@@ -899,15 +881,15 @@ export class Collector {
 
   private netFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): NFlow {
     if (this.quiet) return this.dummyNet
-    const key = `N${t.tid}:${fd}:${fdi.sip}:${fdi.sport}:${fdi.dip}:${fdi.dport}`
+    const [key, rkey] = netFlowKeys(this.mainOf(t).pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
     let f = this.flows.get(key) as NFlow | undefined
     if (f === undefined) {
       const proc = this.getProcess(t, 'REUP', ts)
       f = {
-        net: true, key, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
+        net: true, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, sip: fdi.sip, sport: fdi.sport, dip: fdi.dip, dport: fdi.dport, proto: fdi.proto || 6,
       }
-      this.flows.set(key, f)
+      this.flows.add(f)
     }
     f.lastUpdate = ts
     return f
@@ -941,13 +923,30 @@ export class Collector {
     }
   }
 
-  /** Process exit: its flows are written with OP_TRUNCATE. */
-  private flushProcess(pid: number, ts: bigint): void {
-    for (const [k, f] of this.flows) {
-      if (f.pid !== pid) continue
+  /**
+   * Exit (removeAndWriteDFFromProc): the flows of process `pid` are written with OP_TRUNCATE and endTs = the exit
+   * time; all of them when the main thread exits (`tid` -1), else those of thread `tid`, each after its related
+   * flows on other threads.
+   */
+  private flushFlows(pid: number, tid: number, ts: bigint): void {
+    const t = BigInt(tid)
+    for (const f of this.flows.values()) {
+      if (f.pid !== pid || (tid !== -1 && f.tid !== t)) continue
+      if (tid !== -1) this.writeRelated(f, ts)
       this.writeFlow(f, ts, true)
-      this.flows.delete(k)
+      this.flows.delete(f)
     }
+  }
+
+  /** removeAndWriteRelatedFlows: before flow `f` is written, its related flows on other threads, truncated. */
+  private writeRelated(f: Flow, ts: bigint): void {
+    const related = this.flows.takeRelated(f.rkey, f.tid)
+    if (related !== undefined) for (const r of related) this.writeFlow(r, ts, true)
+  }
+
+  /** Process exit with process flows on: its flows, then its ProcessFlow. */
+  private flushProcess(pid: number, ts: bigint): void {
+    this.flushFlows(pid, -1, ts)
     const pf = this.pflows.get(pid)
     if (pf) {
       this.writePFlow(pf, ts, false)
@@ -957,7 +956,7 @@ export class Collector {
 
   /** Export flows every interval; drop the ones idle longer than the expiry. */
   checkExpired(now: bigint): void {
-    for (const [k, f] of this.flows) {
+    for (const f of this.flows.values()) {
       if (f.exportTime > now) continue
       if (now - f.lastUpdate < this.expireNs) {
         this.writeFlow(f, now, false)
@@ -965,7 +964,7 @@ export class Collector {
         f.opFlags = 0
         f.numRRecvOps = f.numWSendOps = f.numRRecvBytes = f.numWSendBytes = 0n
         f.exportTime = now + this.exportNs
-      } else this.flows.delete(k)
+      } else this.flows.delete(f)
     }
     for (const [k, f] of this.pflows) {
       if (f.exportTime > now) continue
@@ -1043,7 +1042,7 @@ function unixName(b: Buffer): string {
 
 /** The flow handed out while `quiet`: updated like any flow, never stored or written. */
 function dummyFlow(net: boolean): FFlow | NFlow {
-  const base = {key: '', pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
+  const base = {key: '', rkey: '', pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
   return net ? {...base, net: true, sip: 0, sport: 0, dip: 0, dport: 0, proto: 0} : {...base, net: false, openFlags: 0, fileOID: '', path: ''}
 }
 
