@@ -89,7 +89,13 @@ export class Collector {
   private firstLo = 0
   private lastHi = 0
   private lastLo = 0
-  private lastUnixName = ''
+  /**
+   * libsinsp's parameter string storage: one buffer per inspector that every param formatting writes (unix socket
+   * tuples, the collector's setuid uid). A unix connect whose enter has no address is named from what is left in it.
+   */
+  private lastFormatted = ''
+  /** The collector's m_uid: the last setuid/setresuid enter's `uid`, as the args of the next SETUID event. */
+  private setuidArg = ''
   private readonly containersOnly: boolean
   /** Set while handling an event whose records are not wanted (-c and a host thread). */
   private quiet = false
@@ -422,6 +428,7 @@ export class Collector {
         if (isThread) {
           const main = this.threads.get(t.pid)
           if (main) t.fds = main.fds
+          else this.threads.set(t.pid, placeholderLeader(t))
         }
       }
       else {
@@ -515,6 +522,14 @@ export class Collector {
     t.enterType = type
     const i = this.idx(type, 'uid')
     t.enterUid = i >= 0 ? this.p.int(i) : this.p.int(this.idx(type, 'euid'))
+    // The collector's setUID: the enter's `uid` param as libsinsp renders it (the user's name, "<NA>" when the
+    // thread's user table has no such user: always in a container, offline), kept in one slot for the next
+    // setuid exit of any thread. setresuid enters have no `uid`: "". Formatting it leaves the raw number in
+    // libsinsp's parameter string storage.
+    if (i >= 0) {
+      this.setuidArg = t.containerId !== '' ? '<NA>' : this.users.get(t.enterUid) ?? '<NA>'
+      this.lastFormatted = String(t.enterUid)
+    } else this.setuidArg = ''
   }
 
   onSetuid(t: Thread, ts: bigint, type: number): void {
@@ -527,7 +542,8 @@ export class Collector {
       m.uid = uid
     }
     this.updateProcess(t, ts)
-    this.procEvent(t, ts, OpFlag.SETUID, res, isSetuid ? [this.users.get(uid) ?? String(uid)] : [])
+    if (this.compat) this.procEvent(t, ts, OpFlag.SETUID, res, [this.setuidArg])
+    else this.procEvent(t, ts, OpFlag.SETUID, res, isSetuid ? [this.users.get(uid) ?? String(uid)] : [])
   }
 
   onSetgidEnter(t: Thread, _ts: bigint, type: number): void {
@@ -554,6 +570,28 @@ export class Collector {
     t.enterTuple = ti >= 0 ? decodeTuple(p.raw(ti)) : undefined
     t.enterNum = p.int(this.idx(type, this.idx(type, 'cmd') >= 0 ? 'cmd' : 'domain'))
     t.enterUid = p.int(this.idx(type, 'type'))
+  }
+
+  /** connect enter: libsinsp names the socket here (parse_connect_enter), before the exit says how it went. */
+  onConnectEnter(t: Thread, ts: bigint, type: number): void {
+    this.onEnterFd(t, ts, type)
+    if (!this.compat) return
+    const fdi = t.fds.get(t.enterFd)
+    if (!fdi) return
+    const ai = this.idx(type, 'addr')
+    if (ai < 0 || !this.p.has(ai)) {
+      // No address (older drivers): libsinsp renders the socket's own tuple into its parameter string storage and
+      // takes that as the name. IP sockets get their tuple; for any other socket nothing is rendered, so the
+      // name is whatever string libsinsp formatted last.
+      if (fdi.type === '4') this.lastFormatted = ipv4Name(fdi)
+      else if (fdi.type !== '6') fdi.name = this.lastFormatted
+      return
+    }
+    const raw = this.p.raw(ai)
+    if (raw.length > 0 && raw[0] === 1) {
+      const z = raw.indexOf(0, 1)
+      fdi.name = this.lastFormatted = raw.toString('utf8', 1, z < 0 ? raw.length : z)
+    }
   }
 
   onOpen(t: Thread, ts: bigint, type: number): void {
@@ -614,15 +652,14 @@ export class Collector {
       fdi.sport = tu.sport
       fdi.dip = tu.dip
       fdi.dport = tu.dport
-      if (fdi.type === 'o') fdi.type = '4'
+      fdi.type = '4'
+      if (this.compat) this.lastFormatted = ipv4Name(fdi)
     } else if (tu && tu.family === 1) {
       fdi.type = 'u'
-      if (res >= 0 || res === -115) {
+      // A failed connect keeps the name its enter gave (libsinsp returns before reading the exit's tuple).
+      if (res >= 0 || res === -115 || !this.compat) {
         fdi.name = unixName(raw)
-        this.lastUnixName = fdi.name
-      } else if (this.compat) {
-        // The collector's libsinsp names a failed unix connect after the last unix socket connected anywhere.
-        fdi.name = this.lastUnixName
+        this.lastFormatted = fdi.name
       }
     }
     if (fdi.type === '4') this.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.CONNECT
@@ -641,7 +678,8 @@ export class Collector {
       fdi.dport = tu.dport
       fdi.proto = 6
     }
-    if (tu && tu.family === 1) fdi.name = unixName(this.p.raw(this.idx(type, 'tuple')))
+    if (tu && tu.family === 1) fdi.name = this.lastFormatted = unixName(this.p.raw(this.idx(type, 'tuple')))
+    else if (this.compat && fdi.type === '4') this.lastFormatted = ipv4Name(fdi)
     t.fds.set(fd, fdi)
     if (this.mode === 'consume') return
     if (fdi.type === '4') this.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.ACCEPT
@@ -1040,10 +1078,35 @@ function unixName(b: Buffer): string {
   return `${b.readBigUInt64LE(1).toString(16)}->${b.readBigUInt64LE(9).toString(16)} ${p}`
 }
 
+/** sinsp's rendering of an IPv4 tuple: "a.b.c.d:port->e.f.g.h:port". */
+function ipv4Name(f: Fd): string {
+  const ip = (n: number) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
+  return `${ip(f.sip)}:${f.sport}->${ip(f.dip)}:${f.dport}`
+}
+
 /** The flow handed out while `quiet`: updated like any flow, never stored or written. */
 function dummyFlow(net: boolean): FFlow | NFlow {
   const base = {key: '', rkey: '', pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
   return net ? {...base, net: true, sip: 0, sport: 0, dip: 0, dport: 0, proto: 0} : {...base, net: false, openFlags: 0, fileOID: '', path: ''}
+}
+
+/**
+ * A thread seen before its process (its clone exit is the first event of the process): libsinsp gives it one
+ * leader, tid = pid, clone time 0, uid/gid unknown (-1), the rest from the thread's own clone event. The real
+ * execve later updates it (MODIFIED).
+ */
+function placeholderLeader(t: Thread): Thread {
+  const m = blankThread(t.pid)
+  m.ptid = t.ptid
+  m.exe = t.exe
+  m.args = t.args
+  m.comm = t.comm
+  m.cwd = t.cwd
+  m.env = t.env
+  m.tty = t.tty
+  m.containerId = t.containerId
+  m.fds = t.fds
+  return m
 }
 
 function containerIdFromList(cg: string[]): string {
@@ -1111,6 +1174,7 @@ function bindHandlers(table: EventInfo[], mode: CollectionMode, compat: boolean)
     if (e.name === 'container') return exit ? undefined : (c, t, ts, ty) => c.onContainer(t, ts, ty)
     if (exit) return exitH[e.name]
     if (e.name === 'execve' || e.name === 'execveat') return (c, t, ts, ty) => c.onExecveEnter(t, ts, ty)
+    if (e.name === 'connect') return (c, t, ts, ty) => c.onConnectEnter(t, ts, ty)
     if (e.name === 'setuid' || e.name === 'setresuid') return (c, t, ts, ty) => c.onSetuidEnter(t, ts, ty)
     if (e.name === 'setgid' || e.name === 'setresgid') return (c, t, ts, ty) => c.onSetgidEnter(t, ts, ty)
     if ((e.name === 'mmap' || e.name === 'mmap2') && !consume) return (c, t, ts, ty) => c.onMmap(t, ts, ty)

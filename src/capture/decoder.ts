@@ -148,10 +148,28 @@ export interface Tuple {
   dport: number
 }
 
-/** Decode a PT_SOCKTUPLE (or PT_SOCKADDR when `addr`) param; IPv4 only (family 2), else family and zeros. */
+/** True when the 16 bytes at `at` are an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+function isV4Mapped(b: Buffer, at: number): boolean {
+  for (let i = 0; i < 10; i++) if (b[at + i] !== 0) return false
+  return b[at + 10] === 0xff && b[at + 11] === 0xff
+}
+
+/**
+ * Decode a PT_SOCKTUPLE (or PT_SOCKADDR when `addr`) param. IPv4 (family 2) with its addresses; an IPv6 one whose
+ * addresses are all IPv4-mapped (::ffff:a.b.c.d, Go servers' dual-stack sockets) is IPv4 too, as libsinsp's
+ * accept and connect parsers make it; anything else: family and zeros.
+ */
 export function decodeTuple(b: Buffer, addr = false): Tuple | undefined {
   if (b.length < 1) return undefined
   const family = b[0]
+  if (family === 10) {
+    if (addr) {
+      if (b.length >= 19 && isV4Mapped(b, 1)) return {family: 2, sip: 0, sport: 0, dip: b.readUInt32LE(13), dport: b.readUInt16LE(17)}
+    } else if (b.length >= 37 && isV4Mapped(b, 1) && isV4Mapped(b, 19)) {
+      return {family: 2, sip: b.readUInt32LE(13), sport: b.readUInt16LE(17), dip: b.readUInt32LE(31), dport: b.readUInt16LE(35)}
+    }
+    return {family, sip: 0, sport: 0, dip: 0, dport: 0}
+  }
   if (family === 2) {
     if (addr) {
       if (b.length < 7) return undefined
