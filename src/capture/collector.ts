@@ -68,6 +68,12 @@ export class Collector {
   private readonly files = new Map<string, {written: boolean; rec: File}>()
   private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
   private readonly flows = new FlowTable()
+  /**
+   * Processes whose main thread exited, by pid, with the exit's second: the collector keeps them in its process
+   * table until its deletion check (every 2 s of event time) finds them a second old or more (processcontext.h).
+   */
+  private readonly exited = new Map<number, {ent: ProcEnt; sec: number}>()
+  private delCheckSec = 0
   private readonly pflows = new Map<number, PFlow>()
   private readonly users = new Map<number, string>()
   private readonly groups = new Map<number, string>()
@@ -178,6 +184,8 @@ export class Collector {
       this.toRemove = -1
     }
     const approx = hi * 4294967296 + lo
+    const sec = Math.floor(approx / 1e9)
+    if (sec - this.delCheckSec > 1) this.checkForDeletion(sec)
     if (approx - this.lastCheck >= 1e9) {
       this.lastCheck = approx
       this.checkExpired(ev.readBigUInt64LE(at))
@@ -228,9 +236,17 @@ export class Collector {
   private makeProcess(m: Thread, state: Process['state'], ts: bigint): Process {
     const parent = this.parentMain(m)
     const exe = m.exepath !== '' && m.exepath !== '<NA>' ? m.exepath : m.exe
+    let poid: OID | null = null
+    if (parent !== undefined) {
+      if (!(parent.pid === 0 && parent.cloneTs === 0n)) poid = {hpid: BigInt(parent.pid), createTS: parent.cloneTs}
+    } else if (m.ptid !== -1) {
+      // createProcess: the parent thread is gone; a process of that pid still in the table (one that exited less
+      // than the deletion delay ago) is taken as the parent.
+      const x = this.exited.get(m.ptid)
+      if (x !== undefined) poid = x.ent.rec.oid
+    }
     return {
-      kind: Kind.Process, state, oid: {hpid: BigInt(m.pid), createTS: m.cloneTs},
-      poid: parent && !(parent.pid === 0 && parent.cloneTs === 0n) ? {hpid: BigInt(parent.pid), createTS: parent.cloneTs} : null,
+      kind: Kind.Process, state, oid: {hpid: BigInt(m.pid), createTS: m.cloneTs}, poid,
       ts, exe, exeArgs: joinArgs(m.args), uid: m.uid, userName: this.users.get(m.uid) ?? '<NA>', gid: m.gid,
       groupName: this.groups.get(m.gid) ?? '<NA>', tty: m.tty !== 0, containerId: m.containerId === '' ? null : m.containerId,
       entry: m.vpid === 1, cwd: m.cwd, env: m.env,
@@ -281,7 +297,9 @@ export class Collector {
     chain.push(ent)
     const seen = new Set<number>([m.pid])
     let p = this.parentMain(m)
+    let ct = m
     while (p !== undefined && !seen.has(p.pid) && !(p.pid === 0 && p.cloneTs === 0n)) {
+      ct = p
       seen.add(p.pid)
       const k = `${p.pid}:${p.cloneTs}`
       const pe = this.procs.get(k)
@@ -294,6 +312,15 @@ export class Collector {
         chain.push(pe)
       } else break
       p = this.parentMain(p)
+    }
+    if (p === undefined && ct.ptid !== -1) {
+      // The chain broke on a thread that is gone: continue by pid through the processes still in the table.
+      let e: ProcEnt | undefined = this.exited.get(ct.ptid)?.ent
+      for (let n = 0; e !== undefined && n < 1000; n++) {
+        if (!e.written && !chain.includes(e)) chain.push(e)
+        const o: OID | null = e.rec.poid
+        e = o === null ? undefined : this.procs.get(`${o.hpid}:${o.createTS}`)
+      }
     }
     // Like the collector: each process's container is written as the process is looked at (subject first), then
     // the processes root first.
@@ -429,6 +456,15 @@ export class Collector {
           const main = this.threads.get(t.pid)
           if (main) t.fds = main.fds
           else this.threads.set(t.pid, placeholderLeader(t))
+        } else if (parent === undefined && this.compat && t.ptid > 0) {
+          // libs 0.10 (the collector's older goldens): a new process seen before its unknown parent gets a fake
+          // parent thread, made from the child's event, as its poid.
+          const f = placeholderLeader(t)
+          f.tid = f.pid = t.ptid
+          f.ptid = -1
+          f.containerId = ''
+          f.fds = new Map()
+          this.threads.set(t.ptid, f)
         }
       }
       else {
@@ -504,18 +540,26 @@ export class Collector {
     this.toRemove = t.tid
     if (!this.procFlows) {
       // ENABLE_PROC_FLOW=0: every exit is a ProcessEvent; a thread's exit first writes that thread's flows.
-      this.getProcess(t, 'REUP', ts)
+      const ent = this.getProcess(t, 'REUP', ts)
       this.flushFlows(this.mainOf(t).pid, t.tid === t.pid ? -1 : t.tid, ts)
       this.procEvent(t, ts, OpFlag.EXIT, status)
+      if (t.tid === t.pid) this.markExited(ent, ts)
       return
     }
     if (t.tid !== t.pid && this.threads.has(t.pid)) {
       this.pflow(t, ts).exited++
       return
     }
-    this.getProcess(t, 'REUP', ts)
+    const ent = this.getProcess(t, 'REUP', ts)
     this.flushProcess(t.pid, ts)
     this.procEvent(t, ts, OpFlag.EXIT, status)
+    this.markExited(ent, ts)
+  }
+
+  /** markForDeletion: the process stays findable by pid until the deletion check (see `exited`). */
+  private markExited(ent: ProcEnt, ts: bigint): void {
+    this.exited.delete(ent.pid)
+    this.exited.set(ent.pid, {ent, sec: Number(ts / NS)})
   }
 
   onSetuidEnter(t: Thread, _ts: bigint, type: number): void {
@@ -990,6 +1034,15 @@ export class Collector {
       this.writePFlow(pf, ts, false)
       this.pflows.delete(pid)
     }
+  }
+
+  /** ProcessContext::checkForDeletion: forget the exited processes that are a second old or more. */
+  private checkForDeletion(sec: number): void {
+    for (const [pid, x] of this.exited) {
+      if (sec - x.sec < 1) break
+      this.exited.delete(pid)
+    }
+    this.delCheckSec = sec
   }
 
   /** Export flows every interval; drop the ones idle longer than the expiry. */
