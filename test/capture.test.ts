@@ -35,8 +35,11 @@ const PAIRS: [string, number, number][] = [
   ['client-server/tcp-client-server', 10, 10],
   ['files/files', 21, 21],
   ['files/filesat', 22, 22],
+  ['mpm-event/cold_start_capture', 125, 125],
+  ['mpm-event/full_capture', 4707, 4707],
   ['mpm-preforked/cold_start_capture', 67, 67],
   ['namespaces/setns', 408, 408],
+  ['objectstore/download', 236, 236],
   ['rename/rename', 28, 28],
   ['setuid/setuid', 12, 12],
 ]
