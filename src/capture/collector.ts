@@ -8,7 +8,7 @@ import {File, Kind, OID, Process, SysFlowRecord} from '../format/records.js'
 import type {EventInfo, ScapGroup, ScapThread, ScapUser} from '../native/scap.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
 import {FFlow, Flow, FlowTable, fileFlowKeys, netFlowKeys, NFlow} from './flows.js'
-import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap} from './state.js'
+import {blankThread, sinspCwd, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap} from './state.js'
 
 export type CollectionMode = 'flow' | 'consume' | 'nofiles'
 
@@ -249,7 +249,9 @@ export class Collector {
       kind: Kind.Process, state, oid: {hpid: BigInt(m.pid), createTS: m.cloneTs}, poid,
       ts, exe, exeArgs: joinArgs(m.args), uid: m.uid, userName: this.users.get(m.uid) ?? '<NA>', gid: m.gid,
       groupName: this.groups.get(m.gid) ?? '<NA>', tty: m.tty !== 0, containerId: m.containerId === '' ? null : m.containerId,
-      entry: m.vpid === 1, cwd: m.cwd, env: m.env,
+      // The Process's cwd as libsinsp stores a thread's (set_cwd: ends with "/", so "" is "/"); the thread keeps
+      // the capture's own for resolving relative paths, as the collector's libsinsp did.
+      entry: m.vpid === 1, cwd: m.cwd.endsWith('/') ? m.cwd : `${m.cwd}/`, env: m.env,
     }
   }
 
@@ -835,9 +837,9 @@ export class Collector {
     if (this.table[type].name === 'fchdir') {
       if (t.enterType !== type - 1) return
       dir = t.fds.get(t.enterFd)?.name ?? ''
-    } else dir = joinPath(t.cwd, p.str(this.idx(type, 'path')))
+    } else dir = p.str(this.idx(type, 'path'))
     if (dir === '') return
-    if (!dir.endsWith('/')) dir += '/'
+    dir = sinspCwd(t.cwd, dir)
     const m = this.mainOf(t)
     m.cwd = dir
     t.cwd = dir

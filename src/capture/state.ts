@@ -1,5 +1,6 @@
 // The subset of libsinsp's state that SysFlow needs: threads (from the capture's process table and
 // clone/execve/exit), file descriptors (open*/socket/connect/accept/close/dup/pipe), users and containers.
+import {posix} from 'node:path'
 import type {ScapFd, ScapThread} from '../native/scap.js'
 import type {Tuple} from './decoder.js'
 
@@ -97,6 +98,16 @@ export function blankThread(tid: number): Thread {
     vtid: -1, vpid: -1, tty: 0, loginuid: -1, containerId: '', fds: new Map(),
     enterType: -1, enterFd: -1, enterUid: -1, enterStr: '', enterStr2: '', enterNum: 0, enterTuple: undefined,
   }
+}
+
+/**
+ * A thread's working directory as libsinsp stores it (sinsp_threadinfo::set_cwd): a relative path taken from the
+ * current one, normalized, always ending with "/" (so an empty one is "/").
+ */
+export function sinspCwd(cur: string, cwd: string): string {
+  let d = cwd === '' ? cur : cwd.startsWith('/') ? cwd : joinPath(cur, cwd)
+  if (d !== '') d = posix.normalize(d)
+  return d.endsWith('/') ? d : `${d}/`
 }
 
 /** sinsp's path concatenation: absolute paths as they are, relative ones appended to the directory. */
