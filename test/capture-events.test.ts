@@ -2,45 +2,9 @@
 // --compat collector. Events are built from libscap's own event table, so they have the live layout.
 import test from 'ava'
 import {Collector} from '../src/capture/collector.js'
+import {eventTable as table, haveLibscap, scapEvent as event, Value} from './helpers/scap-events.js'
 import {Kind, SysFlowRecord} from '../src/format/records.js'
 import {OpFlag} from '../src/format/flags.js'
-import {findSystemLibscap} from '../src/native/loader.js'
-
-const haveLibscap = Boolean(process.env.SYSFLOW_LIBSCAP) || findSystemLibscap() !== undefined
-
-type Value = number | string | Buffer
-
-async function table() {
-  const {eventInfoTable} = await import('../src/native/scap.js')
-  return eventInfoTable()
-}
-
-/** ppm_evt_hdr + u16 lengths + values; numbers become 8-byte integers (the decoder reads the width it finds). */
-function event(tbl: Awaited<ReturnType<typeof table>>, name: string, exit: boolean, ts: bigint, tid: number, params: Record<string, Value>): Buffer {
-  // The newest version of the event (the last table entry with that name and direction).
-  const candidates = tbl.map((e, i) => [e, i] as const).filter(([e, i]) => e.name === name && (i & 1) === (exit ? 1 : 0))
-  if (candidates.length === 0) throw new Error(`no event ${name}`)
-  const [info, ty] = candidates[candidates.length - 1]
-  const values = info.params.map((p) => {
-    const v = params[p.name] ?? 0
-    if (typeof v === 'number') {
-      const b = Buffer.alloc(8)
-      b.writeBigInt64LE(BigInt(v))
-      return b
-    }
-    return typeof v === 'string' ? Buffer.from(`${v}\0`) : v
-  })
-  const lens = Buffer.alloc(values.length * 2)
-  values.forEach((v, i) => lens.writeUInt16LE(v.length, i * 2))
-  const body = Buffer.concat([lens, ...values])
-  const hdr = Buffer.alloc(26)
-  hdr.writeBigUInt64LE(ts, 0)
-  hdr.writeBigInt64LE(BigInt(tid), 8)
-  hdr.writeUInt32LE(26 + body.length, 16)
-  hdr.writeUInt16LE(ty, 20)
-  hdr.writeUInt32LE(values.length, 22)
-  return Buffer.concat([hdr, body])
-}
 
 async function run(compat: boolean): Promise<SysFlowRecord[]> {
   const tbl = await table()
