@@ -1,14 +1,18 @@
 // The SysFlow collector's mapping (docs/capture.md §1): events -> ProcessEvent, ProcessFlow, FileFlow,
 // NetworkFlow, FileEvent, with entity emission (CREATED/MODIFIED/REUP, ancestors root-first, a Container before its
 // first Process or File), flow export every 30 s, expiry after 60 s idle, OP_TRUNCATE at exit and end of input.
-import crypto from 'node:crypto'
 import {posix} from 'node:path'
 import {OpFlag} from '../format/flags.js'
-import {File, Kind, OID, Process, SysFlowRecord} from '../format/records.js'
+import {Kind, OID, SysFlowRecord} from '../format/records.js'
 import type {EventInfo, ScapGroup, ScapThread, ScapUser} from '../native/scap.js'
+import {ContainerContext, FileContext, ProcessContext} from './context.js'
+import {ControlFlowProcessor} from './controlflow.js'
+import {DataFlowProcessor} from './dataflow.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
-import {FFlow, Flow, FlowTable, fileFlowKeys, netFlowKeys, NFlow} from './flows.js'
-import {blankThread, sinspCwd, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap} from './state.js'
+import {RecordSink} from './sink.js'
+import {blankThread, sinspCwd, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap, ThreadTable} from './state.js'
+
+export {foid} from './context.js'
 
 export type CollectionMode = 'flow' | 'consume' | 'nofiles'
 
@@ -32,63 +36,34 @@ export interface CollectorOptions {
 const NS = 1_000_000_000n
 const AT_FDCWD = -100
 const PPM_CL_CLONE_THREAD = 1 << 13
-const PPM_O_RDONLY = 1
 const PPM_O_DIRECTORY = 1 << 10
 
 type Handler = (c: Collector, t: Thread, ts: bigint, type: number) => void
 
-interface ProcEnt {
-  rec: Process
-  written: boolean
-  pid: number
-}
 
-interface PFlow {
-  pid: number
-  procOID: OID
-  ts: bigint
-  cloned: bigint
-  exited: bigint
-  errors: bigint
-  lastUpdate: bigint
-  exportTime: bigint
-}
 
-export function foid(containerId: string, path: string): string {
-  return crypto.createHash('sha1').update(containerId + path).digest('hex')
-}
 
-const READ_PREFIXES_HEAD = ['/proc/', '/dev/', '/sys/', '//sys/', '/lib/', '/lib64/', '/usr/lib/', '/usr/lib64/']
-const READ_PREFIXES_COMPAT = ['/proc/', '/dev/', '/sys/', '//sys/']
 
+/**
+ * The collector (sysflowprocessor.cpp) over a libsinsp-like state engine: each event updates the thread and fd
+ * tables (the handlers below, libsinsp's parsers), then goes to the processor of its record family (control flow,
+ * data flow, file events), which write through the entity contexts into the sink.
+ */
 export class Collector {
-  readonly out: SysFlowRecord[] = []
-  readonly threads = new Map<number, Thread>()
-  private readonly procs = new Map<string, ProcEnt>()
-  private readonly files = new Map<string, {written: boolean; rec: File}>()
-  private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
-  private readonly flows = new FlowTable()
-  /**
-   * Processes whose main thread exited, by pid, with the exit's second: the collector keeps them in its process
-   * table until its deletion check (every 2 s of event time) finds them a second old or more (processcontext.h).
-   */
-  private readonly exited = new Map<number, {ent: ProcEnt; sec: number}>()
-  private delCheckSec = 0
-  private readonly pflows = new Map<number, PFlow>()
-  private readonly users = new Map<number, string>()
-  private readonly groups = new Map<number, string>()
+  readonly out: SysFlowRecord[]
+  readonly threads = new ThreadTable()
+  private readonly sink = new RecordSink()
+  private readonly containers: ContainerContext
+  private readonly files: FileContext
+  private readonly procs: ProcessContext
+  private readonly data: DataFlowProcessor
+  private readonly control: ControlFlowProcessor
   private readonly handlers: (Handler | undefined)[]
   private readonly large: boolean[]
   private readonly p = new Params()
   private readonly ix: ParamIndex
   private readonly mode: CollectionMode
   private readonly compat: boolean
-  /** ENABLE_PROC_FLOW: thread clones and exits aggregated into ProcessFlows (off under --compat collector). */
-  private readonly procFlows: boolean
-  private readonly readMode: number
-  private readonly readPrefixes: string[]
-  private readonly exportNs: bigint
-  private readonly expireNs: bigint
   /** Event time of the last expiry check, as an approximate number (1 s granularity is all it needs). */
   private lastCheck = 0
   private firstHi = -1
@@ -103,10 +78,6 @@ export class Collector {
   /** The collector's m_uid: the last setuid/setresuid enter's `uid`, as the args of the next SETUID event. */
   private setuidArg = ''
   private readonly containersOnly: boolean
-  /** Set while handling an event whose records are not wanted (-c and a host thread). */
-  private quiet = false
-  private readonly dummyFile: FFlow = dummyFlow(false) as FFlow
-  private readonly dummyNet: NFlow = dummyFlow(true) as NFlow
   private toRemove = -1
   events = 0
   malformed = 0
@@ -115,16 +86,20 @@ export class Collector {
     this.mode = opts.mode ?? 'flow'
     this.containersOnly = opts.containersOnly === true
     this.compat = opts.compat === 'collector'
-    this.procFlows = opts.processFlows ?? !this.compat
+    const exportNs = BigInt(opts.exportIntervalSec ?? 30) * NS
+    const expireNs = BigInt(opts.expireIntervalSec ?? 60) * NS
+    this.out = this.sink.out
+    this.containers = new ContainerContext(this.sink)
+    this.files = new FileContext(this.sink, this.containers)
+    this.procs = new ProcessContext(this.sink, this.threads, this.containers)
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
-    this.readMode = opts.fileReadMode ?? 0
-    this.readPrefixes = this.compat ? READ_PREFIXES_COMPAT : READ_PREFIXES_HEAD
-    this.exportNs = BigInt(opts.exportIntervalSec ?? 30) * NS
-    this.expireNs = BigInt(opts.expireIntervalSec ?? 60) * NS
+    this.data = new DataFlowProcessor(this.sink, this.threads, this.procs, this.files, {compat: this.compat, readMode: opts.fileReadMode ?? 0, exportNs, expireNs})
+    this.control = new ControlFlowProcessor(this.sink, this.threads, this.procs, this.data, {procFlows: opts.processFlows ?? !this.compat, exportNs, expireNs})
     this.ix = new ParamIndex(table)
     this.large = table.map((e) => (e.flags & EF_LARGE_PAYLOAD) !== 0)
     this.handlers = bindHandlers(table, this.mode, this.compat)
   }
+
 
   // -------------------------------------------------------------------------------------------------------------
   // Initial state
@@ -141,8 +116,8 @@ export class Collector {
         }
       }
     }
-    for (const u of users.users) this.users.set(u.uid | 0, u.name)
-    for (const g of users.groups) this.groups.set(g.gid | 0, g.name)
+    for (const u of users.users) this.procs.users.set(u.uid | 0, u.name)
+    for (const g of users.groups) this.procs.groups.set(g.gid | 0, g.name)
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -185,7 +160,7 @@ export class Collector {
     }
     const approx = hi * 4294967296 + lo
     const sec = Math.floor(approx / 1e9)
-    if (sec - this.delCheckSec > 1) this.checkForDeletion(sec)
+    this.procs.checkForDeletion(sec)
     if (approx - this.lastCheck >= 1e9) {
       this.lastCheck = approx
       this.checkExpired(ev.readBigUInt64LE(at))
@@ -205,7 +180,7 @@ export class Collector {
     }
     // -c: events of host threads still update the state, but produce no records (a container can start later
     // from a host process, and its process needs the right ancestry).
-    this.quiet = this.containersOnly && t.containerId === ''
+    this.sink.quiet = this.containersOnly && t.containerId === ''
     h(this, t, ts, type)
   }
 
@@ -216,184 +191,20 @@ export class Collector {
   // -------------------------------------------------------------------------------------------------------------
   // Entities
 
-  private mainOf(t: Thread): Thread {
-    if (t.tid === t.pid) return t
-    return this.threads.get(t.pid) ?? t
-  }
 
-  private oidOf(t: Thread): OID {
-    const m = this.mainOf(t)
-    return {hpid: BigInt(m.pid), createTS: m.cloneTs}
-  }
 
-  private parentMain(m: Thread): Thread | undefined {
-    if (m.ptid < 0) return undefined
-    const p = this.threads.get(m.ptid)
-    if (p) return this.mainOf(p)
-    return undefined
-  }
 
-  private makeProcess(m: Thread, state: Process['state'], ts: bigint): Process {
-    const parent = this.parentMain(m)
-    const exe = m.exepath !== '' && m.exepath !== '<NA>' ? m.exepath : m.exe
-    let poid: OID | null = null
-    if (parent !== undefined) {
-      if (!(parent.pid === 0 && parent.cloneTs === 0n)) poid = {hpid: BigInt(parent.pid), createTS: parent.cloneTs}
-    } else if (m.ptid !== -1) {
-      // createProcess: the parent thread is gone; a process of that pid still in the table (one that exited less
-      // than the deletion delay ago) is taken as the parent.
-      const x = this.exited.get(m.ptid)
-      if (x !== undefined) poid = x.ent.rec.oid
-    }
-    return {
-      kind: Kind.Process, state, oid: {hpid: BigInt(m.pid), createTS: m.cloneTs}, poid,
-      ts, exe, exeArgs: joinArgs(m.args), uid: m.uid, userName: this.users.get(m.uid) ?? '<NA>', gid: m.gid,
-      groupName: this.groups.get(m.gid) ?? '<NA>', tty: m.tty !== 0, containerId: m.containerId === '' ? null : m.containerId,
-      // The Process's cwd as libsinsp stores a thread's (set_cwd: ends with "/", so "" is "/"); the thread keeps
-      // the capture's own for resolving relative paths, as the collector's libsinsp did.
-      entry: m.vpid === 1, cwd: m.cwd.endsWith('/') ? m.cwd : `${m.cwd}/`, env: m.env,
-    }
-  }
 
-  private refresh(ent: ProcEnt, m: Thread): void {
-    const r = ent.rec
-    r.exe = m.exepath !== '' && m.exepath !== '<NA>' ? m.exepath : m.exe
-    r.exeArgs = joinArgs(m.args)
-    r.uid = m.uid
-    r.gid = m.gid
-    r.userName = this.users.get(m.uid) ?? '<NA>'
-    r.groupName = this.groups.get(m.gid) ?? '<NA>'
-  }
 
-  private writeContainer(id: string | null): void {
-    if (id === null || id === '') return
-    let c = this.containers.get(id)
-    if (c === undefined) {
-      c = {info: {id, name: 'incomplete', image: 'incomplete', imageid: 'incomplete', type: 'CT_DOCKER', privileged: false}, written: false}
-      this.containers.set(id, c)
-    }
-    if (c.written) return
-    c.written = true
-    const i = c.info
-    this.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId: null})
-  }
 
-  /** The process of thread `t`, written (with its unwritten ancestors, root first) if it is not yet in the file. */
-  private getProcess(t: Thread, state: Process['state'], ts: bigint): ProcEnt {
-    const m = this.mainOf(t)
-    const key = `${m.pid}:${m.cloneTs}`
-    let ent = this.procs.get(key)
-    if (ent !== undefined && ent.written) return ent
-    if (this.quiet) {
-      if (ent === undefined) {
-        ent = {rec: this.makeProcess(m, state, ts), written: false, pid: m.pid}
-        this.procs.set(key, ent)
-      }
-      return ent
-    }
-    const chain: ProcEnt[] = []
-    if (ent === undefined) {
-      ent = {rec: this.makeProcess(m, state, ts), written: false, pid: m.pid}
-      this.procs.set(key, ent)
-    } else ent.rec.state = 'REUP'
-    chain.push(ent)
-    const seen = new Set<number>([m.pid])
-    let p = this.parentMain(m)
-    let ct = m
-    while (p !== undefined && !seen.has(p.pid) && !(p.pid === 0 && p.cloneTs === 0n)) {
-      ct = p
-      seen.add(p.pid)
-      const k = `${p.pid}:${p.cloneTs}`
-      const pe = this.procs.get(k)
-      if (pe === undefined) {
-        const n = {rec: this.makeProcess(p, 'REUP', ts), written: false, pid: p.pid}
-        this.procs.set(k, n)
-        chain.push(n)
-      } else if (!pe.written) {
-        pe.rec.state = 'REUP'
-        chain.push(pe)
-      } else break
-      p = this.parentMain(p)
-    }
-    if (p === undefined && ct.ptid !== -1) {
-      // The chain broke on a thread that is gone: continue by pid through the processes still in the table.
-      let e: ProcEnt | undefined = this.exited.get(ct.ptid)?.ent
-      for (let n = 0; e !== undefined && n < 1000; n++) {
-        if (!e.written && !chain.includes(e)) chain.push(e)
-        const o: OID | null = e.rec.poid
-        e = o === null ? undefined : this.procs.get(`${o.hpid}:${o.createTS}`)
-      }
-    }
-    // Like the collector: each process's container is written as the process is looked at (subject first), then
-    // the processes root first.
-    for (const e of chain) this.writeContainer(e.rec.containerId)
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const e = chain[i]
-      this.out.push({...e.rec})
-      e.written = true
-    }
-    return ent
-  }
 
-  /** exec and setuid: refresh the process and write it MODIFIED (CREATED when it is new). */
-  private updateProcess(t: Thread, ts: bigint): ProcEnt {
-    const m = this.mainOf(t)
-    const ent = this.procs.get(`${m.pid}:${m.cloneTs}`)
-    if (ent === undefined) return this.getProcess(t, 'CREATED', ts)
-    if (this.quiet) {
-      this.refresh(ent, m)
-      return ent
-    }
-    if (!ent.written) this.getProcess(t, 'REUP', ts)
-    this.refresh(ent, m)
-    ent.rec.state = 'MODIFIED'
-    ent.rec.ts = ts
-    this.out.push({...ent.rec})
-    return ent
-  }
 
-  private writeFile(containerId: string, path: string, state: 'CREATED' | 'REUP', restype: number, ts: bigint): string {
-    const oid = foid(containerId, path)
-    const known = this.files.get(oid)
-    if (known?.written) return oid
-    const rec: File = known ? {...known.rec, state: 'REUP'} : {kind: Kind.File, state, oid, ts, restype, path, containerId: containerId === '' ? null : containerId}
-    this.files.set(oid, {written: true, rec})
-    this.writeContainer(containerId)
-    this.out.push(rec)
-    return oid
-  }
 
-  /** After a rotation, entities a flow refers to are written again (REUP) before it. */
-  private ensureFile(oid: string): void {
-    const f = this.files.get(oid)
-    if (f && !f.written) this.writeFile(f.rec.containerId ?? '', f.rec.path, 'REUP', f.rec.restype, f.rec.ts)
-  }
 
-  private ensureProcess(oid: OID): void {
-    const chain: ProcEnt[] = []
-    let o: OID | null = oid
-    while (o !== null && chain.length < 1000) {
-      const e = this.procs.get(`${o.hpid}:${o.createTS}`)
-      if (e === undefined || e.written) break
-      chain.push(e)
-      o = e.rec.poid
-    }
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const e = chain[i]
-      e.rec.state = 'REUP'
-      this.writeContainer(e.rec.containerId)
-      this.out.push({...e.rec})
-      e.written = true
-    }
-  }
 
   // -------------------------------------------------------------------------------------------------------------
   // Process events
 
-  private procEvent(t: Thread, ts: bigint, op: number, ret: number, args: string[] = []): void {
-    if (this.quiet) return
-    this.out.push({kind: Kind.ProcessEvent, procOID: this.oidOf(t), ts, tid: BigInt(t.tid), opFlags: op, args, ret})
-  }
 
   onClone(t: Thread, ts: bigint, type: number): void {
     const p = this.p
@@ -434,7 +245,7 @@ export class Collector {
         c.fds = isThread ? t.fds : new Map([...t.fds].map(([k, v]) => [k, {...v}]))
         this.threads.set(res, c)
       }
-      if (!isThread || !this.procFlows) this.cloneEvent(t, ts, res)
+      this.control.clone(t, ts, res, isThread)
       return
     }
     if (res === 0) {
@@ -474,37 +285,14 @@ export class Collector {
         if (s('vtid') >= 0) t.vtid = p.int(s('vtid'))
         if (s('vpid') >= 0) t.vpid = p.int(s('vpid'))
       }
-      if (t.tid === t.pid || !this.procFlows) this.cloneEvent(t, ts, 0)
-      else this.pflow(t, ts).cloned++
+      this.control.clone(t, ts, 0, isThread)
       return
     }
-    if (!this.procFlows) this.cloneEvent(t, ts, res)
-    else if (isThread) this.pflow(t, ts).errors += res === -1 ? 1n : 0n
+    this.control.clone(t, ts, res, isThread)
   }
 
-  /** writeCloneEvent: the process of the event's thread (CREATED if new), the event's tid, the raw result. */
-  private cloneEvent(t: Thread, ts: bigint, res: number): void {
-    this.getProcess(t, 'CREATED', ts)
-    this.procEvent(t, ts, OpFlag.CLONE, res)
-  }
 
-  private pflow(t: Thread, ts: bigint): PFlow {
-    if (this.quiet) return {pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts, cloned: 0n, exited: 0n, errors: 0n, lastUpdate: ts, exportTime: ts}
-    const m = this.mainOf(t)
-    let f = this.pflows.get(m.pid)
-    if (f === undefined) {
-      this.getProcess(t, 'REUP', ts)
-      f = {pid: m.pid, procOID: this.oidOf(t), ts, cloned: 0n, exited: 0n, errors: 0n, lastUpdate: ts, exportTime: ts + this.exportNs}
-      this.pflows.set(m.pid, f)
-    }
-    f.lastUpdate = ts
-    return f
-  }
 
-  private writePFlow(f: PFlow, endTs: bigint, truncate: boolean): void {
-    this.ensureProcess(f.procOID)
-    this.out.push({kind: Kind.ProcessFlow, procOID: f.procOID, ts: f.ts, numThreadsCloned: f.cloned, opFlags: OpFlag.CLONE | (f.exited > 0n ? OpFlag.EXIT : 0) | (truncate ? OpFlag.TRUNCATE : 0), endTs, numThreadsExited: f.exited, numCloneErrors: f.errors})
-  }
 
   onExecveEnter(t: Thread, _ts: bigint, type: number): void {
     t.enterType = type
@@ -533,36 +321,15 @@ export class Collector {
       // execve closes O_CLOEXEC descriptors.
       for (const [k, f] of t.fds) if (f.openFlags & (1 << 12) && f.type === 'f') t.fds.delete(k)
     }
-    this.updateProcess(t, ts)
-    this.procEvent(t, ts, OpFlag.EXEC, res)
+    this.control.exec(t, ts, res)
   }
 
   onExit(t: Thread, ts: bigint, type: number): void {
     const status = this.p.int(this.idx(type, 'status'))
     this.toRemove = t.tid
-    if (!this.procFlows) {
-      // ENABLE_PROC_FLOW=0: every exit is a ProcessEvent; a thread's exit first writes that thread's flows.
-      const ent = this.getProcess(t, 'REUP', ts)
-      this.flushFlows(this.mainOf(t).pid, t.tid === t.pid ? -1 : t.tid, ts)
-      this.procEvent(t, ts, OpFlag.EXIT, status)
-      if (t.tid === t.pid) this.markExited(ent, ts)
-      return
-    }
-    if (t.tid !== t.pid && this.threads.has(t.pid)) {
-      this.pflow(t, ts).exited++
-      return
-    }
-    const ent = this.getProcess(t, 'REUP', ts)
-    this.flushProcess(t.pid, ts)
-    this.procEvent(t, ts, OpFlag.EXIT, status)
-    this.markExited(ent, ts)
+    this.control.exit(t, ts, status)
   }
 
-  /** markForDeletion: the process stays findable by pid until the deletion check (see `exited`). */
-  private markExited(ent: ProcEnt, ts: bigint): void {
-    this.exited.delete(ent.pid)
-    this.exited.set(ent.pid, {ent, sec: Number(ts / NS)})
-  }
 
   onSetuidEnter(t: Thread, _ts: bigint, type: number): void {
     t.enterType = type
@@ -573,7 +340,7 @@ export class Collector {
     // setuid exit of any thread. setresuid enters have no `uid`: "". Formatting it leaves the raw number in
     // libsinsp's parameter string storage.
     if (i >= 0) {
-      this.setuidArg = t.containerId !== '' ? '<NA>' : this.users.get(t.enterUid) ?? '<NA>'
+      this.setuidArg = t.containerId !== '' ? '<NA>' : this.procs.users.get(t.enterUid) ?? '<NA>'
       this.lastFormatted = String(t.enterUid)
     } else this.setuidArg = ''
   }
@@ -583,13 +350,11 @@ export class Collector {
     const isSetuid = this.table[type].name === 'setuid'
     const uid = t.enterType === type - 1 ? t.enterUid : -1
     if (res === 0 && uid !== -1) {
-      const m = this.mainOf(t)
+      const m = this.threads.mainOf(t)
       t.uid = uid
       m.uid = uid
     }
-    this.updateProcess(t, ts)
-    if (this.compat) this.procEvent(t, ts, OpFlag.SETUID, res, [this.setuidArg])
-    else this.procEvent(t, ts, OpFlag.SETUID, res, isSetuid ? [this.users.get(uid) ?? String(uid)] : [])
+    this.control.setuid(t, ts, res, this.compat ? [this.setuidArg] : isSetuid ? [this.procs.users.get(uid) ?? String(uid)] : [])
   }
 
   onSetgidEnter(t: Thread, _ts: bigint, type: number): void {
@@ -602,7 +367,7 @@ export class Collector {
   onSetgid(t: Thread, _ts: bigint, type: number): void {
     if (t.enterType !== type - 1 || this.p.int(this.idx(type, 'res')) !== 0 || t.enterUid === -1) return
     t.gid = t.enterUid
-    this.mainOf(t).gid = t.enterUid
+    this.threads.mainOf(t).gid = t.enterUid
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -660,14 +425,13 @@ export class Collector {
     t.fds.set(fd, fdi)
     if (this.mode === 'consume') {
       if (!this.keepFile(fdi)) return
-      const f = this.fileFlow(t, fd, fdi, ts)
+      const f = this.data.fileFlow(t, fd, fdi, ts)
       f.opFlags |= OpFlag.OPEN
-      this.writeFlow(f, ts, false)
-      this.flows.delete(f)
+      this.data.writeOnce(f, ts)
       return
     }
     if (!this.keepFile(fdi)) return
-    const f = this.fileFlow(t, fd, fdi, ts)
+    const f = this.data.fileFlow(t, fd, fdi, ts)
     f.opFlags |= OpFlag.OPEN
     f.openFlags = flags
   }
@@ -708,8 +472,8 @@ export class Collector {
         this.lastFormatted = fdi.name
       }
     }
-    if (fdi.type === '4') this.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.CONNECT
-    else if (this.keepFile(fdi) && this.mode !== 'consume') this.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.CONNECT
+    if (fdi.type === '4') this.data.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.CONNECT
+    else if (this.keepFile(fdi) && this.mode !== 'consume') this.data.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.CONNECT
   }
 
   onAccept(t: Thread, ts: bigint, type: number): void {
@@ -728,8 +492,8 @@ export class Collector {
     else if (this.compat && fdi.type === '4') this.lastFormatted = ipv4Name(fdi)
     t.fds.set(fd, fdi)
     if (this.mode === 'consume') return
-    if (fdi.type === '4') this.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.ACCEPT
-    else if (this.keepFile(fdi)) this.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.ACCEPT
+    if (fdi.type === '4') this.data.netFlow(t, fd, fdi, ts).opFlags |= OpFlag.ACCEPT
+    else if (this.keepFile(fdi)) this.data.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.ACCEPT
   }
 
   onIo(t: Thread, ts: bigint, type: number): void {
@@ -747,45 +511,34 @@ export class Collector {
         const tu = ti >= 0 ? decodeTuple(p.raw(ti)) : t.enterTuple
         if (tu && tu.family === 2) Object.assign(fdi, {sip: tu.sip, sport: tu.sport, dip: tu.dip, dport: tu.dport})
       }
-      const f = this.netFlow(t, fd, fdi, ts)
-      this.count(f, write, res)
+      const f = this.data.netFlow(t, fd, fdi, ts)
+      this.data.count(f, write, res)
     } else if (this.keepFile(fdi) && this.mode !== 'consume') {
-      const f = this.fileFlow(t, fd, fdi, ts)
-      this.count(f, write, res)
+      const f = this.data.fileFlow(t, fd, fdi, ts)
+      this.data.count(f, write, res)
     }
   }
 
-  private count(f: Flow, write: boolean, res: number): void {
-    if (write) {
-      f.opFlags |= OpFlag.WRITE_SEND
-      f.numWSendOps++
-      if (res > 0) f.numWSendBytes += BigInt(res)
-    } else {
-      f.opFlags |= OpFlag.READ_RECV
-      f.numRRecvOps++
-      if (res > 0) f.numRRecvBytes += BigInt(res)
-    }
-  }
 
   onMmap(t: Thread, ts: bigint, type: number): void {
     const fd = this.p.int(this.idx(type, 'fd'), -1)
     const fdi = t.fds.get(fd)
     if (!fdi || !this.keepFile(fdi)) return
-    this.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.MMAP
+    this.data.fileFlow(t, fd, fdi, ts).opFlags |= OpFlag.MMAP
   }
 
   onSetns(t: Thread, ts: bigint, type: number): void {
     if (t.enterType !== type - 1) return
     const fdi = t.fds.get(t.enterFd)
     if (!fdi || !this.keepFile(fdi)) return
-    this.fileFlow(t, t.enterFd, fdi, ts).opFlags |= OpFlag.SETNS
+    this.data.fileFlow(t, t.enterFd, fdi, ts).opFlags |= OpFlag.SETNS
   }
 
   onShutdown(t: Thread, ts: bigint, type: number): void {
     if (t.enterType !== type - 1) return
     const fdi = t.fds.get(t.enterFd)
     if (!fdi || fdi.type !== '4' || this.mode === 'consume') return
-    this.netFlow(t, t.enterFd, fdi, ts).opFlags |= OpFlag.SHUTDOWN
+    this.data.netFlow(t, t.enterFd, fdi, ts).opFlags |= OpFlag.SHUTDOWN
   }
 
   onClose(t: Thread, ts: bigint, type: number): void {
@@ -795,11 +548,7 @@ export class Collector {
     const res = this.p.int(this.idx(type, 'res'))
     if (!fdi) return
     if (this.mode !== 'consume' && (fdi.type === '4' || this.keepFile(fdi))) {
-      const f = fdi.type === '4' ? this.netFlow(t, fd, fdi, ts) : this.fileFlow(t, fd, fdi, ts)
-      f.opFlags |= OpFlag.CLOSE
-      this.writeRelated(f, ts)
-      this.writeFlow(f, ts, false)
-      this.flows.delete(f)
+      this.data.close(fdi.type === '4' ? this.data.netFlow(t, fd, fdi, ts) : this.data.fileFlow(t, fd, fdi, ts), ts)
     }
     if (res >= 0) t.fds.delete(fd)
   }
@@ -840,7 +589,7 @@ export class Collector {
     } else dir = p.str(this.idx(type, 'path'))
     if (dir === '') return
     dir = sinspCwd(t.cwd, dir)
-    const m = this.mainOf(t)
+    const m = this.threads.mainOf(t)
     m.cwd = dir
     t.cwd = dir
   }
@@ -855,18 +604,9 @@ export class Collector {
       if (id) info = {id: id.slice(0, 12), name: p.str(this.idx(type, 'name')), image: p.str(this.idx(type, 'image')), imageid: '', type: 'CT_DOCKER', privileged: false}
     }
     if (!info || info.id === '' || info.id === 'host') return
-    const c = this.containers.get(info.id)
-    if (c === undefined) {
-      this.containers.set(info.id, {info, written: false})
-      // The collector writes a container only before its first process; we write it when it appears, so a
-      // capture whose containers did nothing SysFlow records still shows them.
-      if (!this.compat) this.writeContainer(info.id)
-    }
-    else {
-      const wasIncomplete = c.info.name === 'incomplete' || c.info.image === 'incomplete'
-      c.info = info
-      if (c.written && wasIncomplete) c.written = false
-    }
+    // The collector writes a container only before its first process; we write it when it appears, so a capture
+    // whose containers did nothing SysFlow records still shows them.
+    if (this.containers.update(info) && !this.compat) this.containers.write(info.id)
   }
 
   onEnterRaw(t: Thread, _ts: bigint, type: number): void {
@@ -880,7 +620,7 @@ export class Collector {
   }
 
   onFileEvent(t: Thread, ts: bigint, type: number): void {
-    if (this.quiet) return
+    if (this.sink.quiet) return
     const p = this.p
     const s = (n: string) => this.idx(type, n)
     const name = this.table[type].name
@@ -935,180 +675,43 @@ export class Collector {
       default:
         return
     }
-    const proc = this.getProcess(t, 'REUP', ts)
+    const proc = this.procs.getProcess(t, 'REUP', ts)
     const cid = t.containerId
     const two = path2 !== undefined
-    const oid1 = this.writeFile(cid, path1, two ? 'REUP' : 'CREATED', restype, ts)
-    const oid2 = two ? this.writeFile(cid, path2!, 'CREATED', restype, ts) : null
-    this.out.push({kind: Kind.FileEvent, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: op, fileOID: oid1, ret: res, newFileOID: oid2})
+    const oid1 = this.files.write(cid, path1, two ? 'REUP' : 'CREATED', restype, ts)
+    const oid2 = two ? this.files.write(cid, path2!, 'CREATED', restype, ts) : null
+    this.sink.out.push({kind: Kind.FileEvent, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: op, fileOID: oid1, ret: res, newFileOID: oid2})
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // Flow tables
-
-  private fileFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): FFlow {
-    if (this.quiet) return this.dummyFile
-    const [key, rkey] = fileFlowKeys(this.mainOf(t).pid, t.tid, fd, t.containerId, fdi.name)
-    let f = this.flows.get(key) as FFlow | undefined
-    if (f === undefined) {
-      const proc = this.getProcess(t, 'REUP', ts)
-      const oid = this.writeFile(t.containerId, fdi.name, 'REUP', fdi.type.charCodeAt(0), ts)
-      f = {
-        net: false, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
-        numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, openFlags: 0, fileOID: oid, path: fdi.name,
-      }
-      this.flows.add(f)
-    }
-    f.lastUpdate = ts
-    return f
-  }
-
-  private netFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): NFlow {
-    if (this.quiet) return this.dummyNet
-    const [key, rkey] = netFlowKeys(this.mainOf(t).pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
-    let f = this.flows.get(key) as NFlow | undefined
-    if (f === undefined) {
-      const proc = this.getProcess(t, 'REUP', ts)
-      f = {
-        net: true, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.exportNs,
-        numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, sip: fdi.sip, sport: fdi.sport, dip: fdi.dip, dport: fdi.dport, proto: fdi.proto || 6,
-      }
-      this.flows.add(f)
-    }
-    f.lastUpdate = ts
-    return f
-  }
-
-  private dropRead(f: FFlow): boolean {
-    if (this.readMode === 0) return false
-    if (!this.readPrefixes.some((p) => f.path.startsWith(p))) return false
-    if (this.readMode === 1) return true
-    const onlyRead = (f.opFlags & OpFlag.READ_RECV) !== 0 && (f.opFlags & OpFlag.WRITE_SEND) === 0
-    return (f.openFlags & PPM_O_RDONLY) !== 0 || onlyRead
-  }
-
-  private writeFlow(f: Flow, endTs: bigint, truncate: boolean): void {
-    if (f === this.dummyFile || f === this.dummyNet) return
-    const flags = f.opFlags | (truncate ? OpFlag.TRUNCATE : 0)
-    if ((flags & ~OpFlag.TRUNCATE) === 0) return
-    this.ensureProcess(f.procOID)
-    if (!f.net) this.ensureFile(f.fileOID)
-    if (f.net) {
-      this.out.push({
-        kind: Kind.NetworkFlow, procOID: f.procOID, ts: f.ts, tid: f.tid, opFlags: flags, endTs, sip: f.sip, sport: f.sport, dip: f.dip, dport: f.dport,
-        proto: f.proto, fd: f.fd, numRRecvOps: f.numRRecvOps, numWSendOps: f.numWSendOps, numRRecvBytes: f.numRRecvBytes, numWSendBytes: f.numWSendBytes,
-      })
-    } else {
-      if (this.dropRead(f)) return
-      this.out.push({
-        kind: Kind.FileFlow, procOID: f.procOID, ts: f.ts, tid: f.tid, opFlags: flags, openFlags: f.openFlags, endTs, fileOID: f.fileOID, fd: f.fd,
-        numRRecvOps: f.numRRecvOps, numWSendOps: f.numWSendOps, numRRecvBytes: f.numRRecvBytes, numWSendBytes: f.numWSendBytes,
-      })
-    }
-  }
-
-  /**
-   * Exit (removeAndWriteDFFromProc): the flows of process `pid` are written with OP_TRUNCATE and endTs = the exit
-   * time; all of them when the main thread exits (`tid` -1), else those of thread `tid`, each after its related
-   * flows on other threads.
-   */
-  private flushFlows(pid: number, tid: number, ts: bigint): void {
-    const t = BigInt(tid)
-    for (const f of this.flows.values()) {
-      if (f.pid !== pid || (tid !== -1 && f.tid !== t)) continue
-      if (tid !== -1) this.writeRelated(f, ts)
-      this.writeFlow(f, ts, true)
-      this.flows.delete(f)
-    }
-  }
-
-  /** removeAndWriteRelatedFlows: before flow `f` is written, its related flows on other threads, truncated. */
-  private writeRelated(f: Flow, ts: bigint): void {
-    const related = this.flows.takeRelated(f.rkey, f.tid)
-    if (related !== undefined) for (const r of related) this.writeFlow(r, ts, true)
-  }
-
-  /** Process exit with process flows on: its flows, then its ProcessFlow. */
-  private flushProcess(pid: number, ts: bigint): void {
-    this.flushFlows(pid, -1, ts)
-    const pf = this.pflows.get(pid)
-    if (pf) {
-      this.writePFlow(pf, ts, false)
-      this.pflows.delete(pid)
-    }
-  }
-
-  /** ProcessContext::checkForDeletion: forget the exited processes that are a second old or more. */
-  private checkForDeletion(sec: number): void {
-    for (const [pid, x] of this.exited) {
-      if (sec - x.sec < 1) break
-      this.exited.delete(pid)
-    }
-    this.delCheckSec = sec
-  }
+  // Housekeeping
 
   /** Export flows every interval; drop the ones idle longer than the expiry. */
   checkExpired(now: bigint): void {
-    for (const f of this.flows.values()) {
-      if (f.exportTime > now) continue
-      if (now - f.lastUpdate < this.expireNs) {
-        this.writeFlow(f, now, false)
-        f.ts = now
-        f.opFlags = 0
-        f.numRRecvOps = f.numWSendOps = f.numRRecvBytes = f.numWSendBytes = 0n
-        f.exportTime = now + this.exportNs
-      } else this.flows.delete(f)
-    }
-    for (const [k, f] of this.pflows) {
-      if (f.exportTime > now) continue
-      if (now - f.lastUpdate < this.expireNs) {
-        this.writePFlow(f, now, false)
-        f.ts = now
-        f.cloned = f.exited = f.errors = 0n
-        f.exportTime = now + this.exportNs
-      } else this.pflows.delete(k)
-    }
+    this.data.checkExpired(now)
+    this.control.checkExpired(now)
   }
 
   /** End of input or shutdown: everything still open is written with OP_TRUNCATE. */
   finish(endTs = this.lastTs): void {
-    for (const f of this.flows.values()) this.writeFlow(f, endTs, true)
-    this.flows.clear()
-    for (const f of this.pflows.values()) this.writePFlow(f, endTs, true)
-    this.pflows.clear()
+    this.data.finish(endTs)
+    this.control.finish(endTs)
   }
 
-  /** After rotation: every entity is re-emitted (REUP) on its next reference. */
+  /**
+   * After rotation: every entity is re-emitted (REUP) on its next reference; processes that exited (with no live
+   * descendants or open flows) and files no open flow uses are forgotten.
+   */
   clearWritten(): void {
-    this.prune()
-    for (const e of this.procs.values()) e.written = false
-    for (const f of this.files.values()) f.written = false
-    for (const c of this.containers.values()) c.written = false
-  }
-
-  /** Forget processes that exited (and have no live descendants or open flows) and files no open flow uses. */
-  private prune(): void {
-    const keep = new Set<string>()
-    const keepChain = (o: OID | null) => {
-      while (o !== null) {
-        const k = `${o.hpid}:${o.createTS}`
-        if (keep.has(k)) return
-        keep.add(k)
-        o = this.procs.get(k)?.rec.poid ?? null
-      }
-    }
-    for (const t of this.threads.values()) {
-      const m = this.mainOf(t)
-      keepChain({hpid: BigInt(m.pid), createTS: m.cloneTs})
-    }
+    const owners: OID[] = [...this.control.owners()]
     const files = new Set<string>()
-    for (const f of this.flows.values()) {
-      keepChain(f.procOID)
+    for (const f of this.data.flows.values()) {
+      owners.push(f.procOID)
       if (!f.net) files.add(f.fileOID)
     }
-    for (const f of this.pflows.values()) keepChain(f.procOID)
-    for (const k of this.procs.keys()) if (!keep.has(k)) this.procs.delete(k)
-    for (const k of this.files.keys()) if (!files.has(k)) this.files.delete(k)
+    this.procs.clearWritten(owners)
+    this.files.clearWritten(files)
+    this.containers.clearWritten()
   }
 }
 
@@ -1117,12 +720,6 @@ function normalize(p: string): string {
   if (p === '') return p
   const n = posix.normalize(p)
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n
-}
-
-/** Process args as the collector joins them (a trailing empty arg, from the NUL ending the list, is not one). */
-function joinArgs(args: readonly string[]): string {
-  const n = args.length > 0 && args[args.length - 1] === '' ? args.length - 1 : args.length
-  return args.slice(0, n).join(' ')
 }
 
 /** sinsp's name of a unix socket from a PT_SOCKTUPLE: "<src hex>-><dst hex> <path>". */
@@ -1137,12 +734,6 @@ function unixName(b: Buffer): string {
 function ipv4Name(f: Fd): string {
   const ip = (n: number) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
   return `${ip(f.sip)}:${f.sport}->${ip(f.dip)}:${f.dport}`
-}
-
-/** The flow handed out while `quiet`: updated like any flow, never stored or written. */
-function dummyFlow(net: boolean): FFlow | NFlow {
-  const base = {key: '', rkey: '', pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
-  return net ? {...base, net: true, sip: 0, sport: 0, dip: 0, dport: 0, proto: 0} : {...base, net: false, openFlags: 0, fileOID: '', path: ''}
 }
 
 /**

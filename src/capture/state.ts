@@ -147,3 +147,19 @@ export function containerFromJson(text: string): ContainerInfo | undefined {
     return undefined
   }
 }
+
+/** libsinsp's thread table: threads by tid, with the lookups of a thread's main thread and parent. */
+export class ThreadTable extends Map<number, Thread> {
+  /** The thread's process leader (itself when it is one, or when its leader is unknown). */
+  mainOf(t: Thread): Thread {
+    if (t.tid === t.pid) return t
+    return this.get(t.pid) ?? t
+  }
+
+  /** The main thread of the thread's parent, if the parent is known. */
+  parentMain(m: Thread): Thread | undefined {
+    if (m.ptid < 0) return undefined
+    const p = this.get(m.ptid)
+    return p === undefined ? undefined : this.mainOf(p)
+  }
+}
