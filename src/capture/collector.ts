@@ -1,16 +1,16 @@
 // The SysFlow collector's mapping (docs/capture.md §1): events -> ProcessEvent, ProcessFlow, FileFlow,
 // NetworkFlow, FileEvent, with entity emission (CREATED/MODIFIED/REUP, ancestors root-first, a Container before its
 // first Process or File), flow export every 30 s, expiry after 60 s idle, OP_TRUNCATE at exit and end of input.
-import {posix} from 'node:path'
 import {OpFlag} from '../format/flags.js'
-import {Kind, OID, SysFlowRecord} from '../format/records.js'
+import type {OID, SysFlowRecord} from '../format/records.js'
 import type {EventInfo, ScapGroup, ScapThread, ScapUser} from '../native/scap.js'
 import {ContainerContext, FileContext, ProcessContext} from './context.js'
 import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
+import {FileEventProcessor} from './fileevent.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
 import {RecordSink} from './sink.js'
-import {blankThread, sinspCwd, ContainerInfo, containerFromJson, Fd, FdType, joinPath, newFd, Thread, threadFromScap, ThreadTable} from './state.js'
+import {blankThread, ContainerInfo, containerFromJson, containerIdFromList, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
 
 export {foid} from './context.js'
 
@@ -58,6 +58,7 @@ export class Collector {
   private readonly procs: ProcessContext
   private readonly data: DataFlowProcessor
   private readonly control: ControlFlowProcessor
+  private readonly fileEvents: FileEventProcessor
   private readonly handlers: (Handler | undefined)[]
   private readonly large: boolean[]
   private readonly p = new Params()
@@ -95,6 +96,7 @@ export class Collector {
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
     this.data = new DataFlowProcessor(this.sink, this.threads, this.procs, this.files, {compat: this.compat, readMode: opts.fileReadMode ?? 0, exportNs, expireNs})
     this.control = new ControlFlowProcessor(this.sink, this.threads, this.procs, this.data, {procFlows: opts.processFlows ?? !this.compat, exportNs, expireNs})
+    this.fileEvents = new FileEventProcessor(this.sink, this.procs, this.files)
     this.ix = new ParamIndex(table)
     this.large = table.map((e) => (e.flags & EF_LARGE_PAYLOAD) !== 0)
     this.handlers = bindHandlers(table, this.mode, this.compat)
@@ -675,12 +677,7 @@ export class Collector {
       default:
         return
     }
-    const proc = this.procs.getProcess(t, 'REUP', ts)
-    const cid = t.containerId
-    const two = path2 !== undefined
-    const oid1 = this.files.write(cid, path1, two ? 'REUP' : 'CREATED', restype, ts)
-    const oid2 = two ? this.files.write(cid, path2!, 'CREATED', restype, ts) : null
-    this.sink.out.push({kind: Kind.FileEvent, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: op, fileOID: oid1, ret: res, newFileOID: oid2})
+    this.fileEvents.write(t, ts, op, res, restype, path1, path2)
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -714,57 +711,6 @@ export class Collector {
     this.containers.clearWritten()
   }
 }
-
-/** sinsp's path normalization ("." and ".." resolved, no trailing slash); relative paths lose a leading "./". */
-function normalize(p: string): string {
-  if (p === '') return p
-  const n = posix.normalize(p)
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n
-}
-
-/** sinsp's name of a unix socket from a PT_SOCKTUPLE: "<src hex>-><dst hex> <path>". */
-function unixName(b: Buffer): string {
-  if (b.length < 17) return ''
-  const z = b.indexOf(0, 17)
-  const p = b.toString('utf8', 17, z < 0 ? b.length : z)
-  return `${b.readBigUInt64LE(1).toString(16)}->${b.readBigUInt64LE(9).toString(16)} ${p}`
-}
-
-/** sinsp's rendering of an IPv4 tuple: "a.b.c.d:port->e.f.g.h:port". */
-function ipv4Name(f: Fd): string {
-  const ip = (n: number) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
-  return `${ip(f.sip)}:${f.sport}->${ip(f.dip)}:${f.dport}`
-}
-
-/**
- * A thread seen before its process (its clone exit is the first event of the process): libsinsp gives it one
- * leader, tid = pid, clone time 0, uid/gid unknown (-1), the rest from the thread's own clone event. The real
- * execve later updates it (MODIFIED).
- */
-function placeholderLeader(t: Thread): Thread {
-  const m = blankThread(t.pid)
-  m.ptid = t.ptid
-  m.exe = t.exe
-  m.args = t.args
-  m.comm = t.comm
-  m.cwd = t.cwd
-  m.env = t.env
-  m.tty = t.tty
-  m.containerId = t.containerId
-  m.fds = t.fds
-  return m
-}
-
-function containerIdFromList(cg: string[]): string {
-  for (const c of cg) {
-    const m = /([0-9a-f]{64})/.exec(c)
-    if (m && /docker|crio|containerd|libpod|kubepods/.test(c)) return m[1].slice(0, 12)
-  }
-  return ''
-}
-
-
-
 
 /** Bind a handler to every event type by name and direction (E even, X odd). */
 function bindHandlers(table: EventInfo[], mode: CollectionMode, compat: boolean): (Handler | undefined)[] {

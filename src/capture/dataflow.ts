@@ -4,7 +4,7 @@
 import {OpFlag} from '../format/flags.js'
 import {Kind} from '../format/records.js'
 import type {FileContext, ProcessContext} from './context.js'
-import {FFlow, fileFlowKeys, Flow, FlowTable, netFlowKeys, NFlow} from './flows.js'
+import {FFlow, fileFlowKey, Flow, FlowTable, netFlowKey, NFlow, relatedKey} from './flows.js'
 import type {RecordSink} from './sink.js'
 import type {Fd, Thread, ThreadTable} from './state.js'
 
@@ -40,13 +40,13 @@ export class DataFlowProcessor {
   /** The FileFlow of thread `t` on `fd` (keyed by file, container, thread and fd), created if new. */
   fileFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): FFlow {
     if (this.sink.quiet) return this.dummyFile
-    const [key, rkey] = fileFlowKeys(this.threads.mainOf(t).pid, t.tid, fd, t.containerId, fdi.name)
+    const key = fileFlowKey(this.threads.mainOf(t).pid, t.tid, fd, t.containerId, fdi.name)
     let f = this.flows.get(key) as FFlow | undefined
     if (f === undefined) {
       const proc = this.procs.getProcess(t, 'REUP', ts)
       const oid = this.files.write(t.containerId, fdi.name, 'REUP', fdi.type.charCodeAt(0), ts)
       f = {
-        net: false, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
+        net: false, key, rkey: relatedKey(key), pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, openFlags: 0, fileOID: oid, path: fdi.name,
       }
       this.flows.add(f)
@@ -58,12 +58,12 @@ export class DataFlowProcessor {
   /** The NetworkFlow of thread `t` on `fd` (keyed by thread, fd and 4-tuple), created if new. */
   netFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): NFlow {
     if (this.sink.quiet) return this.dummyNet
-    const [key, rkey] = netFlowKeys(this.threads.mainOf(t).pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
+    const key = netFlowKey(this.threads.mainOf(t).pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
     let f = this.flows.get(key) as NFlow | undefined
     if (f === undefined) {
       const proc = this.procs.getProcess(t, 'REUP', ts)
       f = {
-        net: true, key, rkey, pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
+        net: true, key, rkey: relatedKey(key), pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, sip: fdi.sip, sport: fdi.sport, dip: fdi.dip, dport: fdi.dport, proto: fdi.proto || 6,
       }
       this.flows.add(f)

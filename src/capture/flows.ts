@@ -41,14 +41,20 @@ export interface NFlow extends FlowBase {
 
 export type Flow = FFlow | NFlow
 
-export function fileFlowKeys(pid: number, tid: number, fd: number, containerId: string, path: string): [string, string] {
-  const r = `F${pid}\0${path}\0${containerId}\0${fd}`
-  return [`${r}\0${tid}`, r]
+// Keys are "<tid>\0<related key>", so the related key is a slice of the key, made only when a flow is created:
+// an I/O event builds one string, as before.
+
+export function fileFlowKey(pid: number, tid: number, fd: number, containerId: string, path: string): string {
+  return `${tid}\0F${pid}\0${path}\0${containerId}\0${fd}`
 }
 
-export function netFlowKeys(pid: number, tid: number, fd: number, sip: number, sport: number, dip: number, dport: number): [string, string] {
-  const r = `N${pid}:${fd}:${sip}:${sport}:${dip}:${dport}`
-  return [`${r}:${tid}`, r]
+export function netFlowKey(pid: number, tid: number, fd: number, sip: number, sport: number, dip: number, dport: number): string {
+  return `${tid}\0N${pid}:${fd}:${sip}:${sport}:${dip}:${dport}`
+}
+
+/** The flow key without its thread: flows sharing it are related. */
+export function relatedKey(key: string): string {
+  return key.slice(key.indexOf('\0') + 1)
 }
 
 export class FlowTable {

@@ -163,3 +163,51 @@ export class ThreadTable extends Map<number, Thread> {
     return p === undefined ? undefined : this.mainOf(p)
   }
 }
+
+/** sinsp's path normalization ("." and ".." resolved, no trailing slash); relative paths lose a leading "./". */
+export function normalize(p: string): string {
+  if (p === '') return p
+  const n = posix.normalize(p)
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n
+}
+
+/** sinsp's name of a unix socket from a PT_SOCKTUPLE: "<src hex>-><dst hex> <path>". */
+export function unixName(b: Buffer): string {
+  if (b.length < 17) return ''
+  const z = b.indexOf(0, 17)
+  const p = b.toString('utf8', 17, z < 0 ? b.length : z)
+  return `${b.readBigUInt64LE(1).toString(16)}->${b.readBigUInt64LE(9).toString(16)} ${p}`
+}
+
+/** sinsp's rendering of an IPv4 tuple: "a.b.c.d:port->e.f.g.h:port". */
+export function ipv4Name(f: Fd): string {
+  const ip = (n: number) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
+  return `${ip(f.sip)}:${f.sport}->${ip(f.dip)}:${f.dport}`
+}
+
+/**
+ * A thread seen before its process (its clone exit is the first event of the process): libsinsp gives it one
+ * leader, tid = pid, clone time 0, uid/gid unknown (-1), the rest from the thread's own clone event. The real
+ * execve later updates it (MODIFIED).
+ */
+export function placeholderLeader(t: Thread): Thread {
+  const m = blankThread(t.pid)
+  m.ptid = t.ptid
+  m.exe = t.exe
+  m.args = t.args
+  m.comm = t.comm
+  m.cwd = t.cwd
+  m.env = t.env
+  m.tty = t.tty
+  m.containerId = t.containerId
+  m.fds = t.fds
+  return m
+}
+
+export function containerIdFromList(cg: string[]): string {
+  for (const c of cg) {
+    const m = /([0-9a-f]{64})/.exec(c)
+    if (m && /docker|crio|containerd|libpod|kubepods/.test(c)) return m[1].slice(0, 12)
+  }
+  return ''
+}
