@@ -35,7 +35,7 @@ export function multiBlockRecords(): SysFlowRecord[] {
   const ff = recs.find((r) => r.kind === Kind.FileFlow)!
   const extra: SysFlowRecord[] = []
   if (ff.kind !== Kind.FileFlow) throw new Error('fixture has no FileFlow')
-  for (let i = 1; i <= 200; i++) extra.push({...ff, ts: ff.ts + BigInt(i) * 1_000_000n, endTs: ff.endTs + BigInt(i) * 1_000_000n, fd: 3 + (i % 7), numRRecvBytes: BigInt(i)})
+  for (let i = 1; i <= 200; i++) extra.push({...ff, ts: ff.ts + BigInt(i) * 1_000_000n, endTs: ff.endTs! + BigInt(i) * 1_000_000n, fd: 3 + (i % 7), numRRecvBytes: BigInt(i)})
   return [...recs, ...extra]
 }
 

@@ -356,7 +356,7 @@ export class Collector {
   /** After a rotation, entities a flow refers to are written again (REUP) before it. */
   private ensureFile(oid: string): void {
     const f = this.files.get(oid)
-    if (f && !f.written) this.writeFile(f.rec.containerId ?? '', f.rec.path, 'REUP', f.rec.restype, f.rec.ts)
+    if (f && !f.written) this.writeFile(f.rec.containerId ?? '', f.rec.path ?? '', 'REUP', f.rec.restype ?? 0, f.rec.ts) // our own File: every field set
   }
 
   private ensureProcess(oid: OID): void {
