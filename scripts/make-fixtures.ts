@@ -8,6 +8,7 @@ import {Kind, SysFlowRecord} from '../src/format/records.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../src/format/schema.js'
 import {fileSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {fixtureRecords, foid} from './fixture-records.js'
+import {variants, writeVariant} from './variant-fixtures.js'
 
 /** A sync marker derived from the file name, so regenerating gives the same bytes. */
 const syncFor = (name: string) => crypto.createHash('sha1').update(`sysflow-fixture:${name}`).digest().subarray(0, 16)
@@ -54,6 +55,12 @@ export async function makeFixtures(dir: string): Promise<string[]> {
   await write(dir, 'hostile.sf', hostileRecords(), {})
   await write(dir, 'multiblock.sf', multiBlockRecords(), {blockBytes: 2048})
   names.push('hostile.sf', 'multiblock.sf')
+  // Writer schemas that are not ours (schema resolution): test/fixtures/variants/.
+  fs.mkdirSync(path.join(dir, 'variants'), {recursive: true})
+  for (const v of variants()) {
+    writeVariant(path.join(dir, 'variants', v.name), v)
+    names.push(`variants/${v.name}`)
+  }
   return names
 }
 
