@@ -64,12 +64,12 @@ function shift(r: SysFlowRecord, round: number, dt: bigint): SysFlowRecord {
     case Kind.File:
       return {...r, ts: r.ts + dt, oid: shiftFoid(r.oid, round), containerId: cid(r.containerId)}
     case Kind.FileFlow:
-      return {...r, ts: r.ts + dt, endTs: r.endTs + dt, procOID: shiftOid(r.procOID, dp, dt), fileOID: shiftFoid(r.fileOID, round)}
+      return {...r, ts: r.ts + dt, endTs: r.endTs! + dt, procOID: shiftOid(r.procOID, dp, dt), fileOID: shiftFoid(r.fileOID, round)}
     case Kind.FileEvent:
       return {...r, ts: r.ts + dt, procOID: shiftOid(r.procOID, dp, dt), fileOID: shiftFoid(r.fileOID, round), newFileOID: r.newFileOID && shiftFoid(r.newFileOID, round)}
     case Kind.NetworkFlow:
     case Kind.ProcessFlow:
-      return {...r, ts: r.ts + dt, endTs: r.endTs + dt, procOID: shiftOid(r.procOID, dp, dt)}
+      return {...r, ts: r.ts + dt, endTs: r.endTs! + dt, procOID: shiftOid(r.procOID, dp, dt)}
     default:
       return {...r, ts: r.ts + dt, procOID: shiftOid(r.procOID, dp, dt)}
   }

@@ -8,6 +8,7 @@ import {Kind, SysFlowRecord} from '../src/format/records.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../src/format/schema.js'
 import {fileSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {fixtureRecords, foid} from './fixture-records.js'
+import {variants, writeVariant} from './variant-fixtures.js'
 
 /** A sync marker derived from the file name, so regenerating gives the same bytes. */
 const syncFor = (name: string) => crypto.createHash('sha1').update(`sysflow-fixture:${name}`).digest().subarray(0, 16)
@@ -35,7 +36,7 @@ export function multiBlockRecords(): SysFlowRecord[] {
   const ff = recs.find((r) => r.kind === Kind.FileFlow)!
   const extra: SysFlowRecord[] = []
   if (ff.kind !== Kind.FileFlow) throw new Error('fixture has no FileFlow')
-  for (let i = 1; i <= 200; i++) extra.push({...ff, ts: ff.ts + BigInt(i) * 1_000_000n, endTs: ff.endTs + BigInt(i) * 1_000_000n, fd: 3 + (i % 7), numRRecvBytes: BigInt(i)})
+  for (let i = 1; i <= 200; i++) extra.push({...ff, ts: ff.ts + BigInt(i) * 1_000_000n, endTs: ff.endTs! + BigInt(i) * 1_000_000n, fd: 3 + (i % 7), numRRecvBytes: BigInt(i)})
   return [...recs, ...extra]
 }
 
@@ -54,6 +55,12 @@ export async function makeFixtures(dir: string): Promise<string[]> {
   await write(dir, 'hostile.sf', hostileRecords(), {})
   await write(dir, 'multiblock.sf', multiBlockRecords(), {blockBytes: 2048})
   names.push('hostile.sf', 'multiblock.sf')
+  // Writer schemas that are not ours (schema resolution): test/fixtures/variants/.
+  fs.mkdirSync(path.join(dir, 'variants'), {recursive: true})
+  for (const v of variants()) {
+    writeVariant(path.join(dir, 'variants', v.name), v)
+    names.push(`variants/${v.name}`)
+  }
   return names
 }
 

@@ -13,7 +13,7 @@ const {CLONE, EXEC, EXIT, SETUID, OPEN, ACCEPT, CONNECT, CLOSE, READ_RECV, WRITE
 
 /** Event and flow records as short strings, in output order; times relative to T0. */
 function events(out: SysFlowRecord[]): string[] {
-  const rel = (t: bigint) => String(t - T0)
+  const rel = (t: bigint | undefined) => (t === undefined ? 'absent' : String(t - T0))
   const res: string[] = []
   for (const r of out) {
     if (r.kind === Kind.ProcessEvent) res.push(`PE ${r.opFlags} ${r.procOID.hpid}:${rel(r.procOID.createTS)} tid=${r.tid} ret=${r.ret} ${JSON.stringify(r.args)}`)

@@ -194,7 +194,7 @@ else {
       t.true(Number(m![1]) < 150 * 9947, `stopped early (${m![1]} events)`)
       const recs = await readAll(out)
       t.is(recs[0].kind, Kind.Header)
-      t.true(recs.some((r) => (r.kind === Kind.FileFlow || r.kind === Kind.NetworkFlow) && (r.opFlags & 2048) !== 0))
+      t.true(recs.some((r) => (r.kind === Kind.FileFlow || r.kind === Kind.NetworkFlow) && (r.opFlags! & 2048) !== 0))
       t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [])
     })
   })

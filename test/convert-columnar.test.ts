@@ -89,7 +89,7 @@ for (const file of arrowInputs) {
 test('.sf -> filtered .arrow, and -o - --to arrow-stream: the stream format on stdout', async (t) => {
   const file = arrowInputs[0]
   const filter = 'sf.type = FF and sf.file.fd > 2'
-  const keep = (j: Joined) => j.rec.kind === 6 && 'fd' in j.rec && j.rec.fd > 2
+  const keep = (j: Joined) => j.rec.kind === 6 && 'fd' in j.rec && j.rec.fd! > 2
   const expected = await joined([file], keep)
   t.true(expected.length > 0)
   const bytes = await new Promise<Buffer>((resolve, reject) => {

@@ -77,7 +77,7 @@ const KNOWN: Record<string, KnownDifference> = {
       const extra = minus(ref, ours)
       const bad = extra.filter((k) => {
         const j = rec.get(k)
-        return !j || j.rec.kind !== Kind.NetworkFlow || (j.rec.opFlags & 512) === 0
+        return !j || j.rec.kind !== Kind.NetworkFlow || (j.rec.opFlags! & 512) === 0
       })
       return bad.length ? `not NF write/send records: ${bad.slice(0, 3).join(', ')}` : undefined
     },
@@ -88,7 +88,7 @@ const KNOWN: Record<string, KnownDifference> = {
     explain(ours, ref, records) {
       const want = (pred: (f: number) => boolean) => {
         const m = new Map<string, number>()
-        for (const j of records) if (j.rec.kind === Kind.FileFlow && pred(j.rec.openFlags)) m.set(key(j), (m.get(key(j)) ?? 0) + 1)
+        for (const j of records) if (j.rec.kind === Kind.FileFlow && pred(j.rec.openFlags!)) m.set(key(j), (m.get(key(j)) ?? 0) + 1)
         return m
       }
       const sysprintRule = want((f) => (f & 3) !== 0)

@@ -18,13 +18,13 @@ import {sharedDir} from './helpers/shared.js'
 // Kind is a const enum: members are inlined.
 const K = {ProcessEvent: Kind.ProcessEvent, NetworkFlow: Kind.NetworkFlow, FileFlow: Kind.FileFlow, FileEvent: Kind.FileEvent, NetworkEvent: Kind.NetworkEvent, ProcessFlow: Kind.ProcessFlow, K8sEvent: Kind.K8sEvent} as const
 const is = (j: Joined, ...kinds: Kind[]) => kinds.includes(j.rec.kind)
-const dotted = (n: number) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${(n >>> 24) & 255}`
-const base = (p: string) => p.slice(p.lastIndexOf('/') + 1)
+const dotted = (n: number | undefined = 0) => `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${(n >>> 24) & 255}`
+const base = (p: string = '') => p.slice(p.lastIndexOf('/') + 1)
 const exe = (j: Joined) => j.proc?.exe ?? ''
-const ret = (j: Joined) => (j.rec.kind === K.ProcessEvent || j.rec.kind === K.FileEvent || j.rec.kind === K.NetworkEvent ? j.rec.ret : 0)
-const tid = (j: Joined) => (j.rec.kind === K.K8sEvent || j.rec.kind === K.ProcessFlow ? 0n : j.rec.tid)
+const ret = (j: Joined) => (j.rec.kind === K.ProcessEvent || j.rec.kind === K.FileEvent || j.rec.kind === K.NetworkEvent ? j.rec.ret! : 0)
+const tid = (j: Joined) => (j.rec.kind === K.K8sEvent || j.rec.kind === K.ProcessFlow ? 0n : j.rec.tid!)
 const pid = (j: Joined) => j.proc?.oid.hpid ?? (j.rec.kind === K.K8sEvent ? 0n : j.rec.procOID.hpid)
-const flags = (j: Joined) => (j.rec.kind === K.K8sEvent ? 0 : j.rec.opFlags)
+const flags = (j: Joined) => (j.rec.kind === K.K8sEvent ? 0 : j.rec.opFlags!)
 const net = (j: Joined) => (j.rec.kind === K.NetworkFlow || j.rec.kind === K.NetworkEvent ? j.rec : undefined)
 const ff = (j: Joined) => (j.rec.kind === K.FileFlow ? j.rec : undefined)
 const flow = (j: Joined) => (j.rec.kind === K.FileFlow || j.rec.kind === K.NetworkFlow ? j.rec : undefined)
@@ -34,11 +34,11 @@ function ancestry(j: Joined): readonly Process[] {
   return j.ancestry
 }
 function podDoc(j: Joined) {
-  return j.pod ? {services: j.pod.services.map((s) => ({name: s.name, ports: s.portList, clusterIP: s.clusterIP.map((c) => dotted(Number(c)))})), internalIP: j.pod.internalIP.map((c) => dotted(Number(c))), hostIP: j.pod.hostIP.map((c) => dotted(Number(c)))} : undefined
+  return j.pod ? {services: j.pod.services!.map((s) => ({name: s.name, ports: s.portList!, clusterIP: s.clusterIP!.map((c) => dotted(Number(c)))})), internalIP: j.pod.internalIP!.map((c) => dotted(Number(c))), hostIP: j.pod.hostIP!.map((c) => dotted(Number(c)))} : undefined
 }
 function keDoc(j: Joined): {items?: {namespace?: string; labels?: Record<string, string>}[]; kind?: string} | undefined {
   if (j.rec.kind !== K.K8sEvent) return undefined
-  const text = j.rec.message.replace(/[\n\u0000]+$/, '')
+  const text = j.rec.message!.replace(/[\n\u0000]+$/, '')
   return JSON.parse(text)
 }
 
@@ -165,7 +165,7 @@ const ROWS: Row[] = [
   {trace: 'v5', expr: 'sf.pod.services[0.clusterip.0] = 10.96.0.12 and sf.type = PE', count: 4, oracle: (j) => podDoc(j)?.services[0]?.clusterIP[0] === '10.96.0.12' && is(j, K.ProcessEvent)},
   {trace: 'v5', expr: 'sf.pod.services[0.portlist.0.targetport] = 8080', count: 10, oracle: (j) => podDoc(j)?.services[0]?.ports[0]?.targetPort === 8080},
   {trace: 'v5', expr: 'sf.pod.services[0.portlist.0.port] > 79', count: 10, oracle: (j) => (podDoc(j)?.services[0]?.ports[0]?.port ?? 0) > 79},
-  {trace: 'v5', expr: 'sf.pod.labels[tier] = front and sf.pod.hostip[0] = 192.168.59.100', count: 10, oracle: (j) => j.pod?.labels.tier === 'front'},
+  {trace: 'v5', expr: 'sf.pod.labels[tier] = front and sf.pod.hostip[0] = 192.168.59.100', count: 10, oracle: (j) => j.pod?.labels?.tier === 'front'},
   {trace: 'v5', expr: 'sf.pod.internalip contains 172.17', count: 10, oracle: (j) => (podDoc(j)?.internalIP ?? []).some((ip) => ip.includes('172.17'))},
   {trace: 'v5', expr: 'sf.ke.message[items.0.namespace] = shop', count: 1, oracle: (j) => keDoc(j)?.items?.[0]?.namespace === 'shop'},
   {trace: 'v5', expr: 'sf.ke.message[items.0.labels.app] = web and sf.ke.message[kind] = Pod', count: 1, oracle: (j) => keDoc(j)?.items?.[0]?.labels?.app === 'web'},
@@ -202,12 +202,12 @@ const ROWS: Row[] = [
   {trace: 'mpm', expr: 'sf.opflags = WRITE', count: 9, oracle: (j) => !is(j, K.NetworkFlow, K.NetworkEvent) && (flags(j) & 512) !== 0},
   {trace: 'mpm', expr: 'sf.opflags in (MKDIR, SYMLINK)', count: 24, oracle: (j) => (flags(j) & ((1 << 15) | (1 << 19))) !== 0},
   {trace: 'mpm', expr: 'sf.type = FE and sf.ret < 0', count: 3, oracle: (j) => is(j, K.FileEvent) && ret(j) < 0},
-  {trace: 'mpm', expr: 'sf.type = FF and sf.flow.rbytes > 0 and sf.flow.rbytes <= 1000', count: 4310, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes > 0n && flow(j)!.numRRecvBytes <= 1000n},
+  {trace: 'mpm', expr: 'sf.type = FF and sf.flow.rbytes > 0 and sf.flow.rbytes <= 1000', count: 4310, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes! > 0n && flow(j)!.numRRecvBytes! <= 1000n},
 
   // attacks mon.1531776712.sf: python exfiltration, DNS, TLS to public addresses.
   {trace: 'attacks', expr: 'sf.proc.exe = /usr/bin/python and sf.type = NF', count: 70, oracle: (j) => exe(j) === '/usr/bin/python' && is(j, K.NetworkFlow)},
   {trace: 'attacks', expr: 'dns', count: 64, oracle: (j) => net(j)?.dport === 53 && net(j)?.proto === 17},
-  {trace: 'attacks', expr: 'sf.net.dip pmatch (public_prefixes) and sf.net.dport in (443, 80)', count: 16, oracle: (j) => net(j) !== undefined && ['169.', '151.', '75.'].some((p) => dotted(net(j)!.dip).includes(p)) && [443, 80].includes(net(j)!.dport)},
+  {trace: 'attacks', expr: 'sf.net.dip pmatch (public_prefixes) and sf.net.dport in (443, 80)', count: 16, oracle: (j) => net(j) !== undefined && ['169.', '151.', '75.'].some((p) => dotted(net(j)!.dip).includes(p)) && [443, 80].includes(net(j)!.dport!)},
   {trace: 'attacks', expr: 'sf.net.ip = 172.30.106.116', count: 86, oracle: (j) => net(j) !== undefined && [net(j)!.sip, net(j)!.dip].map(dotted).includes('172.30.106.116')},
   {trace: 'attacks', expr: 'sf.ret >= 8120 and sf.ret <= 8124', count: 5, oracle: (j) => ret(j) >= 8120 && ret(j) <= 8124},
   {trace: 'attacks', expr: 'sf.proc.name = exfil.py or sf.proc.args contains exfil.py', count: 152, oracle: (j) => base(exe(j)) === 'exfil.py' || (j.proc?.exeArgs ?? '').includes('exfil.py')},
@@ -221,8 +221,8 @@ const ROWS: Row[] = [
   {trace: 'tcp', expr: 'sf.type = NF and sf.net.sip = 127.0.0.1', count: 2, oracle: (j) => is(j, K.NetworkFlow) && dotted(net(j)!.sip) === '127.0.0.1'},
   {trace: 'tcp', expr: 'sf.type = NF and sf.net.sip = 16777343', count: 0, oracle: () => false},
   // sysprint selects the two FFs with 832 bytes here (its `<=` is `>=`); these are the two with 0.
-  {trace: 'tcp', expr: 'sf.type = FF and sf.flow.rbytes <= 100', count: 2, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes <= 100n},
-  {trace: 'tcp', expr: 'sf.type = FF and sf.flow.rbytes >= 100', count: 2, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes >= 100n},
+  {trace: 'tcp', expr: 'sf.type = FF and sf.flow.rbytes <= 100', count: 2, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes! <= 100n},
+  {trace: 'tcp', expr: 'sf.type = FF and sf.flow.rbytes >= 100', count: 2, oracle: (j) => is(j, K.FileFlow) && flow(j)!.numRRecvBytes! >= 100n},
   {trace: 'tcp', expr: 'sf.opflags = CONNECT', count: 1, oracle: (j) => (flags(j) & 64) !== 0},
   {trace: 'tcp', expr: 'sf.type in (PE, NF)', count: 6, oracle: (j) => is(j, K.ProcessEvent, K.NetworkFlow)},
 ]

@@ -58,7 +58,7 @@ if (![TRACE, REF, KE_REF].every((f) => fs.existsSync(f))) {
 
   test('pods per namespace (the pods table: the Pod records themselves)', async (t) => {
     const expected: Record<string, number> = {}
-    for await (const b of readTrace(fileInput(TRACE))) for (const r of b.records) if (r.kind === Kind.Pod) expected[(r as Pod).namespace] = (expected[(r as Pod).namespace] ?? 0) + 1
+    for await (const b of readTrace(fileInput(TRACE))) for (const r of b.records) if (r.kind === Kind.Pod) expected[(r as Pod).namespace!] = (expected[(r as Pod).namespace!] ?? 0) + 1
     t.is(Object.values(expected).reduce((a, b) => a + b, 0), 19)
     const got = Object.fromEntries((await rows('SELECT namespace, count(*) FROM pods GROUP BY 1')).map(([k, n]) => [k as string, Number(n)]))
     t.deepEqual(got, expected)

@@ -9,7 +9,7 @@ import {Cursor} from '../src/format/avro/binary.js'
 import {compileWriterSchema} from '../src/format/avro/compile.js'
 import {snappyUncompress} from '../src/format/avro/snappy.js'
 import {
-  Container, File, FileEvent, FileFlow, K8sEvent, Kind, NetworkEvent, NetworkFlow, Pod, Process, ProcessEvent,
+  Container, File, FileEvent, FileFlow, K8sEvent, Kind, NetworkEvent, NetworkFlow, Pod, Port, Process, ProcessEvent,
   ProcessFlow, SFHeader, SysFlowRecord,
 } from '../src/format/records.js'
 import {SchemaVersion, sysflowSchema} from '../src/format/schema.js'
@@ -253,7 +253,7 @@ test('v5 trace round-trips through the project reader to the same typed records'
   const back = readTyped(await writeTrace([...ALL, podTricky]))
   // The reader yields FOIDs in lowercase; everything else comes back as written.
   t.deepEqual(back, [...ALL, podTricky].map((r) => (r === fe ? {...fe, newFileOID: FOID_B} : r)))
-  t.deepEqual(Object.keys((back[back.length - 1] as Pod).labels), ['__proto__', 'ü'])
+  t.deepEqual(Object.keys((back[back.length - 1] as Pod).labels!), ['__proto__', 'ü'])
 })
 
 test('the null codec payload holds the exact Avro bytes of a record', async (t) => {
@@ -418,7 +418,7 @@ test('wrong or missing values throw a RecordEncodeError naming the field', (t) =
     [{...proc, env: 'A=B' as unknown as string[]}, /Process\.env: expected an array/],
     [{...pe, args: ['a', 7 as unknown as string]}, /ProcessEvent\.args\[\]: expected a string/],
     [{...pod, labels: {a: 1} as unknown as Record<string, string>}, /Pod\.labels\{\}: expected a string/],
-    [{...pod, services: [{...pod.services[0], portList: [{port: 1, targetPort: 2, nodePort: 3} as Pod['services'][0]['portList'][0]]}]}, /Pod\.services\[\]\.portList\[\]\.proto: required value is missing/],
+    [{...pod, services: [{...pod.services![0], portList: [{port: 1, targetPort: 2, nodePort: 3} as Port]}]}, /Pod\.services\[\]\.portList\[\]\.proto: required value is missing/],
   ]
   for (const [rec, re] of cases) t.throws(() => w.write(rec), {instanceOf: RecordEncodeError, message: re}, String(re))
   t.throws(() => w.write({kind: 42} as unknown as SysFlowRecord), {instanceOf: RecordEncodeError, message: /not a SysFlow record/})

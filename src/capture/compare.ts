@@ -37,13 +37,13 @@ export function keyFields(records: readonly SysFlowRecord[]): Map<number, string
   for (const r of records) {
     switch (r.kind) {
       case Kind.Process:
-        procs.set(`${r.oid.hpid}:${r.oid.createTS}`, {exe: r.exe, args: r.exeArgs, pid: r.oid.hpid})
+        procs.set(`${r.oid.hpid}:${r.oid.createTS}`, {exe: r.exe ?? '', args: r.exeArgs ?? '', pid: r.oid.hpid})
         break
       case Kind.File:
-        files.set(r.oid, r.path)
+        files.set(r.oid, r.path ?? '')
         break
       case Kind.ProcessEvent:
-        add(r.kind, `PE ${r.opFlags} ${r.ts} ${proc(r.procOID)} ${r.tid} [${r.args.join(',')}] ret=${r.ret}`)
+        add(r.kind, `PE ${r.opFlags} ${r.ts} ${proc(r.procOID)} ${r.tid} [${(r.args ?? []).join(',')}] ret=${r.ret}`)
         break
       case Kind.FileFlow:
         add(r.kind, `FF ${r.opFlags} ${r.ts}-${r.endTs} ${proc(r.procOID)} ${r.tid} ${files.get(r.fileOID) ?? r.fileOID} fd=${r.fd} of=${r.openFlags} r=${r.numRRecvOps}/${r.numRRecvBytes} w=${r.numWSendOps}/${r.numWSendBytes}`)

@@ -69,7 +69,7 @@ export class FileContext {
   /** After a rotation, the File a flow refers to is written again (REUP) before it. */
   ensure(oid: string): void {
     const f = this.files.get(oid)
-    if (f && !f.written) this.write(f.rec.containerId ?? '', f.rec.path, 'REUP', f.rec.restype, f.rec.ts)
+    if (f && !f.written) this.write(f.rec.containerId ?? '', f.rec.path ?? '', 'REUP', f.rec.restype ?? 0, f.rec.ts) // our own File: every field set
   }
 
   clearWritten(keep: Set<string>): void {

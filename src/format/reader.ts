@@ -103,6 +103,8 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
     }
     stats.files++
     opts.onOpen?.({file, schemaJson: header.schemaJson, codec: header.codec})
+    // Writer fields that cannot be read as ours are left empty: said once per file (no record is lost).
+    for (const note of decode.notes) opts.onWarning?.({file, offset: -1, skippedRecords: 0, skippedBytes: 0, message: printable(note)})
     for await (const block of readBlocks(src, header, file, {strict: opts.strict, onWarning: warn})) {
       const c: Cursor = {buf: block.data, pos: 0, end: block.data.length}
       const records: SysFlowRecord[] = []
@@ -128,8 +130,13 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
     stats.bytes = src.offset
     for (const [i, n] of decode.skipped.entries()) {
       if (n === 0) continue
-      const name = decode.branchNames[i]
-      opts.onWarning?.({file, offset: -1, skippedRecords: n, skippedBytes: 0, message: `skipped ${n} records of a record type this version does not know (${printable(name)})`})
+      const name = printable(decode.branchNames[i])
+      const why = decode.branchWhy[i]
+      // One warning per file and writer member, with its count (the member's bytes were decoded and dropped).
+      const message = decode.branchKinds[i] < 0 && why.startsWith('a record type')
+        ? `skipped ${n} records of a record type this version does not know (${name})`
+        : `skipped ${n} records of ${name}: ${printable(why)}`
+      opts.onWarning?.({file, offset: -1, skippedRecords: n, skippedBytes: 0, message})
       stats.skippedRecords += n
     }
   } catch (e) {

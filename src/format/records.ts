@@ -51,8 +51,8 @@ export type SFObjectState = 'CREATED' | 'MODIFIED' | 'REUP'
 
 export interface SFHeader {
   kind: Kind.Header
-  version: bigint
-  exporter: string
+  version: bigint | undefined
+  exporter: string | undefined
   ip: string | undefined
   filename: string | undefined
 }
@@ -60,27 +60,27 @@ export interface SFHeader {
 export interface Container {
   kind: Kind.Container
   id: string
-  name: string
-  image: string
-  imageid: string
-  type: string
-  privileged: boolean
+  name: string | undefined
+  image: string | undefined
+  imageid: string | undefined
+  type: string | undefined
+  privileged: boolean | undefined
   podId: string | null | undefined
 }
 
 export interface Process {
   kind: Kind.Process
-  state: SFObjectState
+  state: SFObjectState | undefined
   oid: OID
   poid: OID | null
   ts: bigint
-  exe: string
-  exeArgs: string
-  uid: number
-  userName: string
-  gid: number
-  groupName: string
-  tty: boolean
+  exe: string | undefined
+  exeArgs: string | undefined
+  uid: number | undefined
+  userName: string | undefined
+  gid: number | undefined
+  groupName: string | undefined
+  tty: boolean | undefined
   containerId: string | null
   entry: boolean | undefined
   cwd: string | undefined
@@ -89,11 +89,11 @@ export interface Process {
 
 export interface File {
   kind: Kind.File
-  state: SFObjectState
+  state: SFObjectState | undefined
   oid: FOID
   ts: bigint
-  restype: number
-  path: string
+  restype: number | undefined
+  path: string | undefined
   containerId: string | null
 }
 
@@ -101,55 +101,55 @@ export interface ProcessEvent {
   kind: Kind.ProcessEvent
   procOID: OID
   ts: bigint
-  tid: bigint
-  opFlags: number
-  args: string[]
-  ret: number
+  tid: bigint | undefined
+  opFlags: number | undefined
+  args: string[] | undefined
+  ret: number | undefined
 }
 
 export interface NetworkFlow {
   kind: Kind.NetworkFlow
   procOID: OID
   ts: bigint
-  tid: bigint
-  opFlags: number
-  endTs: bigint
-  sip: number
-  sport: number
-  dip: number
-  dport: number
-  proto: number
-  fd: number
-  numRRecvOps: bigint
-  numWSendOps: bigint
-  numRRecvBytes: bigint
-  numWSendBytes: bigint
+  tid: bigint | undefined
+  opFlags: number | undefined
+  endTs: bigint | undefined
+  sip: number | undefined
+  sport: number | undefined
+  dip: number | undefined
+  dport: number | undefined
+  proto: number | undefined
+  fd: number | undefined
+  numRRecvOps: bigint | undefined
+  numWSendOps: bigint | undefined
+  numRRecvBytes: bigint | undefined
+  numWSendBytes: bigint | undefined
 }
 
 export interface FileFlow {
   kind: Kind.FileFlow
   procOID: OID
   ts: bigint
-  tid: bigint
-  opFlags: number
-  openFlags: number
-  endTs: bigint
+  tid: bigint | undefined
+  opFlags: number | undefined
+  openFlags: number | undefined
+  endTs: bigint | undefined
   fileOID: FOID
-  fd: number
-  numRRecvOps: bigint
-  numWSendOps: bigint
-  numRRecvBytes: bigint
-  numWSendBytes: bigint
+  fd: number | undefined
+  numRRecvOps: bigint | undefined
+  numWSendOps: bigint | undefined
+  numRRecvBytes: bigint | undefined
+  numWSendBytes: bigint | undefined
 }
 
 export interface FileEvent {
   kind: Kind.FileEvent
   procOID: OID
   ts: bigint
-  tid: bigint
-  opFlags: number
+  tid: bigint | undefined
+  opFlags: number | undefined
   fileOID: FOID
-  ret: number
+  ret: number | undefined
   newFileOID: FOID | null
 }
 
@@ -157,64 +157,64 @@ export interface NetworkEvent {
   kind: Kind.NetworkEvent
   procOID: OID
   ts: bigint
-  tid: bigint
-  opFlags: number
-  sip: number
-  sport: number
-  dip: number
-  dport: number
-  proto: number
-  ret: number
+  tid: bigint | undefined
+  opFlags: number | undefined
+  sip: number | undefined
+  sport: number | undefined
+  dip: number | undefined
+  dport: number | undefined
+  proto: number | undefined
+  ret: number | undefined
 }
 
 export interface ProcessFlow {
   kind: Kind.ProcessFlow
   procOID: OID
   ts: bigint
-  numThreadsCloned: bigint
-  opFlags: number
-  endTs: bigint
-  numThreadsExited: bigint
-  numCloneErrors: bigint
+  numThreadsCloned: bigint | undefined
+  opFlags: number | undefined
+  endTs: bigint | undefined
+  numThreadsExited: bigint | undefined
+  numCloneErrors: bigint | undefined
 }
 
 export interface Port {
-  port: number
-  targetPort: number
-  nodePort: number
-  proto: string
+  port: number | undefined
+  targetPort: number | undefined
+  nodePort: number | undefined
+  proto: string | undefined
 }
 
 export interface Service {
-  name: string
-  id: string
-  namespace: string
-  portList: Port[]
-  clusterIP: bigint[]
+  name: string | undefined
+  id: string | undefined
+  namespace: string | undefined
+  portList: Port[] | undefined
+  clusterIP: bigint[] | undefined
 }
 
 export interface Pod {
   kind: Kind.Pod
   ts: bigint
   id: string
-  name: string
-  nodeName: string
-  hostIP: bigint[]
-  internalIP: bigint[]
-  namespace: string
-  restartCount: bigint
-  labels: Record<string, string>
-  selectors: Record<string, string>
-  services: Service[]
+  name: string | undefined
+  nodeName: string | undefined
+  hostIP: bigint[] | undefined
+  internalIP: bigint[] | undefined
+  namespace: string | undefined
+  restartCount: bigint | undefined
+  labels: Record<string, string> | undefined
+  selectors: Record<string, string> | undefined
+  services: Service[] | undefined
 }
 
 export interface K8sEvent {
   kind: Kind.K8sEvent
   /** Avro field `kind` (K8sComponent); renamed because `kind` is the record discriminator. */
-  component: string
-  action: string
+  component: string | undefined
+  action: string | undefined
   ts: bigint
-  message: string
+  message: string | undefined
 }
 
 export type EntityRecord = SFHeader | Container | Process | File | Pod

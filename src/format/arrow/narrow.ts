@@ -306,6 +306,26 @@ interface Col32 {
   valid: Uint8Array
   count: number
 }
+/** Set one fact value; a field the writer schema lacked (undefined) stays NULL. */
+function put64(c: Col64, i: number, byte: number, bit: number, v: bigint | undefined): void {
+  if (v === undefined) return
+  c.v[i] = v
+  c.valid[byte] |= bit
+  c.count++
+}
+function put32(c: Col32, i: number, byte: number, bit: number, v: number | undefined): void {
+  if (v === undefined) return
+  c.v[i] = v
+  c.valid[byte] |= bit
+  c.count++
+}
+/** Intern a string column value, or NULL for a field the writer schema lacked. */
+function opt(intern: (s: string) => number, v: string | undefined): number | undefined {
+  return v === undefined ? undefined : intern(v)
+}
+function json(v: unknown): string | undefined {
+  return v === undefined ? undefined : JSON.stringify(v)
+}
 const col64 = (cap: number): Col64 => ({v: new BigInt64Array(cap), valid: new Uint8Array(cap >> 3), count: 0})
 const col32 = (cap: number): Col32 => ({v: new Int32Array(cap), valid: new Uint8Array(cap >> 3), count: 0})
 
@@ -510,9 +530,9 @@ export class NarrowBuilder {
       for (let i = 0; i < env.length; i++) envIds[i] = this.pEnv(env[i])
     }
     this.tables._processes.row([
-      k, this.trace === undefined ? undefined : this.pTrace(this.trace), this.pState(p.state), p.oid.hpid, p.oid.createTS, p.poid?.hpid, p.poid?.createTS, p.ts,
-      this.pExe(p.exe), this.pArgs(p.exeArgs), p.uid, this.pUser(p.userName), p.gid, this.pGroup(p.groupName), p.tty,
-      p.containerId === null ? undefined : this.pContainer(p.containerId), p.entry, p.cwd === undefined ? undefined : this.pCwd(p.cwd), envIds,
+      k, opt(this.pTrace, this.trace), opt(this.pState, p.state), p.oid.hpid, p.oid.createTS, p.poid?.hpid, p.poid?.createTS, p.ts,
+      opt(this.pExe, p.exe), opt(this.pArgs, p.exeArgs), p.uid, opt(this.pUser, p.userName), p.gid, opt(this.pGroup, p.groupName), p.tty,
+      p.containerId === null ? undefined : this.pContainer(p.containerId), p.entry, opt(this.pCwd, p.cwd), envIds,
     ])
     return k
   }
@@ -522,8 +542,8 @@ export class NarrowBuilder {
     this.pendingRows++
     const w = foidWords(f.oid)
     this.tables._files.row([
-      k, this.trace === undefined ? undefined : this.fTrace(this.trace), this.fState(f.state),
-      w?.[0], w?.[1], w?.[2], w?.[3], w?.[4], w ? undefined : f.oid, f.ts, f.restype, this.fPath(f.path),
+      k, opt(this.fTrace, this.trace), opt(this.fState, f.state),
+      w?.[0], w?.[1], w?.[2], w?.[3], w?.[4], w ? undefined : f.oid, f.ts, f.restype, opt(this.fPath, f.path),
       f.containerId === null ? undefined : this.fContainer(f.containerId),
     ])
     return k
@@ -540,21 +560,22 @@ export class NarrowBuilder {
     const k = this.podKeys.add(p)
     this.pendingRows++
     // The services as the catalogue shows them (sf.pod.services): clusterIP as dotted strings.
-    const services = p.services.map((s) => ({
-      name: s.name, id: s.id, namespace: s.namespace,
-      portList: s.portList.map((pt) => ({port: pt.port, targetPort: pt.targetPort, nodePort: pt.nodePort, proto: pt.proto})),
-      clusterIP: s.clusterIP.map(ipv4),
+    // (Fields the writer schema lacked are null, as in the catalogue.)
+    const services = p.services?.map((s) => ({
+      name: s.name ?? null, id: s.id ?? null, namespace: s.namespace ?? null,
+      portList: (s.portList ?? []).map((pt) => ({port: pt.port ?? null, targetPort: pt.targetPort ?? null, nodePort: pt.nodePort ?? null, proto: pt.proto ?? null})),
+      clusterIP: (s.clusterIP ?? []).map(ipv4),
     }))
     this.tables._pods.row([
-      k, this.trace, p.ts, p.id, p.name, p.nodeName, p.hostIP.map(ipv4), p.internalIP.map(ipv4), p.namespace, p.restartCount,
-      JSON.stringify(p.labels), JSON.stringify(p.selectors), JSON.stringify(services),
+      k, this.trace, p.ts, p.id, p.name, p.nodeName, p.hostIP?.map(ipv4), p.internalIP?.map(ipv4), p.namespace, p.restartCount,
+      json(p.labels), json(p.selectors), json(services),
     ])
     return k
   }
 
   private k8sEventRow(e: K8sEvent): void {
     this.pendingRows++
-    this.tables._k8s_events.row([this.trace, e.ts, e.component, e.action, jsonText(keMessageJson(e.message))])
+    this.tables._k8s_events.row([this.trace, e.ts, e.component, e.action, e.message === undefined ? undefined : jsonText(keMessageJson(e.message))])
   }
 
   private processKey(p: Process | undefined): number | undefined {
@@ -586,34 +607,32 @@ export class NarrowBuilder {
     f.keys[2][i] = this.shapeKey(j)
     f.ts[i] = r.ts
     let aux = 0
-    let c64: Col64
-    let c32: Col32
     switch (r.kind) {
       case Kind.FileFlow:
       case Kind.NetworkFlow:
-        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
-        c64 = f.endts; c64.v[i] = r.endTs; c64.valid[byte] |= bit; c64.count++
-        c32 = f.fd; c32.v[i] = r.fd; c32.valid[byte] |= bit; c32.count++
-        c64 = f.rbytes; c64.v[i] = r.numRRecvBytes; c64.valid[byte] |= bit; c64.count++
-        c64 = f.rops; c64.v[i] = r.numRRecvOps; c64.valid[byte] |= bit; c64.count++
-        c64 = f.wbytes; c64.v[i] = r.numWSendBytes; c64.valid[byte] |= bit; c64.count++
-        c64 = f.wops; c64.v[i] = r.numWSendOps; c64.valid[byte] |= bit; c64.count++
+        put64(f.tid, i, byte, bit, r.tid)
+        put64(f.endts, i, byte, bit, r.endTs)
+        put32(f.fd, i, byte, bit, r.fd)
+        put64(f.rbytes, i, byte, bit, r.numRRecvBytes)
+        put64(f.rops, i, byte, bit, r.numRRecvOps)
+        put64(f.wbytes, i, byte, bit, r.numWSendBytes)
+        put64(f.wops, i, byte, bit, r.numWSendOps)
         if (r.kind === Kind.NetworkFlow) aux = this.auxRow(undefined, undefined, r.proto, r.sport, r.dport, r.sip, r.dip)
         break
       case Kind.ProcessEvent:
-        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        put64(f.tid, i, byte, bit, r.tid)
         aux = this.auxRow(undefined, r.ret)
         break
       case Kind.FileEvent:
-        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        put64(f.tid, i, byte, bit, r.tid)
         aux = this.auxRow(j.newFile === undefined ? undefined : (this.fileKeys.get(j.newFile) ?? this.fileRow(j.newFile)), r.ret)
         break
       case Kind.NetworkEvent:
-        c64 = f.tid; c64.v[i] = r.tid; c64.valid[byte] |= bit; c64.count++
+        put64(f.tid, i, byte, bit, r.tid)
         aux = this.auxRow(undefined, r.ret, r.proto, r.sport, r.dport, r.sip, r.dip)
         break
       case Kind.ProcessFlow:
-        c64 = f.endts; c64.v[i] = r.endTs; c64.valid[byte] |= bit; c64.count++
+        put64(f.endts, i, byte, bit, r.endTs)
         aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, r.numThreadsCloned, r.numThreadsExited, r.numCloneErrors)
         break
       case Kind.K8sEvent:
@@ -704,8 +723,8 @@ export class NarrowBuilder {
   }
 
   private lastShapeKind = -1
-  private lastShapeFlags = -1
-  private lastShapeOpen = -1
+  private lastShapeFlags: number | undefined = -1
+  private lastShapeOpen: number | undefined = -1
   private lastShape = 0
   private shapeKey(j: Joined): number {
     const r = j.rec
@@ -716,7 +735,8 @@ export class NarrowBuilder {
       const flags = r.opFlags
       const open = r.kind === Kind.FileFlow ? r.openFlags : 0
       if (r.kind === this.lastShapeKind && flags === this.lastShapeFlags && open === this.lastShapeOpen) return this.lastShape
-      sk = flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? r.kind + 16 * (flags + 0x1000000 * open) : `${r.kind}:${flags}:${open}`
+      // Flags the writer schema lacked (undefined) get a text key of their own ("undefined").
+      sk = flags !== undefined && open !== undefined && flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? r.kind + 16 * (flags + 0x1000000 * open) : `${r.kind}:${flags}:${open}`
     }
     let k = this.shapeKeys.get(sk)
     if (k === undefined) {
