@@ -111,7 +111,7 @@ static __always_inline struct sf_rec *new_rec(__u16 kind, __u32 tid, __u32 pid)
 	struct sf_rec *r = bpf_map_lookup_elem(&scratch, &z);
 	if (!r)
 		return 0;
-	r->ts = bpf_ktime_get_boot_ns();
+	r->ts = bpf_ktime_get_ns(); /* CLOCK_MONOTONIC, as process.hrtime */
 	r->tid = tid;
 	r->pid = pid;
 	r->kind = kind;
