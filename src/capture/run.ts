@@ -25,6 +25,8 @@ export interface CaptureRunOptions {
   driver?: Driver | 'auto'
   libscap?: string
   fileReadMode?: 0 | 1 | 2
+  /** Live eBPF: called once the probe is attached (every later call is recorded). */
+  onReady?: () => void
   /** A damaged or truncated capture was converted up to the damage (the output is valid); exit code 1. */
   onDamage?: (e: ScapFormatError) => void
 }
@@ -81,7 +83,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   try {
     let src
     try {
-      src = !live ? captureBatches(o.input!, opts, stats) : driver === 'ebpf' ? captureLiveEbpf(opts, stats, probe) : captureLive(opts, stats)
+      src = !live ? captureBatches(o.input!, opts, stats) : driver === 'ebpf' ? captureLiveEbpf({...opts, onReady: o.onReady}, stats, probe) : captureLive(opts, stats)
       for await (const b of src) await out.write(b)
     } catch (e) {
       if (live && e instanceof ScapError) throw explainLiveError(e.message)

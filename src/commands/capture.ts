@@ -45,6 +45,7 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
         filter: flags.filter === undefined ? undefined : compileFilter(flags.filter), containersOnly: flags.containers,
         durationSec: flags.duration, maxEvents: flags['max-events'], compat: flags.compat as 'collector' | undefined,
         driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2,
+        onReady: flags.stats ? () => process.stderr.write('sysflow: capture: started (eBPF probe attached); SIGINT or SIGTERM stops it\n') : undefined,
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
       if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})\n`)

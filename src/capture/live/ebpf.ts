@@ -17,6 +17,8 @@ export interface EbpfOptions extends CaptureOptions {
   initialState?: () => InitialState
   /** Probe object path (default: the committed one). */
   probeObject?: string
+  /** Called once the probe is attached and the start state read: from here on, every call is recorded. */
+  onReady?: () => void
 }
 
 /** Probe-level counters of the last eBPF capture (records read, lost in the kernel). */
@@ -36,6 +38,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     c.loadState(init.threads, init.users)
     stats.hostname = os.hostname()
     const ring = probe.ringReader()
+    opts.onReady?.()
     // The probe stamps CLOCK_MONOTONIC (as process.hrtime); records carry wall-clock time.
     const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
     const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : Infinity
@@ -56,6 +59,15 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     })
     const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
     let draining = false
+    let sinceCheck = 0
+    /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
+    const checkStop = (): void => {
+      sinceCheck = 0
+      if (!draining && (userStop?.() || Date.now() >= deadline)) {
+        probe.detach()
+        draining = true
+      }
+    }
     const src: EventSource = {
       get event() {
         return q
@@ -66,15 +78,12 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
           offs.length = 0
           qpos = 0
           qlen = 0
+          if (++sinceCheck >= 1024) checkStop()
           if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
         }
       },
       async refill(): Promise<boolean> {
-        if (!draining && (userStop?.() || Date.now() >= deadline)) {
-          probe.detach()
-          draining = true
-          return true
-        }
+        checkStop()
         if (draining) return true
         await ring.wait(10)
         return ring.backlog() > 0

@@ -11,7 +11,7 @@ export const K_EXIT = 1002
 
 /** x86_64 syscall numbers -> [libscap event name, kind of decoding]. */
 const SYSCALLS: Record<number, [string, Shape]> = {}
-type Shape = 'fd' | 'io' | 'open' | 'openat' | 'close' | 'sock' | 'connect' | 'accept' | 'sendto' | 'recv' | 'pipe' | 'path' | 'dirpath' | 'two' | 'twoat' | 'symlink' | 'symlinkat' | 'uid' | 'resuid' | 'fcntl' | 'mmap' | 'plain' | 'exec'
+type Shape = 'fd' | 'io' | 'open' | 'openat' | 'close' | 'sock' | 'connect' | 'accept' | 'sendto' | 'recv' | 'pipe' | 'path' | 'dirpath' | 'two' | 'twoat' | 'symlink' | 'symlinkat' | 'uid' | 'resuid' | 'fcntl' | 'mmap' | 'plain' | 'exec' | 'mmsg'
 function def(nrs: number[], name: string, shape: Shape): void {
   for (const n of nrs) SYSCALLS[n] = [name, shape]
 }
@@ -21,7 +21,7 @@ def([2], 'open', 'open'); def([85], 'creat', 'open'); def([257], 'openat', 'open
 def([3], 'close', 'close'); def([41], 'socket', 'sock'); def([42], 'connect', 'connect')
 def([43], 'accept', 'accept'); def([288], 'accept4', 'accept')
 def([44], 'sendto', 'sendto'); def([46], 'sendmsg', 'sendto'); def([45], 'recvfrom', 'recv'); def([47], 'recvmsg', 'recv')
-def([307], 'sendmmsg', 'fd'); def([299], 'recvmmsg', 'fd'); def([49], 'bind', 'fd'); def([50], 'listen', 'fd'); def([48], 'shutdown', 'fd')
+def([307], 'sendmsg', 'mmsg'); def([299], 'recvmsg', 'mmsg'); def([49], 'bind', 'fd'); def([50], 'listen', 'fd'); def([48], 'shutdown', 'fd')
 def([32, 33, 292], 'dup', 'fd'); def([72], 'fcntl', 'fcntl'); def([22, 293], 'pipe', 'pipe')
 def([80], 'chdir', 'path'); def([81], 'fchdir', 'fd'); def([83], 'mkdir', 'path'); def([84], 'rmdir', 'path'); def([87], 'unlink', 'path')
 def([258], 'mkdirat', 'dirpath'); def([263], 'unlinkat', 'dirpath')
@@ -200,6 +200,14 @@ export class RecordDecoder {
         this.emit(name, false, ts, tid, [argI(0), arg(2), this.tupleOf(d, at, false) ?? Buffer.alloc(0)])
         this.emit(name, true, ts, tid, [ret])
         return
+      case 'mmsg': {
+        // one event for the batch, with the bytes of all its messages (up to 16; the probe sums them)
+        const bytes = ret > 0 ? Number(d.readBigUInt64LE(at + R.aux)) : ret
+        const out = kind === 307
+        this.emit(name, false, ts, tid, out ? [argI(0), 0, this.tupleOf(d, at, false) ?? Buffer.alloc(0)] : [argI(0)])
+        this.emit(name, true, ts, tid, out ? [bytes] : [bytes, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
+        return
+      }
       case 'recv':
         this.emit(name, false, ts, tid, [argI(0)])
         this.emit(name, true, ts, tid, [ret, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])

@@ -272,6 +272,21 @@ static __always_inline void put_peer(struct sf_rec *r, __u64 uaddr)
 	r->dport = __builtin_bswap16(sa.port);
 }
 
+/* sendmmsg/recvmmsg return a message count: the bytes are each mmsghdr's msg_len (after its 56-byte msghdr). */
+#define MMSG_MAX 16
+static __always_inline __u64 mmsg_bytes(__u64 vec, long n)
+{
+	__u64 sum = 0;
+	for (int i = 0; i < MMSG_MAX; i++) {
+		if (i >= n)
+			break;
+		__u32 len = 0;
+		bpf_probe_read_user(&len, 4, (void *)(vec + 64 * i + 56));
+		sum += len;
+	}
+	return sum;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -355,8 +370,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		sockfd = r->args[0];
 		peer = r->args[4];
 		break;
-	case 45: case 46: case 47: case 307: case 299: /* recvfrom sendmsg recvmsg sendmmsg recvmmsg */
+	case 45: /* recvfrom: the sender's address is filled in by the call */
 		sockfd = r->args[0];
+		peer = r->args[4];
+		break;
+	case 46: case 47: case 307: case 299: /* sendmsg recvmsg sendmmsg recvmmsg: the address is msg_name */
+		sockfd = r->args[0];
+		bpf_probe_read_user(&peer, 8, (void *)r->args[1]);
+		if (nr >= 299 && ret > 0)
+			r->aux = mmsg_bytes(r->args[1], ret);
 		break;
 	case 22: case 293: /* pipe pipe2: the two new descriptors */
 		if (ret == 0)
