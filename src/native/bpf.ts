@@ -70,12 +70,16 @@ export class BpfProbe {
   static openSync(objectPath = PROBE_OBJECT): BpfProbe {
     loadLibbpf()
     if (!fs.existsSync(objectPath)) throw new BpfUnavailableError(`the eBPF probe ${objectPath} is missing (scripts/build-bpf.sh builds it)`)
-    const o = b.bpf_object__open_file(objectPath)
-    if (isNullPointer(o.value)) throw new BpfUnavailableError(`cannot open the eBPF probe ${objectPath}: ${o.errnoMessage}`)
-    const rc = b.bpf_object__load(o.value)
-    if (rc !== 0) {
+    // The verifier gives up with EAGAIN when a signal arrives during a load (a profiler's SIGPROF, say): retry
+    // with a fresh object (a failed one cannot be loaded again).
+    let o: b.WithErrno<JsExternal>
+    for (let attempt = 1; ; attempt++) {
+      o = b.bpf_object__open_file(objectPath)
+      if (isNullPointer(o.value)) throw new BpfUnavailableError(`cannot open the eBPF probe ${objectPath}: ${o.errnoMessage}`)
+      const rc = b.bpf_object__load(o.value)
+      if (rc === 0) break
       b.bpf_object__close(o.value)
-      throw new BpfUnavailableError(`the kernel refused the eBPF probe (${errnoText(-rc)}); set SYSFLOW_BPF_DEBUG=1 to see libbpf's log`)
+      if (rc !== -11 || attempt === 10) throw new BpfUnavailableError(`the kernel refused the eBPF probe (${errnoText(-rc)}); set SYSFLOW_BPF_DEBUG=1 to see libbpf's log`)
     }
     const fds: Record<string, number> = {}
     for (const m of ['events', 'settings', 'counters']) fds[m] = b.bpf_object__find_map_fd_by_name(o.value, m)
@@ -148,6 +152,6 @@ export class BpfProbe {
 }
 
 function errnoText(code: number): string {
-  const names: Record<number, string> = {1: 'EPERM: needs root or CAP_BPF and CAP_PERFMON', 13: 'EACCES: the verifier rejected it', 22: 'EINVAL', 7: 'E2BIG', 95: 'EOPNOTSUPP'}
+  const names: Record<number, string> = {1: 'EPERM: needs root or CAP_BPF and CAP_PERFMON', 11: 'EAGAIN: interrupted by signals', 13: 'EACCES: the verifier rejected it', 22: 'EINVAL', 7: 'E2BIG', 95: 'EOPNOTSUPP'}
   return names[code] ?? `errno ${code}`
 }

@@ -30,6 +30,9 @@ export class RingReader {
   readonly data: Buffer
   private readonly mask: number
   private pos: number
+  /** The producer position last read, and the consumer position last handed back to the kernel. */
+  private prodSeen = 0
+  private given = 0
   private readonly pollfd = Buffer.alloc(8)
   private closed = false
 
@@ -52,6 +55,8 @@ export class RingReader {
     this.data = prodBuf.subarray(this.page)
     this.mask = size - 1
     this.pos = Number(Atomics.load(this.cons, 0))
+    this.given = this.pos
+    this.prodSeen = this.pos
     this.pollfd.writeInt32LE(fd, 0)
     this.pollfd.writeInt16LE(1, 4) // POLLIN
   }
@@ -61,32 +66,43 @@ export class RingReader {
     return Number(Atomics.load(this.prod, 0)) - this.pos
   }
 
-  /** Read up to `max` records; returns how many were handed to `fn` (discarded ones are skipped). */
+  /**
+   * Read up to `max` records; returns how many were handed to `fn` (discarded ones are skipped). Cheap to call
+   * with max = 1: the producer position is re-read only when the known records are used up, and space is given
+   * back every 256 KiB or when the ring is found empty.
+   */
   drain(fn: RecordHandler, max = Infinity): number {
     let n = 0
-    let prod = Number(Atomics.load(this.prod, 0))
-    let given = this.pos
     while (n < max) {
-      if (this.pos >= prod) {
-        prod = Number(Atomics.load(this.prod, 0))
-        if (this.pos >= prod) break
+      if (this.pos >= this.prodSeen) {
+        this.prodSeen = Number(Atomics.load(this.prod, 0))
+        if (this.pos >= this.prodSeen) {
+          this.giveBack()
+          break
+        }
       }
       const at = this.pos & this.mask
       const h = Atomics.load(this.hdr, at >> 2) >>> 0
-      if (h & BUSY) break
+      if (h & BUSY) {
+        this.giveBack()
+        break
+      }
       const len = h & ~(BUSY | DISCARD)
+      // advance first: `fn` may throw, and the record must not be read twice
+      this.pos += (len + HDR + 7) & ~7
       if (!(h & DISCARD)) {
         fn(this.data, at + HDR, len)
         n++
       }
-      this.pos += (len + HDR + 7) & ~7
-      if (this.pos - given >= GIVE_BACK) {
-        Atomics.store(this.cons, 0, BigInt(this.pos))
-        given = this.pos
-      }
+      if (this.pos - this.given >= GIVE_BACK) this.giveBack()
     }
-    if (given !== this.pos) Atomics.store(this.cons, 0, BigInt(this.pos))
     return n
+  }
+
+  private giveBack(): void {
+    if (this.given === this.pos) return
+    Atomics.store(this.cons, 0, BigInt(this.pos))
+    this.given = this.pos
   }
 
   /** Wait (on a worker thread) until the kernel signals data or `ms` pass. */

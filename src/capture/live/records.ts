@@ -88,12 +88,21 @@ export class RecordDecoder {
   unknown = 0
 
   /** `offsetNs` turns the probe's CLOCK_MONOTONIC time into wall-clock ns. */
-  /** `sink` gets each event (valid during the call); `c` is read for a fork's parent (exe, args, cwd). */
-  constructor(private readonly c: Collector, private readonly offsetNs: bigint, private readonly sink: (ev: Buffer, len: number) => void) {}
+  private readonly offLo: number
+  private readonly offHi: number
+  /** The current record's wall-clock time, as u32 halves (no BigInt per record). */
+  private tsLo = 0
+  private tsHi = 0
 
-  private emit(name: string, exit: boolean, ts: bigint, tid: number, values: ParamValue[]): void {
+  /** `sink` gets each event (valid during the call); `c` is read for a fork's parent (exe, args, cwd). */
+  constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, len: number) => void) {
+    this.offLo = Number(offsetNs & 0xffffffffn)
+    this.offHi = Number(offsetNs >> 32n)
+  }
+
+  private emit(name: string, exit: boolean, _ts: unknown, tid: number, values: ParamValue[]): void {
     const type = PPME[name] + (exit ? 1 : 0)
-    const len = this.w.write(type, ts, tid, values)
+    const len = this.w.write(type, this.tsLo, this.tsHi, tid, values)
     this.sink(this.w.buf, len)
   }
 
@@ -122,7 +131,10 @@ export class RecordDecoder {
 
   record(d: Buffer, at: number, _len: number): void {
     this.records++
-    const ts = d.readBigUInt64LE(at + R.ts) + this.offsetNs
+    const lo = d.readUInt32LE(at + R.ts) + this.offLo
+    this.tsLo = lo >>> 0
+    this.tsHi = (d.readUInt32LE(at + R.ts + 4) + this.offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0
+    const ts = 0
     const tid = d.readUInt32LE(at + R.tid)
     const kind = d.readUInt16LE(at + R.kind)
     const l0 = d.readUInt16LE(at + R.dlen0)
@@ -131,8 +143,8 @@ export class RecordDecoder {
     const b0 = at + R.data
     const s0 = () => this.str(d, b0, l0)
     const s1 = () => this.str(d, b0 + l0, l1)
-    const ret = Number(d.readBigInt64LE(at + R.ret))
-    const arg = (i: number) => Number(d.readBigInt64LE(at + R.args + 8 * i))
+    const ret = i64(d, at + R.ret)
+    const arg = (i: number) => i64(d, at + R.args + 8 * i)
     const argI = (i: number) => d.readInt32LE(at + R.args + 8 * i)
     if (kind === K_EXEC) {
       const argv = l1 > 0 ? this.str(d, b0 + l0, l1).split('\0') : []
@@ -271,6 +283,11 @@ export class RecordDecoder {
         return
     }
   }
+}
+
+/** A little-endian int64 as a number (exact below 2^53, which every value used here is). */
+function i64(d: Buffer, at: number): number {
+  return d.readInt32LE(at + 4) * 4294967296 + d.readUInt32LE(at)
 }
 
 function basename(p: string): string {
