@@ -59,7 +59,7 @@ function thread(tid: number, ptid: number, exe: string, args: string[]): ScapThr
 function run(threads: ScapThread[], recs: Rec[]): SysFlowRecord[] {
   const c = new Collector(LIVE_EVENT_TABLE, {})
   c.loadState(threads, {users: [], groups: []})
-  const dec = new RecordDecoder(c, 0n, (ev) => c.event(ev, 0))
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
   for (const r of recs) {
     const b = rec(r)
     dec.record(b, 0, b.length)

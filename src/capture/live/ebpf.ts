@@ -43,19 +43,11 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
     const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : Infinity
     const userStop = opts.shouldStop
-    let q = Buffer.alloc(1 << 16)
-    let qlen = 0
+    // the events of the record being read, in place in the decoder's buffer
     let qpos = 0
     const offs: number[] = []
-    const dec = new RecordDecoder(c, offset, (ev, len) => {
-      if (qlen + len > q.length) {
-        const nq = Buffer.alloc(Math.max(q.length * 2, qlen + len))
-        q.copy(nq, 0, 0, qlen)
-        q = nq
-      }
-      ev.copy(q, qlen, 0, len)
-      offs.push(qlen)
-      qlen += len
+    const dec = new RecordDecoder(c, offset, (_ev, at) => {
+      offs.push(at)
     })
     const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
     let draining = false
@@ -70,14 +62,13 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     }
     const src: EventSource = {
       get event() {
-        return q
+        return dec.events
       },
       next(): number {
         for (;;) {
           if (qpos < offs.length) return offs[qpos++]
           offs.length = 0
           qpos = 0
-          qlen = 0
           if (++sinceCheck >= 1024) checkStop()
           if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
         }

@@ -95,19 +95,29 @@ const WIDTH: Record<number, number> = {
 
 export type ParamValue = number | string | string[] | Buffer
 
-/** Writes libscap events (26-byte header, u16 lengths, values) into one reused buffer. */
+/**
+ * Writes libscap events (26-byte header, u16 lengths, values) one after the other into one reused buffer, so a
+ * record's enter and exit events are read in place (no copy). `reset()` starts over at offset 0.
+ */
 export class EventWriter {
   buf = Buffer.alloc(1 << 16)
+  /** Where the next event goes. */
+  end = 0
+
+  reset(): void {
+    this.end = 0
+  }
 
   /**
-   * The event of `type` with `values` in table order (missing ones empty); returns its length at offset 0. The
-   * time comes as two u32 halves: BigInt conversions were the largest cost per event.
+   * Append the event of `type` with `values` in table order (missing ones empty); returns its offset. The time
+   * comes as two u32 halves: BigInt conversions were the largest cost per event.
    */
   write(type: number, tsLo: number, tsHi: number, tid: number, values: ParamValue[]): number {
     const ps = LIVE_EVENT_TABLE[type].params
     const n = ps.length
-    let pos = 26 + 2 * n
-    const b = this.buf
+    const at = this.end
+    this.fit(at, 26 + 10 * n)
+    let pos = at + 26 + 2 * n
     for (let i = 0; i < n; i++) {
       const v = values[i]
       const t = ps[i].type
@@ -115,6 +125,7 @@ export class EventWriter {
       if (v !== undefined) {
         const w = WIDTH[t]
         if (w !== undefined) {
+          const b = this.buf
           const x = typeof v === 'number' ? v : 0
           if (w === 8) {
             const hi = Math.floor(x / 4294967296)
@@ -126,37 +137,40 @@ export class EventWriter {
           else b.writeInt8((x << 24) >> 24, pos)
           len = w
         } else if (typeof v === 'string') {
-          len = this.fit(pos, Buffer.byteLength(v) + 1)
-          b.write(v, pos, len - 1, 'utf8')
-          b[pos + len - 1] = 0
+          len = this.fit(pos, Buffer.byteLength(v) + 1 + 8 * n)
+          len = Math.min(len, Buffer.byteLength(v) + 1)
+          this.buf.write(v, pos, len - 1, 'utf8')
+          this.buf[pos + len - 1] = 0
         } else if (Array.isArray(v)) {
           const s = v.length === 0 ? '' : `${v.join('\0')}\0`
-          len = this.fit(pos, Buffer.byteLength(s))
-          b.write(s, pos, len, 'utf8')
+          len = Math.min(this.fit(pos, Buffer.byteLength(s) + 8 * n), Buffer.byteLength(s))
+          this.buf.write(s, pos, len, 'utf8')
         } else if (Buffer.isBuffer(v)) {
-          len = this.fit(pos, v.length)
-          v.copy(b, pos, 0, len)
+          len = Math.min(this.fit(pos, v.length + 8 * n), v.length)
+          v.copy(this.buf, pos, 0, len)
         }
       }
-      this.buf.writeUInt16LE(len, 26 + 2 * i)
+      this.buf.writeUInt16LE(len, at + 26 + 2 * i)
       pos += len
     }
-    this.buf.writeUInt32LE(tsLo, 0)
-    this.buf.writeUInt32LE(tsHi, 4)
-    this.buf.writeUInt32LE(tid >>> 0, 8)
-    this.buf.writeUInt32LE(0, 12)
-    this.buf.writeUInt32LE(pos, 16)
-    this.buf.writeUInt16LE(type, 20)
-    this.buf.writeUInt32LE(n, 22)
-    return pos
+    const b = this.buf
+    b.writeUInt32LE(tsLo, at)
+    b.writeUInt32LE(tsHi, at + 4)
+    b.writeUInt32LE(tid >>> 0, at + 8)
+    b.writeUInt32LE(0, at + 12)
+    b.writeUInt32LE(pos - at, at + 16)
+    b.writeUInt16LE(type, at + 20)
+    b.writeUInt32LE(n, at + 22)
+    this.end = pos
+    return at
   }
 
-  /** A value's length, clamped to 65535 (u16 lengths), after growing the buffer when needed. */
+  /** Room for `len` bytes at `pos` (the buffer grows, keeping what it holds); returns `len` clamped to 65535. */
   private fit(pos: number, len: number): number {
     const l = Math.min(len, 65535)
     if (pos + l > this.buf.length) {
       const nb = Buffer.alloc(Math.max(this.buf.length * 2, pos + l + 1024))
-      this.buf.copy(nb)
+      this.buf.copy(nb, 0, 0, this.end > pos ? this.end : pos)
       this.buf = nb
     }
     return l

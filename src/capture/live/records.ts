@@ -94,16 +94,24 @@ export class RecordDecoder {
   private tsLo = 0
   private tsHi = 0
 
-  /** `sink` gets each event (valid during the call); `c` is read for a fork's parent (exe, args, cwd). */
-  constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, len: number) => void) {
+  /**
+   * `sink` gets each event's buffer and offset (valid until the next record: the events of one record are written
+   * one after the other, in place); `c` is read for a fork's parent (exe, args, cwd).
+   */
+  constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, at: number) => void) {
     this.offLo = Number(offsetNs & 0xffffffffn)
     this.offHi = Number(offsetNs >> 32n)
   }
 
   private emit(name: string, exit: boolean, _ts: unknown, tid: number, values: ParamValue[]): void {
     const type = PPME[name] + (exit ? 1 : 0)
-    const len = this.w.write(type, this.tsLo, this.tsHi, tid, values)
-    this.sink(this.w.buf, len)
+    const at = this.w.write(type, this.tsLo, this.tsHi, tid, values)
+    this.sink(this.w.buf, at)
+  }
+
+  /** The buffer the events of the last record are in (valid until the next record). */
+  get events(): Buffer {
+    return this.w.buf
   }
 
   private str(d: Buffer, at: number, len: number): string {
@@ -131,6 +139,7 @@ export class RecordDecoder {
 
   record(d: Buffer, at: number, _len: number): void {
     this.records++
+    this.w.reset()
     const lo = d.readUInt32LE(at + R.ts) + this.offLo
     this.tsLo = lo >>> 0
     this.tsHi = (d.readUInt32LE(at + R.ts + 4) + this.offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0
