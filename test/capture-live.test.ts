@@ -280,4 +280,20 @@ if (why !== undefined) {
       t.is(flows[0].numWSendOps, flows[0].numWSendBytes)
     })
   })
+
+  test.serial('live eBPF capture: --duration stops it, -G rotates on the wall clock into complete files', async (t) => {
+    await withTempDir(async (dir) => {
+      const outDir = path.join(dir, 'rot') + '/'
+      const r = spawnSync(process.execPath, [RUN, 'capture', '--driver', 'ebpf', '-o', outDir, '-G', '1', '--duration', '3'], {encoding: 'utf8', timeout: 60_000})
+      t.is(r.status, 0, r.stderr)
+      const files = fs.readdirSync(outDir).sort()
+      t.true(files.length >= 2, files.join(' '))
+      t.false(files.some((f) => f.includes('.tmp-')))
+      for (const f of files) {
+        t.regex(f, /^\d{10}(\.\d+)?$/)
+        const recs = await readAll(path.join(outDir, f))
+        t.is(recs[0].kind, Kind.Header, f)
+      }
+    })
+  })
 }
