@@ -52,6 +52,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
     let draining = false
     let sinceCheck = 0
+    let lastData = 0
     /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
     const checkStop = (): void => {
       sinceCheck = 0
@@ -75,9 +76,14 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
       },
       async refill(): Promise<boolean> {
         checkStop()
-        if (draining) return true
-        await ring.wait(10)
-        return ring.backlog() > 0
+        if (draining || ring.backlog() > 0) return true
+        // Busy: a 1 ms timer is far cheaper than a poll() on a worker thread, and the ring holds plenty for 1 ms.
+        // Idle (nothing for 100 ms): poll, so an idle capture costs nothing.
+        if (Date.now() - lastData < 100) await new Promise((r) => setTimeout(r, 1))
+        else await ring.wait(10)
+        if (ring.backlog() <= 0) return false
+        lastData = Date.now()
+        return true
       },
     }
     yield* run(c, src, {...opts, shouldStop: undefined, durationSec: undefined}, stats, () => {
