@@ -1,7 +1,7 @@
 // Live eBPF capture bench (root, or CAP_BPF + CAP_PERFMON): a load generator's syscalls/s bare and under capture,
 // the probe records/s the capture keeps up with, its drops, and the capture's RSS at start and end. The load is
 // `dd bs=1` from /dev/zero to /dev/null: a read and a write per byte, both traced (one record each).
-//   node dist/bench/capture-live.js [SECONDS=10]       prints one JSON line and a Markdown table
+//   node dist/bench/capture-live.js [SECONDS=10]       prints a Markdown table, then the row as one JSON line
 import {spawn, spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -66,11 +66,12 @@ async function main(): Promise<void> {
       ratio: Number((bareSec / capSec).toFixed(3)), probeRecords, probeRecordsPerSec: Math.round(probeRecords / (capSec + drainSec)),
       drops, drainSec: Number(drainSec.toFixed(2)), rssStartKiB: rss0, rssEndKiB: rss1, loadSeconds: Number(capSec.toFixed(2)),
     }
-    console.log(JSON.stringify(row))
-    console.log('\n| load (dd bs=1) | syscalls/s | ratio | probe records/s | drops | capture RSS start -> end |')
+    console.log('| load (dd bs=1) | syscalls/s | ratio | probe records/s | drops | capture RSS start -> end |')
     console.log('|---|---|---|---|---|---|')
     console.log(`| bare | ${row.bareSyscallsPerSec} | 1 | | | |`)
     console.log(`| under capture | ${row.capturedSyscallsPerSec} | ${row.ratio} | ${row.probeRecordsPerSec} | ${drops} | ${rss0} -> ${rss1} KiB |`)
+    // last line: the row as JSON, for bench.ts's child() (it parses the last line of a stage's output)
+    console.log(JSON.stringify(row))
   } finally {
     if (cap.exitCode === null) cap.kill('SIGKILL')
     fs.rmSync(dir, {recursive: true, force: true})

@@ -145,3 +145,14 @@ test('eBPF preflight: one message naming what is missing and what to do, exit co
   const root = process.geteuid?.() === 0
   if (root) t.notThrows(() => preflightEbpf(() => '/usr/lib/libbpf.so.1', {SYSFLOW_BTF_PATH: process.execPath}))
 })
+
+test('probe time (CLOCK_MONOTONIC) plus the wall-clock offset, carried across the 32-bit halves, exactly', (t) => {
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const seen: bigint[] = []
+  const offset = 1_796_287_469_123_456_789n - 0xfffffff0n
+  const dec = new RecordDecoder(c, offset, (ev, at) => seen.push(ev.readBigUInt64LE(at)))
+  const b = rec({kind: K_EXIT, tid: 100, ts: 0x1_ffff_fff0n, ret: 0})
+  dec.record(b, 0, b.length)
+  t.deepEqual(seen, [0x1_ffff_fff0n + offset])
+})

@@ -103,7 +103,7 @@ export class RecordDecoder {
     this.offHi = Number(offsetNs >> 32n)
   }
 
-  private emit(name: string, exit: boolean, _ts: unknown, tid: number, values: ParamValue[]): void {
+  private emit(name: string, exit: boolean, tid: number, values: ParamValue[]): void {
     const type = PPME[name] + (exit ? 1 : 0)
     const at = this.w.write(type, this.tsLo, this.tsHi, tid, values)
     this.sink(this.w.buf, at)
@@ -143,7 +143,6 @@ export class RecordDecoder {
     const lo = d.readUInt32LE(at + R.ts) + this.offLo
     this.tsLo = lo >>> 0
     this.tsHi = (d.readUInt32LE(at + R.ts + 4) + this.offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0
-    const ts = 0
     const tid = d.readUInt32LE(at + R.tid)
     const kind = d.readUInt16LE(at + R.kind)
     const l0 = d.readUInt16LE(at + R.dlen0)
@@ -160,8 +159,8 @@ export class RecordDecoder {
       const filename = s0()
       const cg = cgroupList(d.toString('utf8', b0 + l0 + l1, b0 + l0 + l1 + l2))
       const pid = d.readUInt32LE(at + R.pid)
-      this.emit('execve', false, ts, tid, [filename])
-      this.emit('execve', true, ts, tid, [0, argv[0] ?? filename, argv.slice(1), tid, pid, arg(2), basename(filename), cg])
+      this.emit('execve', false, tid, [filename])
+      this.emit('execve', true, tid, [0, argv[0] ?? filename, argv.slice(1), tid, pid, arg(2), basename(filename), cg])
       return
     }
     if (kind === K_FORK) {
@@ -170,14 +169,14 @@ export class RecordDecoder {
       const p = this.c.threads.get(parentTid) ?? this.c.threads.get(arg(1))
       const cg = cgroupList(d.toString('utf8', b0, b0 + l2))
       const pid = d.readUInt32LE(at + R.pid)
-      this.emit('clone', true, ts, tid, [
+      this.emit('clone', true, tid, [
         0, p?.exe ?? '', p?.args ?? [], tid, pid, parentTid, p?.cwd ?? '', p?.comm ?? '', cg,
         isThread ? PPM_CL_CLONE_THREAD : 0, p?.uid ?? -1, p?.gid ?? -1,
       ])
       return
     }
     if (kind === K_EXIT) {
-      this.emit('procexit', false, ts, tid, [ret])
+      this.emit('procexit', false, tid, [ret])
       return
     }
     const sc = SYSCALLS[kind]
@@ -190,105 +189,105 @@ export class RecordDecoder {
       case 'io':
       case 'fd':
       case 'close':
-        this.emit(name, false, ts, tid, [argI(0)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0)])
+        this.emit(name, true, tid, [ret])
         return
       case 'open': {
         const flags = kind === 85 ? 0o1101 : arg(1)
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, s0(), openFlagsToScap(flags)])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, s0(), openFlagsToScap(flags)])
         return
       }
       case 'openat': {
         const flags = kind === 437 ? Number(d.readBigUInt64LE(at + R.aux)) : arg(2)
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, argI(0), s0(), openFlagsToScap(flags)])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, argI(0), s0(), openFlagsToScap(flags)])
         return
       }
       case 'sock':
-        this.emit(name, false, ts, tid, [argI(0), argI(1), argI(2)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0), argI(1), argI(2)])
+        this.emit(name, true, tid, [ret])
         return
       case 'connect':
-        this.emit(name, false, ts, tid, [argI(0)])
-        this.emit(name, true, ts, tid, [ret, this.tupleOf(d, at, false) ?? Buffer.alloc(0)])
+        this.emit(name, false, tid, [argI(0)])
+        this.emit(name, true, tid, [ret, this.tupleOf(d, at, false) ?? Buffer.alloc(0)])
         return
       case 'accept':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
         return
       case 'sendto':
-        this.emit(name, false, ts, tid, [argI(0), arg(2), this.tupleOf(d, at, false) ?? Buffer.alloc(0)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0), arg(2), this.tupleOf(d, at, false) ?? Buffer.alloc(0)])
+        this.emit(name, true, tid, [ret])
         return
       case 'mmsg': {
         // one event for the batch, with the bytes of all its messages (up to 16; the probe sums them)
         const bytes = ret > 0 ? Number(d.readBigUInt64LE(at + R.aux)) : ret
         const out = kind === 307
-        this.emit(name, false, ts, tid, out ? [argI(0), 0, this.tupleOf(d, at, false) ?? Buffer.alloc(0)] : [argI(0)])
-        this.emit(name, true, ts, tid, out ? [bytes] : [bytes, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
+        this.emit(name, false, tid, out ? [argI(0), 0, this.tupleOf(d, at, false) ?? Buffer.alloc(0)] : [argI(0)])
+        this.emit(name, true, tid, out ? [bytes] : [bytes, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
         return
       }
       case 'recv':
-        this.emit(name, false, ts, tid, [argI(0)])
-        this.emit(name, true, ts, tid, [ret, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
+        this.emit(name, false, tid, [argI(0)])
+        this.emit(name, true, tid, [ret, this.tupleOf(d, at, true) ?? Buffer.alloc(0)])
         return
       case 'pipe': {
         const aux = d.readBigUInt64LE(at + R.aux)
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, Number(aux & 0xffffffffn) | 0, Number(aux >> 32n) | 0])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, Number(aux & 0xffffffffn) | 0, Number(aux >> 32n) | 0])
         return
       }
       case 'fcntl': {
         const cmd = arg(1) === 0 ? 1 : arg(1) === 1030 ? 26 : 0 // F_DUPFD, F_DUPFD_CLOEXEC -> PPM_FCNTL_*
-        this.emit(name, false, ts, tid, [argI(0), cmd])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0), cmd])
+        this.emit(name, true, tid, [ret])
         return
       }
       case 'path':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, s0()])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, s0()])
         return
       case 'dirpath':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, argI(0), s0(), arg(2)])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, argI(0), s0(), arg(2)])
         return
       case 'two':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, s0(), s1()])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, s0(), s1()])
         return
       case 'twoat':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, argI(0), s0(), argI(2), s1(), arg(4)])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, argI(0), s0(), argI(2), s1(), arg(4)])
         return
       case 'symlink':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, s0(), s1()])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, s0(), s1()])
         return
       case 'symlinkat':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret, s0(), argI(1), s1()])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret, s0(), argI(1), s1()])
         return
       case 'uid':
-        this.emit(name, false, ts, tid, [argI(0)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0)])
+        this.emit(name, true, tid, [ret])
         return
       case 'resuid':
-        this.emit(name, false, ts, tid, [argI(0), argI(1), argI(2)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(0), argI(1), argI(2)])
+        this.emit(name, true, tid, [ret])
         return
       case 'mmap':
-        this.emit(name, false, ts, tid, [argI(4)])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [argI(4)])
+        this.emit(name, true, tid, [ret])
         return
       case 'exec':
         // a failed exec (a successful one comes from sched_process_exec)
-        this.emit('execve', false, ts, tid, [s0()])
-        this.emit('execve', true, ts, tid, [ret])
+        this.emit('execve', false, tid, [s0()])
+        this.emit('execve', true, tid, [ret])
         return
       case 'plain':
-        this.emit(name, false, ts, tid, [])
-        this.emit(name, true, ts, tid, [ret])
+        this.emit(name, false, tid, [])
+        this.emit(name, true, tid, [ret])
         return
     }
   }
