@@ -131,7 +131,7 @@ else {
     t.regex(err!.message, /live capture unavailable: .*\/dev\/scap0 missing/)
     const bpf = t.throws(() => preflight('bpf', {}))
     t.regex(bpf!.message, /BPF_PROBE is not set/)
-    const script = `const m = await import(${JSON.stringify(path.resolve('dist/src/commands/capture.js'))}); await m.default.run(['-o', '/nonexistent/x.sf'], ${JSON.stringify(process.cwd())})`
+    const script = `const m = await import(${JSON.stringify(path.resolve('dist/src/commands/capture.js'))}); await m.default.run(['-o', '/nonexistent/x.sf', '--driver', 'kmod'], ${JSON.stringify(process.cwd())})`
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 30_000})
     t.is(r.status, 3, r.stderr)
     t.regex(r.stderr, /live capture unavailable/)

@@ -121,8 +121,8 @@ async function* offline(scapPath: string, opts: CaptureOptions, stats: CaptureSt
   }
 }
 
-/** Where the capture loop gets events: offline the block reader, live libscap. */
-interface EventSource {
+/** Where the capture loop gets events: offline the block reader, live libscap or the eBPF probe (live/ebpf.ts). */
+export interface EventSource {
   /** The offset of the next event in `event`, NEED_MORE (offline: `refill`; live: a timeout) or END. */
   next(): number
   readonly event: Buffer
@@ -131,7 +131,7 @@ interface EventSource {
 }
 
 /** The capture loop: events -> collector -> batches of records, with the stop, duration and rotation checks. */
-async function* run(c: Collector, src: EventSource, opts: CaptureOptions, stats: CaptureStats, done: () => void): AsyncGenerator<CaptureBatch> {
+export async function* run(c: Collector, src: EventSource, opts: CaptureOptions, stats: CaptureStats, done: () => void): AsyncGenerator<CaptureBatch> {
   const batchRecords = opts.batchRecords ?? 4096
   const maxEvents = opts.maxEvents ?? Infinity
   const durNs = opts.durationSec !== undefined ? BigInt(Math.round(opts.durationSec * 1e9)) : -1n

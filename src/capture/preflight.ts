@@ -12,7 +12,59 @@ export class CaptureUnavailableError extends Error {
   }
 }
 
-export type Driver = 'kmod' | 'bpf'
+export type Driver = 'kmod' | 'bpf' | 'ebpf'
+
+/** --driver auto: the Falco kernel module where /dev/scap* exists, else sysflow's own eBPF probe. */
+export function resolveDriver(d: Driver | 'auto'): Driver {
+  if (d !== 'auto') return d
+  try {
+    return fs.readdirSync('/dev').some((n) => /^scap\d+$/.test(n)) ? 'kmod' : 'ebpf'
+  } catch {
+    return 'ebpf'
+  }
+}
+
+function capEff(): bigint {
+  try {
+    const m = /CapEff:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+    return m ? BigInt(`0x${m[1]}`) : 0n
+  } catch {
+    return 0n
+  }
+}
+
+/** The eBPF probe's needs: kernel >= 5.8 with BTF, root or CAP_BPF + CAP_PERFMON, libbpf (libbpf1). */
+export function preflightEbpf(findLib: () => string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  const problems: string[] = []
+  const hints: string[] = []
+  const kernel = os.release()
+  const [maj, min] = kernel.split('.').map((x) => parseInt(x, 10))
+  if (!(maj > 5 || (maj === 5 && min >= 8))) {
+    problems.push(`kernel ${kernel} is older than 5.8`)
+    hints.push('use a kernel >= 5.8 with CONFIG_DEBUG_INFO_BTF, or the Falco kernel module (--driver kmod)')
+  }
+  const btf = env.SYSFLOW_BTF_PATH ?? '/sys/kernel/btf/vmlinux'
+  if (!fs.existsSync(btf)) {
+    problems.push(`the kernel has no BTF (${btf} missing)`)
+    hints.push('use a kernel built with CONFIG_DEBUG_INFO_BTF=y')
+  }
+  const caps = capEff()
+  const CAP_PERFMON = 1n << 38n
+  const CAP_BPF = 1n << 39n
+  const CAP_SYS_ADMIN = 1n << 21n
+  const rights = (caps & CAP_BPF && caps & CAP_PERFMON) || caps & CAP_SYS_ADMIN
+  if (!rights) {
+    problems.push(`no rights to load BPF programs (euid ${process.geteuid?.() ?? -1}, without CAP_BPF and CAP_PERFMON)`)
+    hints.push('run as root, or grant CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep on node)')
+  }
+  if (findLib() === undefined) {
+    problems.push('libbpf is not installed')
+    hints.push('install libbpf1 (apt-get install libbpf1), or set SYSFLOW_LIBBPF to libbpf.so.1')
+  }
+  if (problems.length > 0) {
+    throw new CaptureUnavailableError(`live capture unavailable: ${problems.join('; ')}. To fix: ${hints.join('; ')}; or convert a recorded capture with -r FILE.scap.`)
+  }
+}
 
 function memlockKiB(): number | undefined {
   try {

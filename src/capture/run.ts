@@ -4,7 +4,9 @@ import {Joined} from '../format/join.js'
 import {captureBatches, captureLive, CaptureOptions, CaptureStats, CollectionMode} from './index.js'
 export {CaptureInputError} from './index.js'
 import {CaptureOutput} from './output.js'
-import {Driver, explainLiveError, preflight} from './preflight.js'
+import {Driver, explainLiveError, preflight, preflightEbpf, resolveDriver} from './preflight.js'
+import {captureLiveEbpf, EbpfStats} from './live/ebpf.js'
+import {findLibbpf} from '../native/bpf.js'
 import {ScapError} from '../native/scap.js'
 import {ScapFormatError} from '../native/savefile.js'
 
@@ -20,9 +22,11 @@ export interface CaptureRunOptions {
   durationSec?: number
   maxEvents?: number
   compat?: 'collector'
-  driver?: Driver
+  driver?: Driver | 'auto'
   libscap?: string
   fileReadMode?: 0 | 1 | 2
+  /** Live eBPF: called once the probe is attached (every later call is recorded). */
+  onReady?: () => void
   /** A damaged or truncated capture was converted up to the damage (the output is valid); exit code 1. */
   onDamage?: (e: ScapFormatError) => void
 }
@@ -35,12 +39,17 @@ export interface CaptureRunStats {
   drops: bigint
   files: number
   seconds: number
+  /** eBPF driver: records read from the probe, and lost in the kernel (ring buffer full). */
+  probeRecords?: number
 }
 
 export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunStats> {
   const t0 = process.hrtime.bigint()
   const live = o.input === undefined
-  if (live) preflight(o.driver ?? 'kmod')
+  const driver = resolveDriver(o.driver ?? 'auto')
+  if (live && driver === 'ebpf') preflightEbpf(() => findLibbpf())
+  else if (live) preflight(driver)
+  const probe: EbpfStats = {probeRecords: 0, lost: 0n}
   let stop = false
   const onSignal = () => {
     stop = true
@@ -74,7 +83,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   try {
     let src
     try {
-      src = live ? captureLive(opts, stats) : captureBatches(o.input!, opts, stats)
+      src = !live ? captureBatches(o.input!, opts, stats) : driver === 'ebpf' ? captureLiveEbpf({...opts, onReady: o.onReady}, stats, probe) : captureLive(opts, stats)
       for await (const b of src) await out.write(b)
     } catch (e) {
       if (live && e instanceof ScapError) throw explainLiveError(e.message)
@@ -91,5 +100,6 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   return {
     events: stats.events, records: out.written, skippedUnknownEvents: stats.skippedUnknownEvents, malformedEvents: stats.malformedEvents,
     drops: stats.drops, files: out.files.length, seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    probeRecords: live && driver === 'ebpf' ? probe.probeRecords : undefined,
   }
 }

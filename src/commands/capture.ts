@@ -6,10 +6,10 @@ import {compileFilter} from '../format/filter/index.js'
 import {captureToFile} from '../capture/run.js'
 
 export default class Capture extends SysflowCommand {
-  static override summary = 'Capture SysFlow records from a recorded .scap file or from the live scap driver.'
+  static override summary = 'Capture SysFlow records from a recorded .scap file or live (the sysflow eBPF probe or the Falco driver).'
   static override description = `Turns Falco/sysdig events into SysFlow records the way the SysFlow collector does (ProcessEvent, ProcessFlow, FileFlow, NetworkFlow, FileEvent and their entities), through libscap (Debian package libfalcosecurity0).
 
-Offline (-r) reads .scap files, gzipped too. Live capture needs root and the Debian scap driver (kmod) or a scap BPF probe (BPF_PROBE); when they are missing the command says what to do and exits with code 3.`
+Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's own CO-RE eBPF probe (kernel >= 5.8 with BTF, root or CAP_BPF + CAP_PERFMON, the libbpf1 package), or the Falco kernel module where /dev/scap0 exists; when something is missing the command says what to do and exits with code 3. SIGINT/SIGTERM stop it cleanly: the probe is detached, the events already recorded are read, open flows are written with TRUNCATE and the file is closed.`
   static override examples = [
     '<%= config.bin %> capture -r trace.scap -o trace.sf',
     '<%= config.bin %> capture -r trace.scap.gz -o out/ -G 60 -e node1',
@@ -31,7 +31,7 @@ Offline (-r) reads .scap files, gzipped too. Live capture needs root and the Deb
     stats: Flags.boolean({description: 'Print event, record and drop counts to stderr at the end.'}),
     'file-read-mode': Flags.integer({description: "The collector's FILE_READ_MODE: 0 keeps every file flow (like the golden files); 1 drops every flow under /proc, /dev, /sys and the library directories; 2 only those opened read-only or that only read.", min: 0, max: 2, default: 0}),
     compat: Flags.string({description: "Reproduce the collector's golden output (ignore execveat, clone3, creat, openat2; no read filter).", options: ['collector']}),
-    driver: Flags.string({description: 'Live driver.', options: ['kmod', 'bpf'], default: 'kmod', exclusive: ['read']}),
+    driver: Flags.string({description: "Live driver: ebpf is sysflow's own CO-RE probe (kernel >= 5.8 with BTF, libbpf1); kmod the Falco kernel module (/dev/scap0); bpf libscap's BPF probe (BPF_PROBE); auto picks kmod where /dev/scap* exists, else ebpf.", options: ['auto', 'ebpf', 'kmod', 'bpf'], default: 'auto', exclusive: ['read']}),
     libscap: Flags.string({description: 'Path of libscap.so (default: $SYSFLOW_LIBSCAP, then the system library).'}),
   }
 
@@ -44,12 +44,13 @@ Offline (-r) reads .scap files, gzipped too. Live capture needs root and the Deb
         nodeIp: flags['node-ip'] ?? process.env.NODE_IP, mode: flags.mode as 'flow' | 'consume' | 'nofiles',
         filter: flags.filter === undefined ? undefined : compileFilter(flags.filter), containersOnly: flags.containers,
         durationSec: flags.duration, maxEvents: flags['max-events'], compat: flags.compat as 'collector' | undefined,
-        driver: flags.driver as 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2,
+        driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2,
+        onReady: flags.stats ? () => process.stderr.write('sysflow: capture: started (eBPF probe attached); SIGINT or SIGTERM stops it\n') : undefined,
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
-      if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (libscap stats)\n`)
+      if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})\n`)
       if (flags.stats) {
-        process.stderr.write(`sysflow: capture: ${stats.events} events, ${stats.records} records written, ${stats.skippedUnknownEvents} unknown events skipped, ${stats.malformedEvents} malformed, ${stats.drops} drops, ${stats.files} file(s), ${stats.seconds.toFixed(3)} s\n`)
+        process.stderr.write(`sysflow: capture: ${stats.events} events, ${stats.records} records written, ${stats.skippedUnknownEvents} unknown events skipped, ${stats.malformedEvents} malformed, ${stats.probeRecords !== undefined ? `${stats.probeRecords} probe records, ` : ''}${stats.drops} drops, ${stats.files} file(s), ${stats.seconds.toFixed(3)} s\n`)
       }
     })
   }

@@ -1,0 +1,100 @@
+// Live capture through sysflow's own eBPF probe: probe records -> libscap events -> the same capture loop and
+// Collector as a .scap file. Records are decoded one at a time, in order, because a fork takes its parent's state
+// (exe, args, cwd) from the Collector as it is at that point. Stopping (a signal, --duration) detaches the probe
+// first and then drains what is already in the ring buffer, so the output ends with every recorded call; the
+// capture loop then flushes the open flows with OP_TRUNCATE.
+import os from 'node:os'
+import {BpfProbe} from '../../native/bpf.js'
+import {END, NEED_MORE} from '../../native/savefile.js'
+import {Collector} from '../collector.js'
+import {CaptureBatch, CaptureOptions, CaptureStats, EventSource, run} from '../index.js'
+import {InitialState, scanProc} from './bootstrap.js'
+import {LIVE_EVENT_TABLE} from './events.js'
+import {RecordDecoder, syscallsFor} from './records.js'
+
+export interface EbpfOptions extends CaptureOptions {
+  /** The start state (default: the /proc scan of bootstrap.ts). */
+  initialState?: () => InitialState
+  /** Probe object path (default: the committed one). */
+  probeObject?: string
+  /** Called once the probe is attached and the start state read: from here on, every call is recorded. */
+  onReady?: () => void
+}
+
+/** Probe-level counters of the last eBPF capture (records read, lost in the kernel). */
+export interface EbpfStats {
+  probeRecords: number
+  lost: bigint
+}
+
+export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new CaptureStats(), probeStats?: EbpfStats): AsyncGenerator<CaptureBatch> {
+  const probe = BpfProbe.openSync(opts.probeObject)
+  try {
+    const c = new Collector(LIVE_EVENT_TABLE, opts)
+    probe.configure(process.pid, syscallsFor(opts.mode ?? 'flow'))
+    // Attach before the scan: a process that starts in between is then seen twice rather than not at all.
+    probe.attach()
+    const init = (opts.initialState ?? scanProc)()
+    c.loadState(init.threads, init.users)
+    stats.hostname = os.hostname()
+    const ring = probe.ringReader()
+    opts.onReady?.()
+    // The probe stamps CLOCK_MONOTONIC (as process.hrtime); records carry wall-clock time.
+    const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+    const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : Infinity
+    const userStop = opts.shouldStop
+    // the events of the record being read, in place in the decoder's buffer
+    let qpos = 0
+    const offs: number[] = []
+    const dec = new RecordDecoder(c, offset, (_ev, at) => {
+      offs.push(at)
+    })
+    const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
+    let draining = false
+    let sinceCheck = 0
+    let lastData = 0
+    /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
+    const checkStop = (): void => {
+      sinceCheck = 0
+      if (!draining && (userStop?.() || Date.now() >= deadline)) {
+        probe.detach()
+        draining = true
+      }
+    }
+    const src: EventSource = {
+      get event() {
+        return dec.events
+      },
+      next(): number {
+        for (;;) {
+          if (qpos < offs.length) return offs[qpos++]
+          offs.length = 0
+          qpos = 0
+          if (++sinceCheck >= 1024) checkStop()
+          if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
+        }
+      },
+      async refill(): Promise<boolean> {
+        checkStop()
+        if (draining || ring.backlog() > 0) return true
+        // Busy: a 1 ms timer is far cheaper than a poll() on a worker thread, and the ring holds plenty for 1 ms.
+        // Idle (nothing for 100 ms): poll, so an idle capture costs nothing.
+        if (Date.now() - lastData < 100) await new Promise((r) => setTimeout(r, 1))
+        else await ring.wait(10)
+        if (ring.backlog() <= 0) return false
+        lastData = Date.now()
+        return true
+      },
+    }
+    yield* run(c, src, {...opts, shouldStop: undefined, durationSec: undefined}, stats, () => {
+      const k = probe.counters()
+      stats.drops = k.lost
+      if (probeStats) {
+        probeStats.probeRecords = dec.records
+        probeStats.lost = k.lost
+      }
+    })
+  } finally {
+    probe.close()
+  }
+}

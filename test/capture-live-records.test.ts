@@ -1,0 +1,158 @@
+// The eBPF path's decoding, without a kernel: synthetic probe records (struct sf_rec) -> libscap events -> the
+// Collector, checked record by record. Each case targets one mechanism: open flags to PPM_O_*, cgroup paths to a
+// container id, the tuple orientation of accepted connections, a fork taking its parent's state, sendmmsg bytes.
+import test from 'ava'
+import {Collector} from '../src/capture/collector.js'
+import {LIVE_EVENT_TABLE} from '../src/capture/live/events.js'
+import {cgroupList, K_EXEC, K_EXIT, K_FORK, openFlagsToScap, RecordDecoder} from '../src/capture/live/records.js'
+import {preflightEbpf} from '../src/capture/preflight.js'
+import {OpFlag} from '../src/format/flags.js'
+import {Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
+import type {ScapThread} from '../src/native/scap.js'
+
+interface Rec {
+  kind: number
+  tid: number
+  pid?: number
+  ts?: bigint
+  ret?: number
+  args?: number[]
+  tuple?: [fam: number, sip: number, sport: number, dip: number, dport: number]
+  blobs?: string[]
+  aux?: bigint
+}
+
+/** A probe record laid out as struct sf_rec. */
+function rec(r: Rec): Buffer {
+  const blobs = (r.blobs ?? []).map((s) => Buffer.from(s, 'utf8'))
+  const b = Buffer.alloc(104 + blobs.reduce((n, x) => n + x.length, 0))
+  b.writeBigUInt64LE(r.ts ?? 1000n, 0)
+  b.writeUInt32LE(r.tid, 8)
+  b.writeUInt32LE(r.pid ?? r.tid, 12)
+  b.writeUInt16LE(r.kind, 16)
+  b.writeUInt16LE(b.length, 18)
+  blobs.forEach((x, i) => b.writeUInt16LE(x.length, 20 + 2 * i))
+  if (r.tuple) {
+    const [fam, sip, sport, dip, dport] = r.tuple
+    b[26] = fam
+    b.writeUInt16LE(sport, 28)
+    b.writeUInt16LE(dport, 30)
+    b.writeUInt32LE(sip, 32)
+    b.writeUInt32LE(dip, 36)
+  }
+  b.writeBigInt64LE(BigInt(r.ret ?? 0), 40)
+  ;(r.args ?? []).forEach((a, i) => b.writeBigInt64LE(BigInt(a), 48 + 8 * i))
+  b.writeBigUInt64LE(r.aux ?? 0n, 96)
+  let at = 104
+  for (const x of blobs) at += x.copy(b, at)
+  return b
+}
+
+function thread(tid: number, ptid: number, exe: string, args: string[]): ScapThread {
+  return {
+    tid: BigInt(tid), pid: BigInt(tid), ptid: BigInt(ptid), sid: 0n, comm: exe.split('/').pop()!, exe, exepath: exe, args, env: [], cwd: '/srv/',
+    flags: 0, uid: 1000, gid: 1000, vtid: BigInt(tid), vpid: BigInt(tid), cgroups: [], root: '/', cloneTs: 5n, tty: 0, loginuid: -1, fds: [],
+  }
+}
+
+/** Decode records through a Collector (offset 0: the probe's ts is the event ts) and return everything it wrote. */
+function run(threads: ScapThread[], recs: Rec[]): SysFlowRecord[] {
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState(threads, {users: [], groups: []})
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
+  for (const r of recs) {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  c.finish()
+  return c.out
+}
+
+const ip = (a: number, b: number, c: number, d: number) => (a | (b << 8) | (c << 16) | (d << 24)) >>> 0
+
+test('open(2) flags become PPM_O_* flags', (t) => {
+  t.is(openFlagsToScap(0), 1) // O_RDONLY
+  t.is(openFlagsToScap(0o1 | 0o100 | 0o1000 | 0o2000000), 2 | 4 | 256 | 4096) // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC
+  t.is(openFlagsToScap(0o2 | 0o200000), 3 | 1024) // O_RDWR|O_DIRECTORY
+  t.is(openFlagsToScap(0o4010000), 1 | 16 | 128) // O_SYNC includes O_DSYNC
+})
+
+test('cgroup blobs (names leaf first, per hierarchy) become subsys=path entries', (t) => {
+  t.deepEqual(cgroupList(`${'a'.repeat(64)}\0docker\0\0\0`), [`unified=/docker/${'a'.repeat(64)}`, 'pids=/'])
+  t.deepEqual(cgroupList('\0x\0y\0\0'), ['unified=/', 'pids=/y/x'])
+  t.deepEqual(cgroupList(''), ['unified=/'])
+})
+
+test('an accepted connection: the peer is the source, bytes and ops counted, flow written at close', (t) => {
+  const out = run([thread(100, 1, '/usr/sbin/httpd', [])], [
+    {kind: 288, tid: 100, ret: 7, args: [3, 0, 0, 0], tuple: [2, ip(10, 0, 0, 1), 80, ip(10, 0, 0, 2), 5555]},
+    {kind: 0, tid: 100, ret: 10, args: [7, 0, 4096]},
+    {kind: 1, tid: 100, ret: 3, args: [7, 0, 3]},
+    {kind: 3, tid: 100, ret: 0, args: [7]},
+  ])
+  const nf = out.filter((r): r is NetworkFlow => r.kind === Kind.NetworkFlow)
+  t.is(nf.length, 1)
+  t.like(nf[0], {sip: ip(10, 0, 0, 2), sport: 5555, dip: ip(10, 0, 0, 1), dport: 80, proto: 6, fd: 7, numRRecvBytes: 10n, numRRecvOps: 1n, numWSendBytes: 3n, numWSendOps: 1n})
+  t.is(nf[0].opFlags, OpFlag.ACCEPT | OpFlag.READ_RECV | OpFlag.WRITE_SEND | OpFlag.CLOSE)
+})
+
+test('fork takes the parent state, exec the new image and its cgroup container, exit its status', (t) => {
+  const id = 'b'.repeat(64)
+  const out = run([thread(100, 1, '/bin/bash', ['-l'])], [
+    {kind: K_FORK, tid: 101, pid: 101, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']},
+    {kind: K_EXEC, tid: 101, pid: 101, ts: 3000n, args: [1000, 1000, 100, 101], blobs: ['/usr/bin/x', 'x\0-a\0b c\0', `${id}\0docker\0\0\0`]},
+    {kind: K_EXIT, tid: 101, pid: 101, ts: 4000n, ret: 256},
+  ])
+  const pes = out.filter((r): r is ProcessEvent => r.kind === Kind.ProcessEvent)
+  t.deepEqual(pes.map((e) => [e.opFlags, e.procOID.hpid, e.ts, e.ret]), [
+    [OpFlag.CLONE, 101n, 2000n, 0],
+    [OpFlag.EXEC, 101n, 3000n, 0],
+    [OpFlag.EXIT, 101n, 4000n, 256],
+  ])
+  const procs = out.filter((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 101n)
+  t.like(procs[0], {state: 'CREATED', exe: '/bin/bash', exeArgs: '-l', cwd: '/srv/', uid: 1000, oid: {hpid: 101n, createTS: 2000n}, poid: {hpid: 100n, createTS: 5n}, containerId: null})
+  const last = procs.at(-1)!
+  t.like(last, {exe: '/usr/bin/x', exeArgs: '-a b c'})
+})
+
+test('a process forked inside a container cgroup carries the container id', (t) => {
+  const id = 'c'.repeat(64)
+  const out = run([thread(100, 1, '/bin/sh', [])], [
+    {kind: K_FORK, tid: 102, pid: 102, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', `${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 102, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+  ])
+  const p = out.find((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 102n)!
+  t.is(p.containerId, 'c'.repeat(12))
+  t.true(out.some((r) => r.kind === Kind.Container && r.id === 'c'.repeat(12)))
+})
+
+test('sendmmsg counts the bytes of its messages; an unconnected UDP send keeps the peer from msg_name', (t) => {
+  const out = run([thread(100, 1, '/usr/bin/dig', [])], [
+    {kind: 41, tid: 100, ret: 5, args: [2, 2, 0]},
+    {kind: 307, tid: 100, ret: 2, args: [5, 0, 2], tuple: [2, ip(127, 0, 0, 1), 4000, ip(127, 0, 0, 53), 53], aux: 300n},
+    {kind: 3, tid: 100, ret: 0, args: [5]},
+  ])
+  const nf = out.filter((r): r is NetworkFlow => r.kind === Kind.NetworkFlow)
+  t.is(nf.length, 1)
+  t.like(nf[0], {proto: 17, sport: 4000, dport: 53, numWSendBytes: 300n, numWSendOps: 1n})
+})
+
+test('eBPF preflight: one message naming what is missing and what to do, exit code 3', (t) => {
+  const err = t.throws(() => preflightEbpf(() => undefined, {SYSFLOW_BTF_PATH: '/nonexistent/vmlinux'}))
+  t.is((err as Error & {exitCode: number}).exitCode, 3)
+  t.regex(err!.message, /^live capture unavailable: .*the kernel has no BTF \(\/nonexistent\/vmlinux missing\).*libbpf is not installed\. To fix: .*CONFIG_DEBUG_INFO_BTF.*install libbpf1/)
+  // with BTF and libbpf present, only the rights remain (root here, or CAP_BPF + CAP_PERFMON)
+  const root = process.geteuid?.() === 0
+  if (root) t.notThrows(() => preflightEbpf(() => '/usr/lib/libbpf.so.1', {SYSFLOW_BTF_PATH: process.execPath}))
+})
+
+test('probe time (CLOCK_MONOTONIC) plus the wall-clock offset, carried across the 32-bit halves, exactly', (t) => {
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const seen: bigint[] = []
+  const offset = 1_796_287_469_123_456_789n - 0xfffffff0n
+  const dec = new RecordDecoder(c, offset, (ev, at) => seen.push(ev.readBigUInt64LE(at)))
+  const b = rec({kind: K_EXIT, tid: 100, ts: 0x1_ffff_fff0n, ret: 0})
+  dec.record(b, 0, b.length)
+  t.deepEqual(seen, [0x1_ffff_fff0n + offset])
+})
