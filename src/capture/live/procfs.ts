@@ -73,6 +73,9 @@ const ANON_TYPES: Record<string, number> = {
   'anon_inode:[timerfd]': FdType.TIMERFD,
 }
 
+// One scratch buffer for every /proc read: most files are a few hundred bytes, and a scan reads ten per thread.
+const scratch = Buffer.allocUnsafe(65536)
+
 function readBuf(file: string, max = Infinity): Buffer | undefined {
   let fd: number
   try {
@@ -84,14 +87,13 @@ function readBuf(file: string, max = Infinity): Buffer | undefined {
     const chunks: Buffer[] = []
     let total = 0
     for (;;) {
-      const b = Buffer.allocUnsafe(Math.min(65536, Math.max(1, max - total)))
-      const n = fs.readSync(fd, b, 0, b.length, null)
+      const n = fs.readSync(fd, scratch, 0, Math.min(scratch.length, max - total), null)
       if (n <= 0) break
-      chunks.push(b.subarray(0, n))
+      chunks.push(Buffer.from(scratch.subarray(0, n)))
       total += n
       if (total >= max) break
     }
-    return Buffer.concat(chunks, Math.min(total, max))
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
   } catch {
     return undefined
   } finally {
@@ -130,14 +132,17 @@ export interface ProcStatus {
   vpid: number | undefined
 }
 
+const STATUS_KEYS = new Set(['Tgid', 'PPid', 'Uid', 'Gid', 'NSpid', 'NStgid'])
+
 export function parseStatus(text: string, tid: number): ProcStatus {
   const s: ProcStatus = {pid: tid, ptid: U32_MAX, uid: U32_MAX, gid: U32_MAX, vtid: undefined, vpid: undefined}
   for (const line of text.split('\n')) {
     const c = line.indexOf(':')
-    if (c < 0) continue
+    const key = c < 0 ? '' : line.slice(0, c)
+    if (!STATUS_KEYS.has(key)) continue
     const nums = line.slice(c + 1).trim().split(/\s+/).filter((x) => /^\d+$/.test(x)).map(Number)
     if (nums.length === 0) continue
-    switch (line.slice(0, c)) {
+    switch (key) {
       case 'Tgid':
         s.pid = nums[0]
         break
