@@ -7,7 +7,9 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type {ScapThread} from '../src/native/scap.js'
+import {spawn} from 'node:child_process'
 import {Collector} from '../src/capture/collector.js'
+import {containerIdFromCgroups} from '../src/capture/live/cgroup.js'
 import {nulList, openFlagsToScap, parseStat, ProcReader, scanProc} from '../src/capture/live/procfs.js'
 import {parseInet4, parseInet6, parseUnix} from '../src/capture/live/netsock.js'
 import {parseGroup, parsePasswd, readUsers} from '../src/capture/live/users.js'
@@ -175,7 +177,8 @@ function expected(work: string, rootfs: string, dataIno: bigint, workIno: bigint
   return [
     {tid: 1n, pid: 1n, ptid: 0n, sid: 1n, comm: 'systemd', exe: '/sbin/init', exepath: '/usr/lib/systemd/systemd', args: ['splash'],
       env: ['HOME=/', 'TERM=linux'], cwd: '/', flags: 0, uid: 0, gid: 0, vtid: 1n, vpid: 1n,
-      cgroups: ['cpuset=/', 'cpu=/', 'memory=/', 'pids=/'], root: rootfs, cloneTs: BOOT + 20_000_000n, tty: 0, loginuid: U32, fds: []},
+      // /init.scope enables no controller: the ancestors' entries (libscap's) plus the thread's own path.
+      cgroups: ['cpuset=/', 'cpu=/', 'memory=/', 'pids=/', '=/init.scope'], root: rootfs, cloneTs: BOOT + 20_000_000n, tty: 0, loginuid: U32, fds: []},
     {...common, tid: 100n, comm: 'py thon) x', flags: 0, vtid: 7n, cgroups: cg, cloneTs: BOOT + 123_450_000_000n, fds: [
       {...none, fd: 0, ino: dataIno, type: 16, name: path.join(work, 'data.txt'), openFlags: 2 | 8 | 2048 | 4096},
       {...none, fd: 1, ino: 5001n, type: 3, sip: ip('127.0.0.1'), sport: 40556, dip: ip('127.0.0.1'), dport: 8080, l4proto: 2},
@@ -338,4 +341,44 @@ test('procfs: this process in the real /proc', async (t) => {
     fs.closeSync(fd)
     fs.rmSync(dir, {recursive: true, force: true})
   }
+})
+
+/** Place a `sleep` in a new cgroup `<base>/<rel>` (root only); undefined when the hierarchy is not writable. */
+async function inCgroup(base: string, rel: string, body: (pid: number) => void): Promise<boolean> {
+  if (process.geteuid?.() !== 0 || !fs.existsSync(path.join(base, 'cgroup.procs'))) return false
+  const dir = path.join(base, rel)
+  try {
+    fs.mkdirSync(dir, {recursive: true})
+  } catch {
+    return false
+  }
+  const child = spawn('sleep', ['30'], {stdio: 'ignore'})
+  const exited = new Promise((res) => child.once('exit', res))
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(child.pid))
+    body(child.pid!)
+    return true
+  } finally {
+    child.kill('SIGKILL')
+    await exited
+    // Remove what was made, deepest first (a cgroup is removed with rmdir once empty).
+    for (let d = dir; d !== base && d.startsWith(base); d = path.dirname(d)) fs.rmdirSync(d)
+  }
+}
+
+test('procfs: a process placed in docker-like cgroups (v1 and v2) carries the container id', async (t) => {
+  const tag = `sysflow-test-${process.pid}-${Date.now()}`
+  const v1 = await inCgroup('/sys/fs/cgroup/pids', `${tag}/docker/${A}`, (pid) => {
+    const th = new ProcReader().thread(pid)!
+    t.true(th.cgroups.includes(`pids=/${tag}/docker/${A}`), th.cgroups.join(' '))
+    t.is(containerIdFromCgroups(th.cgroups), A.slice(0, 12))
+  })
+  // The unified hierarchy: the leaf enables no controller here, so only the kept `=<path>` entry names it.
+  const v2 = await inCgroup('/sys/fs/cgroup/unified', `${tag}/docker-${B}.scope`, (pid) => {
+    const th = new ProcReader().thread(pid)!
+    t.true(th.cgroups.some((c) => c.endsWith(`=/${tag}/docker-${B}.scope`)), th.cgroups.join(' '))
+    t.is(containerIdFromCgroups(th.cgroups), B.slice(0, 12))
+  })
+  if (!v1 && !v2) t.log('no writable cgroup hierarchy (needs root): skipped')
+  t.pass()
 })

@@ -9,8 +9,9 @@
 //   `cloneTs: 'cmdline-ctime'` gives libscap's value.
 // * A thread whose cwd, environ or root cannot be read (another user's process without privileges) is kept with
 //   those fields empty; libscap drops it until its first event.
-// * A cgroup v2 path that names no controller is kept as `=<path>` (libscap drops it), so its container id is
-//   still found on hosts where the unified hierarchy has no controllers.
+// * A cgroup v2 path that no controller is enabled at is also kept as `=<path>` (libscap lists only the ancestors
+//   where each controller is enabled, or nothing), so the container id is found on hosts whose unified hierarchy
+//   delegates no controllers.
 import fs from 'node:fs'
 import path from 'node:path'
 import type {ScapFd, ScapThread} from '../../native/scap.js'
@@ -312,8 +313,8 @@ export class ProcReader {
         for (const c of l.controllers) out.push(`${c}=${l.path}`)
       } else if (l.hierarchy === 0) {
         const v2 = this.resolveV2(l.path)
-        if (v2.length > 0) out.push(...v2)
-        else if (l.path !== '/') out.push(`=${l.path}`)
+        out.push(...v2)
+        if (l.path !== '/' && !v2.some((e) => e.endsWith(`=${l.path}`))) out.push(`=${l.path}`)
       }
     }
     return out
