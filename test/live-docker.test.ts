@@ -4,7 +4,8 @@ import test from 'ava'
 import http from 'node:http'
 import path from 'node:path'
 import {containerFromJson} from '../src/capture/state.js'
-import {containerJson, dockerContainer, fromInspect, imageTag} from '../src/capture/live/docker.js'
+import {containerFromCgroups} from '../src/capture/live/cgroup.js'
+import {containerJson, describeContainer, dockerContainer, fromInspect, imageTag} from '../src/capture/live/docker.js'
 import {withTempDir} from './helpers/tmp.js'
 
 const ID = '0123456789abcdef'.repeat(4)
@@ -74,4 +75,30 @@ test('docker: image tags and inspect fields as sinsp splits them', (t) => {
   t.is(fromInspect({Id: 'short'}), undefined)
   t.is(fromInspect(null), undefined)
   t.deepEqual(fromInspect({Id: ID}), {id: ID.slice(0, 12), name: '', image: '', imagetag: 'latest', imageid: '', type: 0, privileged: false})
+})
+
+test('docker: a cgroup match described by its runtime, or as the collector writes an incomplete one', async (t) => {
+  const inspect = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(req.url === `/containers/${ID}/json` ? 200 : 404)
+    res.end(JSON.stringify(INSPECT))
+  }
+  await withDaemon(inspect, async (sock) => {
+    const d = await describeContainer(containerFromCgroups([`cpu=/docker/${ID}`])!, {dockerSocket: sock})
+    t.is(containerFromJson(containerJson(d))?.name, 'web-1')
+    // podman answers the docker API on its own socket; SysFlow has no podman type.
+    const p = await describeContainer(containerFromCgroups([`0::/machine.slice/libpod-${ID}.scope`])!, {podmanSocket: sock})
+    t.deepEqual(containerFromJson(containerJson(p)), {
+      id: ID.slice(0, 12), name: 'web-1', image: 'registry.local:5000/team/nginx:1.25:1.25', imageid: IMG, type: 'CT_CUSTOM', privileged: true,
+    })
+    // The daemon does not know it: incomplete, like the collector.
+    const u = await describeContainer(containerFromCgroups([`cpu=/docker/${'c'.repeat(64)}`])!, {dockerSocket: sock})
+    t.deepEqual(containerFromJson(containerJson(u)), {
+      id: 'cccccccccccc', name: 'incomplete', image: 'incomplete:incomplete', imageid: '', type: 'CT_DOCKER', privileged: false,
+    })
+  })
+  // containerd is not asked: its type comes from the cgroup layout.
+  const c = await describeContainer(containerFromCgroups([`0::/kubepods.slice/cri-containerd-${ID}.scope`])!, {dockerSocket: '/nonexistent'})
+  t.deepEqual(containerFromJson(containerJson(c)), {
+    id: ID.slice(0, 12), name: 'incomplete', image: 'incomplete:incomplete', imageid: '', type: 'CT_CONTAINERD', privileged: false,
+  })
 })

@@ -5,6 +5,7 @@
 // alike. (containerd and CRI-O answer only gRPC on their sockets; they are not queried: their containers keep the
 // id from the cgroup, with no name or image.)
 import http from 'node:http'
+import type {CgroupContainer, ContainerTypeName} from './cgroup.js'
 
 /** The fields of libsinsp's container JSON that SysFlow reads. `type` is sinsp's number (0 = CT_DOCKER). */
 export interface RuntimeContainer {
@@ -21,6 +22,8 @@ export interface DockerOptions {
   socketPath?: string
   /** Whole-request budget in ms. Default 500. */
   timeoutMs?: number
+  /** sinsp container type number written in the answer. Default 0 (CT_DOCKER). */
+  type?: number
 }
 
 /** The tag of an image reference as sinsp's split_container_image finds it: after the last ':' of the last path
@@ -35,7 +38,7 @@ export function imageTag(image: string): string {
 }
 
 /** Map a docker inspect answer to the container JSON fields; undefined when it is not one. */
-export function fromInspect(j: unknown): RuntimeContainer | undefined {
+export function fromInspect(j: unknown, type = 0): RuntimeContainer | undefined {
   if (typeof j !== 'object' || j === null) return undefined
   const o = j as {Id?: unknown; Name?: unknown; Image?: unknown; Config?: {Image?: unknown}; HostConfig?: {Privileged?: unknown}}
   if (typeof o.Id !== 'string' || o.Id.length < 12) return undefined
@@ -49,7 +52,7 @@ export function fromInspect(j: unknown): RuntimeContainer | undefined {
     image,
     imagetag: imageTag(image),
     imageid: colon >= 0 ? imgId.slice(colon + 1) : imgId,
-    type: 0,
+    type,
     privileged: o.HostConfig?.Privileged === true,
   }
 }
@@ -89,7 +92,7 @@ export function dockerContainer(id: string, opts: DockerOptions = {}): Promise<R
       })
       res.on('end', () => {
         try {
-          finish(fromInspect(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
+          finish(fromInspect(JSON.parse(Buffer.concat(chunks).toString('utf8')), opts.type ?? 0))
         } catch {
           finish(undefined)
         }
@@ -99,4 +102,25 @@ export function dockerContainer(id: string, opts: DockerOptions = {}): Promise<R
     req.on('error', () => finish(undefined))
     const timer = setTimeout(() => finish(undefined), timeoutMs)
   })
+}
+
+/** sinsp's container type numbers (SysFlow's ContainerType order). */
+export const CONTAINER_TYPE_NUMBER: Record<ContainerTypeName, number> = {CT_DOCKER: 0, CT_CUSTOM: 5, CT_CRI: 6, CT_CONTAINERD: 7, CT_CRIO: 8}
+
+export interface DescribeOptions {
+  dockerSocket?: string
+  /** podman serves the docker API on its own socket (libsinsp asks it the same question). */
+  podmanSocket?: string
+  timeoutMs?: number
+}
+
+/** The container of a cgroup match with whatever its runtime says: docker and podman asked on their sockets;
+ * containerd and CRI-O (gRPC only) not asked. What is unknown is written as the collector writes it for a
+ * container whose lookup failed: name "incomplete", image "incomplete:incomplete". */
+export async function describeContainer(m: CgroupContainer, opts: DescribeOptions = {}): Promise<RuntimeContainer> {
+  const type = CONTAINER_TYPE_NUMBER[m.type]
+  let found: RuntimeContainer | undefined
+  if (m.engine === 'docker') found = await dockerContainer(m.fullId, {socketPath: opts.dockerSocket, timeoutMs: opts.timeoutMs, type})
+  else if (m.engine === 'podman') found = await dockerContainer(m.fullId, {socketPath: opts.podmanSocket ?? '/run/podman/podman.sock', timeoutMs: opts.timeoutMs, type})
+  return found ?? {id: m.id, name: 'incomplete', image: 'incomplete', imagetag: 'incomplete', imageid: '', type, privileged: false}
 }
