@@ -382,3 +382,16 @@ test('procfs: a process placed in docker-like cgroups (v1 and v2) carries the co
   if (!v1 && !v2) t.log('no writable cgroup hierarchy (needs root): skipped')
   t.pass()
 })
+
+test('procfs: a lone thread() after a scan reads the socket tables afresh', async (t) => {
+  await withTempDir((dir) => {
+    const {proc} = buildTree(dir)
+    const r = new ProcReader({procRoot: proc})
+    t.false(r.scan().threads[1].fds.some((f) => f.fd === 16))
+    // A connection made after the scan, met first in an event.
+    fs.appendFileSync(path.join(proc, '100', 'net', 'tcp'), tcp4(2, '0100007F:C350', '0100007F:0050', '01', 5011))
+    link(path.join(proc, '100', 'fd', '16'), 'socket:[5011]')
+    const f = r.thread(100)!.fds.find((x) => x.fd === 16)
+    t.deepEqual(f, {fd: 16, ino: 5011n, type: 3, name: '', openFlags: 0, sip: 16777343, sport: 50000, dip: 16777343, dport: 80, l4proto: 2})
+  })
+})

@@ -196,7 +196,8 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
 }
 
-/** Reads one /proc tree; caches what processes share (socket tables per network namespace, cgroup controllers). */
+/** Reads one /proc tree. During a scan, what processes share (socket tables per network namespace, cgroup
+ * controllers) is read once; a lone `thread()` call reads them afresh, as libscap's scap_proc_get does. */
 export class ProcReader {
   readonly procRoot: string
   readonly bootNs: bigint
@@ -204,6 +205,7 @@ export class ProcReader {
   private readonly sockets = new Map<string, SocketTable>()
   private readonly controllers = new Map<string, string[]>()
   private v2Mount: string | undefined | null = null
+  private scanning = false
 
   constructor(opts: ProcScanOptions = {}) {
     this.opts = opts
@@ -224,6 +226,17 @@ export class ProcReader {
 
   /** Every process and thread. */
   scan(): {threads: ScapThread[]; skipped: number} {
+    this.scanning = true
+    try {
+      return this.scanAll()
+    } finally {
+      this.scanning = false
+      this.sockets.clear()
+      this.controllers.clear()
+    }
+  }
+
+  private scanAll(): {threads: ScapThread[]; skipped: number} {
     const threads: ScapThread[] = []
     let skipped = 0
     for (const pid of this.ids(this.procRoot)) {
@@ -341,7 +354,7 @@ export class ProcReader {
     if (c === undefined) {
       const t = readText(path.join(dir, 'cgroup.controllers'))
       c = t === undefined ? [] : t.split(/\s+/).filter((x) => x !== '')
-      this.controllers.set(dir, c)
+      if (this.scanning) this.controllers.set(dir, c)
     }
     return c
   }
@@ -378,7 +391,7 @@ export class ProcReader {
     let t = this.sockets.get(key)
     if (t === undefined) {
       t = readSocketTables(ns ? path.join(dir, 'net') : path.join(this.procRoot, 'net'))
-      this.sockets.set(key, t)
+      if (this.scanning) this.sockets.set(key, t)
     }
     return t
   }
