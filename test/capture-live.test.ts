@@ -213,8 +213,8 @@ if (why !== undefined) {
       const nfs = mine<NetworkFlow>(Kind.NetworkFlow)
       const tcp = nfs.filter((f) => f.proto === 6 && f.sport === info!.clientPort && f.dport === info!.serverPort)
       t.is(tcp.length, 2, JSON.stringify(nfs, (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
-      const client = tcp.find((f) => f.opFlags & OpFlag.CONNECT)!
-      const server = tcp.find((f) => f.opFlags & OpFlag.ACCEPT)!
+      const client = tcp.find((f) => f.opFlags! & OpFlag.CONNECT)!
+      const server = tcp.find((f) => f.opFlags! & OpFlag.ACCEPT)!
       t.truthy(client)
       t.truthy(server)
       for (const f of [client, server]) {
@@ -227,7 +227,7 @@ if (why !== undefined) {
       t.is(server.numWSendBytes, 567n)
 
       // UDP: the send, to the bound port
-      const udp = nfs.filter((f) => f.proto === 17 && f.numWSendBytes > 0n)
+      const udp = nfs.filter((f) => f.proto === 17 && f.numWSendBytes! > 0n)
       t.is(udp.length, 1)
       t.is(udp[0].numWSendBytes, 99n)
       t.is(udp[0].dport, info!.udpPort)
@@ -275,8 +275,8 @@ if (why !== undefined) {
       t.is(recs[0].kind, Kind.Header)
       const flows = recs.filter((r): r is FileFlow => r.kind === Kind.FileFlow && r.fileOID === foid('', target))
       t.is(flows.length, 1)
-      t.is(flows[0].opFlags & (OpFlag.OPEN | OpFlag.TRUNCATE), OpFlag.OPEN | OpFlag.TRUNCATE)
-      t.true(flows[0].numWSendOps > 0n)
+      t.is(flows[0].opFlags! & (OpFlag.OPEN | OpFlag.TRUNCATE), OpFlag.OPEN | OpFlag.TRUNCATE)
+      t.true(flows[0].numWSendOps! > 0n)
       t.is(flows[0].numWSendOps, flows[0].numWSendBytes)
     })
   })
