@@ -92,6 +92,7 @@ const ERRORS: [string, number, string][] = [
   ['sf.opflags = "EXEC,SETUIDD"', 13, "sf.opflags: 'SETUIDD' is not an operation flag (did you mean SETUID?)"],
   ['sf.opflags[0] = EXC', 16, "sf.opflags[0]: 'EXC' is not an operation flag (did you mean EXEC?)"],
   ['sf.opflags contains EXECC', 20, "sf.opflags: no operation flag contains 'EXECC' (one of: MKDIR, RMDIR, LINK, SYMLINK, UNLINK, RENAME, CLONE, EXEC, EXIT, SETUID, OPEN, ACCEPT, CONNECT, CLOSE, WRITE, SEND, READ, RECV, SETNS, MMAP, SHUTDOWN, TRUNCATE, DIGEST)"],
+  ['sf.opflags in (WRITE_SEND)', 15, "sf.opflags: 'WRITE_SEND' is not an operation flag (did you mean WRITE, SEND?)"],
   ['sf.file.openflags = O_CREAT', 20, "sf.file.openflags: 'O_CREAT' is not an open flag (did you mean CREAT?)"],
   ['sf.type = pe', 10, "sf.type: 'pe' is not a record type (did you mean PE?)"],
   ['type in (PE, XX)', 13, "type: 'XX' is not a record type (did you mean FE, FF, KE?)"],

@@ -118,8 +118,11 @@ const USE_WORDS: Record<string, string> = {contains: 'contains', icontains: 'con
 function checkDomain(o: AttrOperand, d: Domain, use: LiteralUse, piece: string): {problem: string} | undefined {
   if (piece === '' || d.names.some((n) => holds(use, n, piece))) return undefined
   let did = use === '=' ? closestNames(piece, d.names, 3) : []
-  // A part of a name (PODS for K8S_PODS) is far from it by edit distance.
-  if (use === '=' && did.length === 0) did = d.names.filter((n) => n.toLowerCase().includes(piece.toLowerCase())).slice(0, 3)
+  // A part of a name (PODS for K8S_PODS), or names run together (the collector's WRITE_SEND for WRITE and SEND),
+  // are far by edit distance.
+  const lower = piece.toLowerCase()
+  if (use === '=' && did.length === 0) did = d.names.filter((n) => n.toLowerCase().includes(lower)).slice(0, 3)
+  if (use === '=' && did.length === 0) did = d.names.filter((n) => lower.includes(n.toLowerCase())).slice(0, 3)
   const rest = did.length ? `did you mean ${did.join(', ')}?` : `one of: ${d.names.join(', ')}`
   if (use === '=') return {problem: `${o.name}: ${q(piece)} is not a${/^[aeiou]/i.test(d.what) ? 'n' : ''} ${d.what} (${rest})`}
   return {problem: `${o.name}: no ${d.what} ${USE_WORDS[use]} ${q(piece)} (${rest})`}
