@@ -21,16 +21,18 @@ interface Domain {
   /** What one value is called in messages ("operation flag"). */
   what: string
   names: readonly string[]
+  /** The attribute reads "" on some records (the zero value where a record type lacks it); sf.type never does. */
+  empty: boolean
 }
 
 const DOMAINS = new Map<Attribute, Domain>()
-function domain(name: string, what: string, names: readonly string[]): void {
+function domain(name: string, what: string, names: readonly string[], empty = true): void {
   const a = findAttribute(name)
   if (!a) throw new Error(`no attribute ${name}`)
-  DOMAINS.set(a, {what, names})
+  DOMAINS.set(a, {what, names, empty})
 }
 // Joined records are events and flows: sf.type never reads an entity's abbreviation (H, P, F, C, POD).
-domain('sf.type', 'record type', ['PE', 'PF', 'NF', 'FF', 'FE', 'NE', 'KE'])
+domain('sf.type', 'record type', ['PE', 'PF', 'NF', 'FF', 'FE', 'NE', 'KE'], false)
 domain('sf.opflags', 'operation flag', OPFLAG_NAMES)
 domain('sf.file.openflags', 'open flag', OPENFLAG_NAMES)
 domain('state', 'state', ['CREATED', 'MODIFIED', 'REUP'])
@@ -38,7 +40,8 @@ domain('state', 'state', ['CREATED', 'MODIFIED', 'REUP'])
 domain('sf.container.type', 'container type', CONTAINER_TYPES.map((t) => t.replace(/^CT_/, '')))
 domain('sf.ke.kind', 'K8s component type', K8S_COMPONENTS)
 domain('sf.ke.action', 'K8s event action', K8S_ACTIONS)
-const BOOLEAN: Domain = {what: 'boolean', names: ['true', 'false']}
+// A bool reads "false" where a record type lacks it, never "".
+const BOOLEAN: Domain = {what: 'boolean', names: ['true', 'false'], empty: false}
 
 const TIMES = new Set(['sf.ts', 'sf.endts', 'sf.proc.createts', 'sf.pproc.createts', 'sf.pod.ts'].map((n) => findAttribute(n)!))
 const PROTOCOLS: Record<string, number> = {icmp: 1, igmp: 2, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, icmpv6: 58, sctp: 132}
@@ -116,13 +119,14 @@ function holds(use: LiteralUse, name: string, piece: string): boolean {
 const USE_WORDS: Record<string, string> = {contains: 'contains', icontains: 'contains (ignoring case)', startswith: 'starts with', endswith: 'ends with'}
 
 function checkDomain(o: AttrOperand, d: Domain, use: LiteralUse, piece: string): {problem: string} | undefined {
-  if (piece === '' || d.names.some((n) => holds(use, n, piece))) return undefined
-  let did = use === '=' ? closestNames(piece, d.names, 3) : []
+  if (piece === '' ? d.empty || use !== '=' : d.names.some((n) => holds(use, n, piece))) return undefined
+  const suggest = use === '=' && piece !== ''
+  let did = suggest ? closestNames(piece, d.names, 3) : []
   // A part of a name (PODS for K8S_PODS), or names run together (the collector's WRITE_SEND for WRITE and SEND),
   // are far by edit distance.
   const lower = piece.toLowerCase()
-  if (use === '=' && did.length === 0) did = d.names.filter((n) => n.toLowerCase().includes(lower)).slice(0, 3)
-  if (use === '=' && did.length === 0) did = d.names.filter((n) => lower.includes(n.toLowerCase())).slice(0, 3)
+  if (suggest && did.length === 0) did = d.names.filter((n) => n.toLowerCase().includes(lower)).slice(0, 3)
+  if (suggest && did.length === 0) did = d.names.filter((n) => lower.includes(n.toLowerCase())).slice(0, 3)
   const rest = did.length ? `did you mean ${did.join(', ')}?` : `one of: ${d.names.join(', ')}`
   if (use === '=') return {problem: `${o.name}: ${q(piece)} is not a${/^[aeiou]/i.test(d.what) ? 'n' : ''} ${d.what} (${rest})`}
   return {problem: `${o.name}: no ${d.what} ${USE_WORDS[use]} ${q(piece)} (${rest})`}
