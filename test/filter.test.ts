@@ -115,10 +115,10 @@ const ROWS: Row[] = [
   {trace: 'v5', expr: 'sf.ret >= 0', count: 9, oracle: (j) => ret(j) >= 0},
   {trace: 'v5', expr: 'sf.ret > 0', count: 1, oracle: (j) => ret(j) > 0},
   {trace: 'v5', expr: 'sf.ret = -2', count: 1, oracle: (j) => ret(j) === -2},
-  // `=` compares decimal strings: 080 and -0 are not how any int prints.
-  {trace: 'v5', expr: 'sf.net.dport = 080', count: 0, oracle: (j) => String(net(j)?.dport ?? 0) === '080'},
-  {trace: 'v5', expr: 'sf.ret = "-0,4243"', count: 1, oracle: (j) => ['-0', '4243'].includes(String(ret(j)))},
-  {trace: 'v5', expr: 'sf.ret > abc', count: 1, oracle: (j) => ret(j) > 0},
+  // (`sf.net.dport = 080`, `sf.ret = "-0,4243"` and `sf.ret > abc` selected nothing or everything silently: they
+  // are syntax errors now, test/filter-parser.test.ts.)
+  {trace: 'v5', expr: 'sf.ret = "-2,4243"', count: 2, oracle: (j) => ['-2', '4243'].includes(String(ret(j)))},
+  {trace: 'v5', expr: 'sf.ret > "-1"', count: 9, oracle: (j) => ret(j) > -1},
   // Attribute to attribute: only the KE has ret 0 = pid 0; tid equals pid except on PF (no tid).
   {trace: 'v5', expr: 'sf.ret = sf.proc.pid', count: 1, oracle: (j) => BigInt(ret(j)) === pid(j)},
   {trace: 'v5', expr: 'sf.proc.tid = sf.proc.pid', count: 10, oracle: (j) => tid(j) === pid(j)},

@@ -45,6 +45,34 @@ test('a filter selects records; a syntax error shows a caret under the column an
   t.is(bad.stdout, '')
 })
 
+test('a literal the attribute can never hold is a filter error with a suggestion, not 0 records (or every record)', (t) => {
+  const bad = runCli(['print', v5, '-f', 'sf.opflags = EXECC'])
+  t.is(bad.status, 2)
+  t.deepEqual(bad.errLines, ['sysflow: error: bad filter', 'sf.opflags = EXECC', '             ^', "sf.opflags: 'EXECC' is not an operation flag (did you mean EXEC?)"])
+  t.is(bad.stdout, '')
+  const gt = runCli(['print', v5, '-f', 'sf.proc.pid > abc'])
+  t.is(gt.status, 2)
+  t.deepEqual(gt.errLines.slice(1), ['sf.proc.pid > abc', '              ^', "sf.proc.pid: 'abc' is not an integer"])
+  t.is(gt.stdout, '')
+  const ok = runCli(['print', v5, '-f', 'sf.opflags = EXEC', '-o', 'csv', '-c', 'type,opflags'])
+  t.is(ok.status, 0)
+  t.deepEqual(ok.stdout.split('\r\n'), ['type,opflags', 'PE,EXEC', ''])
+})
+
+test('-c with no fields is an error in print and convert (it printed every column)', (t) => {
+  for (const c of ['', ' , ']) {
+    const r = runCli(['print', v5, '-c', c])
+    t.is(r.status, 2)
+    t.deepEqual(r.errLines, [`sysflow: error: -c: no fields in '${c}' (give comma-separated fields, 'sysflow print --list' shows them; -A prints every field)`])
+    t.is(r.stdout, '')
+  }
+  const out = path.join(tmp, 'empty-c.csv')
+  const r = runCli(['convert', v5, '-o', out, '-c', ''])
+  t.is(r.status, 2)
+  t.deepEqual(r.errLines, ["sysflow: error: -c: no fields in '' (give comma-separated fields, 'sysflow print --list' shows them; -A prints every field)"])
+  t.false(fs.existsSync(out))
+})
+
 test('--rules lists and macros work in -f', (t) => {
   const rules = path.join(tmp, 'rules.yaml')
   fs.writeFileSync(rules, '- list: net_tools\n  items: [curl, wget]\n- macro: fetching\n  condition: sf.proc.name in (net_tools)\n')

@@ -154,10 +154,10 @@ test('--db round trip: load in one process, query in another, same answers', (t)
       t.is(again.stdout, memory.stdout, q)
     }
     t.is(load.stdout, sysflow([queries[0], '--db', db, '-o', 'json']).stdout)
-    // Loading again without --append is refused; with it, the rows add up.
-    const refused = sysflow(['select 1', V5, '--db', db])
+    // Loading other traces without --append is refused; with it, the rows add up.
+    const refused = sysflow(['select 1', V4, '--db', db])
     t.is(refused.status, 2)
-    t.regex(refused.stderr, /already holds traces: add --append/)
+    t.is(refused.stderr, `sysflow: error: ${db} already holds traces: add --append to add ${V4}, or leave out the trace paths to query what it holds\n`)
     const appended = sysflow(['select count(*) as n, count(distinct trace) as traces from headers', V4, '--db', db, '--append', '-o', 'csv'])
     t.is(appended.status, 0, appended.stderr)
     t.is(appended.stdout, 'n,traces\n2,2\n')
@@ -174,6 +174,59 @@ test('--db round trip: load in one process, query in another, same answers', (t)
     const missing = sysflow(['select 1', '--db', path.join(dir, 'nope.duckdb')])
     t.is(missing.status, 2)
     t.regex(missing.stderr, /nope\.duckdb: no such database file/)
+  }))
+
+test('--db remembers the traces it holds: a repeat is skipped with a note (--append or not), --force loads it again', (t) =>
+  withTempDir(async (dir) => {
+    const db = path.join(dir, 'traces.duckdb')
+    const n = (r: {stdout: string}) => Number(r.stdout.split('\n')[1])
+    const count = 'select count(*) from events'
+    const v5 = n(sysflow([count, V5, '-o', 'csv']))
+    const v4 = n(sysflow([count, V4, '-o', 'csv']))
+    t.true(v5 > 5 && v4 > 5)
+    const note = (file: string) => `sysflow: note: ${db} already holds ${file}: not loaded again (--force loads it anyway)\n`
+    const first = sysflow([count, V5, '--db', db, '-o', 'csv'])
+    t.is(first.status, 0, first.stderr)
+    t.is(first.stderr, '')
+    t.is(n(first), v5)
+    // --append of the same trace: nothing added (it was 2 x v5 before).
+    const again = sysflow([count, V5, '--db', db, '--append', '-o', 'csv'])
+    t.is(again.status, 0, again.stderr)
+    t.is(again.stderr, note(V5))
+    t.is(n(again), v5)
+    // The same command line run twice queries what the database holds.
+    const rerun = sysflow([count, V5, '--db', db, '-o', 'csv'])
+    t.is(rerun.status, 0, rerun.stderr)
+    t.is(rerun.stderr, note(V5))
+    t.is(n(rerun), v5)
+    // A copy under another name is the same trace (size and the hash of its first 64 KiB); a new one is loaded,
+    // and an input given twice is loaded once.
+    const copy = path.join(dir, 'copy.sf')
+    fs.copyFileSync(V5, copy)
+    const mixed = sysflow([count, copy, V4, V4, '--db', db, '--append', '-o', 'csv'])
+    t.is(mixed.status, 0, mixed.stderr)
+    t.is(mixed.stderr, `sysflow: note: ${db} already holds ${copy}, ${V4}: not loaded again (--force loads them anyway)\n`)
+    t.is(n(mixed), v5 + v4)
+    // --force loads it all the same.
+    const forced = sysflow([count, V5, '--db', db, '--append', '--force', '-o', 'csv'])
+    t.is(forced.status, 0, forced.stderr)
+    t.is(forced.stderr, '')
+    t.is(n(forced), 2 * v5 + v4)
+    const sources = sysflow(['select path, size, length(head_sha256) as h, loaded_at is not null as t from sysflow_sources order by loaded_at', '--db', db, '-o', 'csv'])
+    t.is(sources.stdout, `path,size,h,t\n${V5},${fs.statSync(V5).size},64,true\n${V4},${fs.statSync(V4).size},64,true\n${V5},${fs.statSync(V5).size},64,true\n`)
+    // A trace that changed at a path the database loaded (still being written, replaced) is refused: loading it
+    // again would repeat the records it held then.
+    const live = path.join(dir, 'live.sf')
+    fs.copyFileSync(V4, live)
+    const db2 = path.join(dir, 'live.duckdb')
+    t.is(sysflow(['select 1', live, '--db', db2]).status, 0)
+    fs.copyFileSync(V5, live)
+    const changed = sysflow([count, live, '--db', db2, '--append', '-o', 'csv'])
+    t.is(changed.status, 2)
+    t.is(changed.stderr, `sysflow: error: ${live} changed since ${db2} loaded it (${fs.statSync(V4).size} -> ${fs.statSync(V5).size} bytes): loading it again would repeat the records it held then; --force loads it anyway\n`)
+    const changedForced = sysflow([count, live, '--db', db2, '--append', '--force', '-o', 'csv'])
+    t.is(changedForced.status, 0, changedForced.stderr)
+    t.is(n(changedForced), v4 + v5)
   }))
 
 test('--out writes the result with COPY: parquet, csv, json, ndjson', (t) =>

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
 import {Output} from '../cli/output.js'
+import {fieldList} from '../cli/fields.js'
 import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
@@ -101,7 +102,7 @@ The output is written under a temporary name and renamed when complete: after an
           stdout: stdout && {write: (chunk) => stdout.write(chunk), close: () => stdout.end()},
           rotate: flags.rotate, partitionBy, compression: flags.compression, rowGroupSize: flags['row-group-size'],
           schema: flags.schema as SchemaVersion | undefined,
-          fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean),
+          fields: fieldList(flags.columns),
           strict: flags.strict, onWarning: reporter.warn, onError: reporter.error, onProgress: progress?.update,
           signal: controller.signal, exporters,
         })

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
 import {outputTarget, selectionFlags, selectionOptions} from '../cli/selection.js'
+import {fieldList} from '../cli/fields.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
 import {chooseColumns, listAttributes, PRINT_FORMATS, PrintFormat, printRecords} from '../format/printers/print.js'
@@ -42,7 +43,7 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
       if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
       const target = outputTarget(flags.write, flags.color)
       const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
-      const columns = chooseColumns(format, {fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
+      const columns = chooseColumns(format, {fields: fieldList(flags.columns), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
       const selection = selectionOptions(flags)
       const inputs = cliInputs(argv as string[])
       try {

@@ -42,7 +42,8 @@ With --db FILE the tables are kept in a database file: load once, then query it 
   static override flags = {
     ...commonFlags,
     db: Flags.string({description: 'Keep the tables in this DuckDB database file (without trace paths: query what it holds).'}),
-    append: Flags.boolean({description: 'Add the traces to the --db database, which already holds some.', dependsOn: ['db']}),
+    append: Flags.boolean({description: 'Add the traces to the --db database, which already holds some (those it holds are skipped).', dependsOn: ['db']}),
+    force: Flags.boolean({description: 'Load traces the --db database already holds all the same; replace an existing --out file.'}),
     output: Flags.string({char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table'}),
     'max-rows': Flags.integer({description: 'Table output: show at most this many rows (the middle ones are elided).', min: 1, default: 40}),
     all: Flags.boolean({description: 'Table output: show every row.'}),
@@ -66,7 +67,7 @@ With --db FILE the tables are kept in a database file: load once, then query it 
       const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined
       try {
         await runQuery({
-          sql, inputs, db: flags.db, append: flags.append, schema: flags.schema, out: flags.out, strict: flags.strict, workers: flags.workers,
+          sql, inputs, db: flags.db, append: flags.append, force: flags.force, onNote: (m) => process.stderr.write(`sysflow: note: ${m}\n`), schema: flags.schema, out: flags.out, strict: flags.strict, workers: flags.workers,
           render: {format: flags.output as OutputFormat, maxRows: flags['max-rows'], all: flags.all || flags.schema, width},
           onWarning: reporter.warn, onError: reporter.error, onProgress: progress.update, onLoaded: progress.clear,
         }, out)

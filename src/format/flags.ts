@@ -68,6 +68,9 @@ export const OpenFlag = {
   SYNC: 1 << 7, TRUNC: 1 << 8, DIRECT: 1 << 9, DIRECTORY: 1 << 10, LARGEFILE: 1 << 11, CLOEXEC: 1 << 12,
 } as const
 
+/** Every name `sf.file.openflags` can hold, for validation. */
+export const OPENFLAG_NAMES = ['NONE', 'RDWR', 'RDONLY', 'WRONLY', 'CREAT', 'EXCL', 'TRUNC', 'APPEND', 'NONBLOCK', 'DSYNC', 'DIRECT', 'LARGEFILE', 'DIRECTORY', 'CLOEXEC', 'SYNC']
+
 /** Open flag names in the processor's order (Go GetOpenFlags), `O_` prefix dropped as the processor does. */
 export function openFlagNames(flags: number): string[] {
   if (flags === 0) return ['NONE']

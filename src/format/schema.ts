@@ -11,7 +11,7 @@ type Json = string | number | boolean | null | Json[] | {[k: string]: Json}
 type Field = {name: string; type: Json; default?: Json}
 
 const CONTAINER_TYPES_OLD = ['CT_DOCKER', 'CT_LXC', 'CT_LIBVIRT_LXC', 'CT_MESOS', 'CT_RKT', 'CT_CUSTOM']
-const CONTAINER_TYPES = [...CONTAINER_TYPES_OLD, 'CT_CRI', 'CT_CONTAINERD', 'CT_CRIO', 'CT_BPM']
+export const CONTAINER_TYPES = [...CONTAINER_TYPES_OLD, 'CT_CRI', 'CT_CONTAINERD', 'CT_CRIO', 'CT_BPM']
 export const K8S_COMPONENTS = [
   'K8S_NODES', 'K8S_NAMESPACES', 'K8S_PODS', 'K8S_REPLICATIONCONTROLLERS', 'K8S_SERVICES', 'K8S_EVENTS',
   'K8S_REPLICASETS', 'K8S_DAEMONSETS', 'K8S_DEPLOYMENTS', 'K8S_UNKNOWN',

@@ -10,6 +10,7 @@ import {KIND_ABBREV} from '../format/records.js'
 import {Ingester, SourceMaps} from './ingest.js'
 import {scanTraces, ScanOptions} from './scan.js'
 import {QuerySession} from './session.js'
+import {recordSources, TraceSource} from './sources.js'
 
 export interface LoadProgress {
   /** Event and flow records in the database so far (this load). */
@@ -26,6 +27,8 @@ export interface LoadOptions extends ScanOptions {
   onProgress?: (p: LoadProgress) => void
   /** Workers: split files into ranges of at least this many bytes (default 4 MiB; tests use less). */
   rangeBytes?: number
+  /** The identities of the inputs, recorded in the database with the load (sources.ts). */
+  sources?: readonly TraceSource[]
 }
 
 export interface LoadResult {
@@ -91,6 +94,7 @@ export async function loadTraces(session: QuerySession, inputs: readonly TraceIn
     ingester.close()
     const t2 = process.hrtime.bigint()
     await session.checkKeys()
+    await recordSources(session.connection, opts.sources ?? [])
     const t3 = process.hrtime.bigint()
     await session.connection.run('COMMIT')
     const t4 = process.hrtime.bigint()

@@ -7,6 +7,7 @@ import {QueryError, sqlError} from './errors.js'
 import {loadTraces, LoadOptions, LoadResult} from './load.js'
 import {RenderOptions, renderResult, resultSource, TextSink} from './render.js'
 import {QuerySession} from './session.js'
+import {heldSources, nameList, planSources} from './sources.js'
 import {splitStatements} from './sql.js'
 
 export interface QueryOptions extends LoadOptions {
@@ -18,6 +19,10 @@ export interface QueryOptions extends LoadOptions {
   db?: string
   /** Add the inputs to a database file that already holds traces. */
   append?: boolean
+  /** Load traces the database already holds (or that changed since it loaded them) all the same. */
+  force?: boolean
+  /** Told what was not done and why (traces the database already holds), one line. */
+  onNote?: (message: string) => void
   /** List the tables, their columns and types instead of running SQL. */
   schema?: boolean
   /** Write the result to this file with COPY (format from the extension: .parquet, .csv, .json, .ndjson/.jsonl). */
@@ -63,11 +68,25 @@ export async function runQuery(opts: QueryOptions, out: TextSink): Promise<Query
   try {
     let load: LoadResult | undefined
     if (loading) {
-      if (opts.db && !opts.append && (await session.headerCount()) > 0) {
-        throw new QueryError(`${opts.db} already holds traces: add --append to add these, or leave out the trace paths to query what it holds`)
+      // A database remembers the traces it holds (sources.ts): a repeat is not loaded again, with a note, whether
+      // or not --append is given (query --db X trace.sf, run twice, queries what X holds); --force loads it anyway.
+      const held = opts.db ? await heldSources(session.connection) : []
+      const plan = planSources(inputs, held, {force: opts.force, dedupe: opts.db !== undefined})
+      const [changed, what] = plan.changed[0] ?? []
+      if (changed) {
+        throw new QueryError(`${changed.name} changed since ${opts.db} loaded it (${what}): loading it again would repeat the records it held then; --force loads it anyway`)
       }
-      load = await loadTraces(session, inputs, opts)
-      opts.onLoaded?.(load)
+      if (plan.load.length > 0 && opts.db && !opts.append && (await session.headerCount()) > 0) {
+        throw new QueryError(`${opts.db} already holds traces: add --append to add ${nameList(plan.load)}, or leave out the trace paths to query what it holds`)
+      }
+      if (plan.repeats.length > 0) {
+        const them = plan.repeats.length === 1 ? 'it' : 'them'
+        opts.onNote?.(`${opts.db} already holds ${nameList(plan.repeats)}: not loaded again (--force loads ${them} anyway)`)
+      }
+      if (plan.load.length > 0) {
+        load = await loadTraces(session, plan.load, {...opts, sources: plan.record})
+        opts.onLoaded?.(load)
+      }
     }
     const sql = opts.schema ? SCHEMA_SQL : opts.sql
     if (sql === undefined) return {load, rows: 0}

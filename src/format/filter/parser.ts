@@ -7,6 +7,7 @@ import {Attribute, attributeNames, findAttribute} from '../attributes.js'
 import {closestNames} from '../suggest.js'
 import {FilterSyntaxError} from './errors.js'
 import {JsonPathError, JsonPathSpec, parseJsonPath} from './jsonpath.js'
+import {checkLiteral, LiteralUse} from './literals.js'
 import {KEYWORDS, Token, tokenize, trimQuotes} from './lexer.js'
 
 export type CmpOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith' | 'endswith'
@@ -33,6 +34,12 @@ export type FilterNode =
   | {type: 'in' | 'pmatch'; operand: Operand; items: string[]; pos: number}
   | {type: 'macro'; name: string; body: FilterNode; pos: number}
 
+/** Where an item of `in (...)` / `pmatch (...)` was written: its column, and the list it came from. */
+interface ItemSource {
+  pos: number
+  list?: string
+}
+
 /** Where macro and list names are looked up (a rules file). */
 export interface ParseContext {
   /** The parsed body of a macro, or undefined when there is none by that name. May throw (cycles). */
@@ -43,6 +50,7 @@ export interface ParseContext {
   macroNames?(): Iterable<string>
 }
 
+const INT_OPS = new Set<string>(['<', '<=', '>', '>='])
 const CMP_OPS = new Set<string>(['=', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'startswith', 'endswith'])
 
 // sfql's `ts`/`endts` are the nanosecond integers (sysflow-format.md §4c), while sysprint's output keys of those
@@ -181,7 +189,19 @@ class Parser {
     const left = this.leftOperand(t)
     this.next()
     if (isUnary) return {type: 'exists', operand: left, pos: t.pos}
-    if (isList) return {type: op.text as 'in' | 'pmatch', operand: left, items: this.listItems(op), pos: t.pos}
+    if (isList) {
+      const where: ItemSource[] = []
+      const items = this.listItems(op, where)
+      if (left.kind === 'attr') {
+        const use = op.text === 'in' ? '=' : 'contains'
+        items.forEach((item, k) => {
+          const c = checkLiteral(left, use, item)
+          if ('problem' in c) this.fail(where[k].list ? `${c.problem}; the item is from list '${where[k].list}'` : c.problem, where[k].pos)
+          items[k] = c.value
+        })
+      }
+      return {type: op.text as 'in' | 'pmatch', operand: left, items, pos: t.pos}
+    }
     const r = this.peek()
     if (r.kind !== 'word' && r.kind !== 'string') {
       const found = r.kind === 'eof' ? '' : r.kind === 'kw' ? ` (found keyword '${r.text}'; quote a value that is a keyword)` : `, found ${quoteTok(r)}`
@@ -196,7 +216,17 @@ class Parser {
         }
       }
     }
-    return {type: 'cmp', op: op.text as CmpOp, left, right, pos: t.pos}
+    return {type: 'cmp', op: op.text as CmpOp, left: this.checked(left, right, op.text, true), right: this.checked(right, left, op.text, false), pos: t.pos}
+  }
+
+  /** A literal operand checked against the attribute on the other side (literals.ts); fails at its column. */
+  private checked(o: Operand, other: Operand, op: string, isLeft: boolean): Operand {
+    if (o.kind !== 'lit') return o
+    const use: LiteralUse | undefined = op === '=' || op === '!=' ? '=' : INT_OPS.has(op) ? 'int' : isLeft ? undefined : (op as LiteralUse)
+    if (!use) return o // `'text' contains sf.x`: the literal is the haystack, any text goes
+    const c = checkLiteral(other.kind === 'attr' ? other : undefined, use, o.value)
+    if ('problem' in c) this.fail(c.problem, o.pos)
+    return c.value === o.value ? o : {...o, value: c.value}
   }
 
   private macroRef(t: Token): FilterNode {
@@ -257,7 +287,7 @@ class Parser {
   }
 
   /** `( item, item, ... )` after in/pmatch; list names expand, `[a, b]` groups flatten. */
-  private listItems(op: Token): string[] {
+  private listItems(op: Token, where: ItemSource[]): string[] {
     const open = this.peek()
     if (open.kind !== '(') this.fail(`expected '(' after '${op.text}'`, open.pos)
     this.next()
@@ -270,7 +300,7 @@ class Parser {
         for (;;) {
           const u = this.peek()
           if (u.kind === ']') break
-          this.atom(u, items)
+          this.atom(u, items, where)
           const s = this.peek()
           if (s.kind === ',') {
             this.next()
@@ -280,7 +310,7 @@ class Parser {
         }
         this.next()
       } else {
-        this.atom(t, items)
+        this.atom(t, items, where)
       }
       const s = this.peek()
       if (s.kind === ',') {
@@ -295,13 +325,19 @@ class Parser {
     return items
   }
 
-  private atom(t: Token, into: string[]): void {
+  private atom(t: Token, into: string[], where: ItemSource[]): void {
     if (t.kind === 'string') {
       into.push(trimQuotes(t.text))
+      where.push({pos: t.pos})
     } else if (t.kind === 'word') {
       const l = this.ctx.list?.(t.text)
-      if (l) into.push(...l)
-      else into.push(t.text)
+      if (l) {
+        into.push(...l)
+        for (let k = 0; k < l.length; k++) where.push({pos: t.pos, list: t.text})
+      } else {
+        into.push(t.text)
+        where.push({pos: t.pos})
+      }
     } else {
       this.fail(`expected a list item, found ${quoteTok(t)}${t.kind === 'kw' ? ' (quote a value that is a keyword)' : ''}`, t.pos)
     }

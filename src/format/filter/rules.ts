@@ -5,7 +5,8 @@
 //   - macro: spawned_shell              condition: one line, a quoted value, a plain value continued on more
 //     condition: >                                indented lines, or a block scalar (`>`, `|`)
 //       sf.opflags = EXEC and sf.proc.name in (shells)
-//   - rule: ...                         parsed and kept (name, condition, other properties), not compiled here
+//   - rule: ...                         kept (name, condition, other properties); the condition is parsed (so its
+//                                       mistakes are reported, naming the rule), not compiled here
 //   - filter / drop / required_engine_version / required_plugin_versions: accepted, not used
 //
 // It is not a general YAML parser: it reads this shape, line by line, and reports anything else with the file
@@ -56,6 +57,10 @@ export interface RuleDef {
   /** Every other property as text (lists joined with ", "). */
   props: Record<string, string>
   tags: string[]
+  /** The parsed condition (filled by parseRules, so a mistake in it is reported when the file is read). */
+  ast?: FilterNode
+  /** Where each line of the condition sits in the file. */
+  segments: Segment[]
 }
 
 /** The lists, macros and rules of one or more rules files. */
@@ -100,7 +105,22 @@ export class RuleSet {
     if (def.ast) return def.ast
     this.resolving.push(name)
     try {
-      def.ast = parseCondition(def.condition, {
+      def.ast = this.parse(def, `macro '${def.name}'`)
+      return def.ast
+    } finally {
+      this.resolving.pop()
+    }
+  }
+
+  /** Parse a rule's (or filter's, drop's) condition; errors name the rule. */
+  private rule(def: RuleDef): void {
+    if (def.condition !== undefined && def.condition.trim() !== '' && def.ast === undefined) def.ast = this.parse({...def, condition: def.condition}, `${def.kind} '${def.name}'`)
+  }
+
+  /** Parse a macro's or rule's condition with this set's macros and lists; errors placed in the file. */
+  private parse(def: {condition: string; file: string; line: number; segments: Segment[]}, what: string): FilterNode {
+    try {
+      return parseCondition(def.condition, {
         macro: (ref, expr, pos) => {
           if (this.resolving.includes(ref)) {
             const cycle = [...this.resolving.slice(this.resolving.indexOf(ref)), ref].join(' -> ')
@@ -111,21 +131,19 @@ export class RuleSet {
         list: (l) => this.list(l),
         macroNames: () => this.macros.keys(),
       })
-      return def.ast
     } catch (e) {
-      if (e instanceof FilterSyntaxError && !(e instanceof RulesError)) throw this.locate(def, e)
+      if (e instanceof FilterSyntaxError && !(e instanceof RulesError)) throw this.locate(def, what, e)
       throw e
-    } finally {
-      this.resolving.pop()
     }
   }
 
-  /** A syntax error in a macro's condition, placed in its file. */
-  private locate(def: MacroDef, e: FilterSyntaxError): RulesError {
+  /** A syntax error in a macro's or rule's condition, placed in its file. */
+  private locate(def: {file: string; line: number; segments: Segment[]}, what: string, e: FilterSyntaxError): RulesError {
     let seg = def.segments[0]
+    if (!seg) return this.error(def.file, def.line, 0, `in ${what}: ${e.problem}`)
     for (const s of def.segments) if (s.offset <= e.position) seg = s
     const col = seg.col + Math.min(Math.max(0, e.position - seg.offset), seg.length)
-    return this.error(def.file, seg.line, col, `in macro '${def.name}': ${e.problem}`)
+    return this.error(def.file, seg.line, col, `in ${what}: ${e.problem}`)
   }
 
   error(file: string, line: number, col: number, problem: string): RulesError {
@@ -139,9 +157,11 @@ export class RuleSet {
     this.texts.set(file, lines)
     this.expanded.clear()
     for (const m of this.macros.values()) m.ast = undefined
+    for (const r of this.rules) r.ast = undefined
     new RulesReader(this, lines, file).read()
     for (const name of this.macros.keys()) this.macro(name)
     for (const name of this.lists.keys()) this.list(name)
+    for (const r of this.rules) this.rule(r)
     return this
   }
 }
@@ -469,6 +489,7 @@ class RulesReader {
       line,
       props: rest,
       tags,
+      segments: condV?.kind === 'scalar' ? condV.segments.map(({offset, line: l, col, length}) => ({offset, line: l, col, length})) : [],
     })
   }
 }
