@@ -154,28 +154,46 @@ function memberFields(schema: unknown): Map<string, Map<string, boolean>> {
   return out
 }
 
+/** How a trace's writer schema differs from schema `target`, in what our typed records carry. */
+export interface SchemaDifference {
+  /**
+   * Fields (`Record.field`) that `target` writes and the trace lacks, among the records both have: what
+   * re-encoding the trace in `target` would have to invent. Nullable fields are not counted (an absent value is
+   * written as null and reads back empty, e.g. Container.podId before v4).
+   */
+  lacking: string[]
+  /** Fields, and whole records, that the trace has and `target` lacks: what re-encoding would drop. */
+  extra: string[]
+}
+
 /**
- * The fields (`Record.field`) that schema `target` writes and the trace's writer schema lacks, among the records
- * both have: what re-encoding the trace in `target` would have to invent. Not counted: nullable fields (an absent
- * value is written as null, which reads back empty, e.g. Container.podId), and fields our typed records do not
- * carry (v1001's Container.imagerepo): no input value of theirs ever reaches the writer.
+ * Compare a trace's writer schema with schema `target`. Fields our typed records do not carry (v1001's
+ * Container.imagerepo, fields we do not know) are left out: no value of theirs ever reaches the writer.
  */
-export function fieldsLacking(schemaJson: string, target: SchemaVersion): string[] {
+export function schemaDifference(schemaJson: string, target: SchemaVersion): SchemaDifference {
   let parsed: unknown
   try {
     parsed = JSON.parse(schemaJson)
   } catch {
-    return []
+    return {lacking: [], extra: []}
   }
   const have = memberFields(parsed)
-  const out: string[] = []
-  for (const [record, fields] of memberFields(sysflowSchema(target))) {
+  const want = memberFields(sysflowSchema(target))
+  const known = (record: string, f: string): boolean => (canonicalFields(record) ?? []).some((c) => c.avro === f)
+  const lacking: string[] = []
+  const extra: string[] = []
+  for (const [record, fields] of want) {
     const own = have.get(record)
     if (own === undefined) continue
-    const canon = canonicalFields(record) ?? []
-    for (const [f, nullable] of fields) if (!nullable && !own.has(f) && canon.some((c) => c.avro === f)) out.push(`${record}.${f}`)
+    for (const [f, nullable] of fields) if (!nullable && !own.has(f) && known(record, f)) lacking.push(`${record}.${f}`)
   }
-  return out
+  for (const [record, fields] of have) {
+    if (canonicalFields(record) === undefined || record === 'OID') continue
+    const theirs = want.get(record)
+    if (theirs === undefined) extra.push(record)
+    else for (const f of fields.keys()) if (!theirs.has(f) && known(record, f)) extra.push(`${record}.${f}`)
+  }
+  return {lacking, extra}
 }
 
 /** The writer schema of a .sf output, decided before reading (see the top of this file). */
@@ -186,12 +204,16 @@ export interface SfSchemaPlan {
   forced: boolean
 }
 
-/** Refusal of inputs whose schemas carry different fields (see the top of this file). */
-function refusal(file: string, lacking: string[], own: SchemaVersion, target: SchemaVersion, from: string | undefined): ConvertOptionError {
+/** Refusal of inputs whose schemas carry different fields (see the top of this file); undefined if they agree. */
+function refusal(file: string, diff: SchemaDifference, own: SchemaVersion, target: SchemaVersion, from: string | undefined): ConvertOptionError | undefined {
+  const what: string[] = []
+  const schema = `schema ${target}${from ? ` (of ${from})` : ''}`
+  if (diff.lacking.length > 0) what.push(`lacks ${diff.lacking.join(', ')}, which ${schema} requires`)
+  if (diff.extra.length > 0) what.push(`has ${diff.extra.join(', ')}, which ${schema} lacks`)
+  if (what.length === 0) return undefined
   return new ConvertOptionError(
-    `${file} (schema ${own}) lacks ${lacking.join(', ')}, which schema ${target}${from ? ` (of ${from})` : ''} requires: ` +
-      `one .sf file has one writer schema, and merging these would invent those values; convert them separately, ` +
-      `or give --schema ${target} to write that schema's defaults`,
+    `${file} (schema ${own}) ${what.join(', and ')}: one .sf file has one writer schema, and merging these would ` +
+      `invent or drop values; convert them separately, or give --schema ${target} to write that schema (its defaults where a value is missing)`,
   )
 }
 
@@ -211,8 +233,8 @@ export async function planSfSchema(inputs: readonly TraceInput[], forced?: Schem
   for (const s of seen) if (newest === undefined || rank(s.v) > rank(newest.v)) newest = s
   if (newest === undefined) return {schema: undefined, forced: false}
   for (const s of seen) {
-    const lacking = fieldsLacking(s.json, newest.v)
-    if (lacking.length > 0) throw refusal(s.name, lacking, s.v, newest.v, newest.name)
+    const refused = refusal(s.name, schemaDifference(s.json, newest.v), s.v, newest.v, newest.name)
+    if (refused) throw refused
   }
   return {schema: newest.v, forced: false}
 }
@@ -403,12 +425,13 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
     section++
     const v = schemaVersionOf(info.schemaJson)
     const schema = (out.schema ??= v)
-    const lacking = fieldsLacking(info.schemaJson, schema)
-    if (lacking.length > 0) {
-      if (!plan.forced) throw refusal(info.file, lacking, v, schema, undefined)
-      warn(info.file, `schema ${v} trace lacks ${lacking.join(', ')}: written with schema ${schema}'s defaults`)
+    const diff = schemaDifference(info.schemaJson, schema)
+    if (!plan.forced) {
+      const refused = refusal(info.file, diff, v, schema, undefined)
+      if (refused) throw refused
     }
-    if (rank(v) > rank(schema)) warn(info.file, `schema ${v} trace written as schema ${schema}: what ${schema} lacks is dropped`)
+    if (diff.lacking.length > 0) warn(info.file, `schema ${v} trace lacks ${diff.lacking.join(', ')}: written with schema ${schema}'s defaults`)
+    if (diff.extra.length > 0) warn(info.file, `schema ${v} trace written as schema ${schema}: its ${diff.extra.join(', ')} dropped`)
   }
   let done = limit <= 0
   try {
