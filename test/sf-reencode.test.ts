@@ -201,6 +201,15 @@ test('print of several inputs: a later input without a header of its own does no
   t.is(key(together[1], 'pproc.exe'), '')
   t.is(key(together[2], 'proc.exe'), '')
   t.deepEqual(together, await eachAlone(inputs))
+  // Re-encoded: b.sf alone stays headerless and prints the same; after a.sf it gets a header (and a warning), so
+  // that its records still do not join with a.sf's processes.
+  const alone = await reencode([inputs[1]])
+  t.false((await readAll(bufferInput('b-out.sf', alone.bytes))).some((r) => r.kind === Kind.Header))
+  t.deepEqual(await flat([bufferInput('b-out.sf', alone.bytes)]), await flat([inputs[1]]))
+  const merged = await reencode(inputs)
+  const got = await flat([bufferInput('m.sf', merged.bytes)])
+  t.deepEqual(got.map((l) => [key(l, 'proc.exe'), key(l, 'pproc.exe')]), [['/bin/sh', '/sbin/init'], ['/bin/late', ''], ['', '']])
+  t.deepEqual(merged.warnings.filter((w) => /no header before its first records/.test(w)).length, 1)
 })
 
 test('legacy v1000 input re-encodes as v1000: node.ip, proc.entry, filename, cwd and env stay absent', async (t) => {

@@ -14,7 +14,8 @@
 // again under it. So the same OID in two inputs stays two processes, even when the inputs are rotations of one
 // capture: the collector starts each rotated file with a header and re-exports what is live (REUP), so a rotated
 // file never needs another file's entities, and sysprint reads it alone just as well. An input with no header of
-// its own gets a synthesized one. With no kept record at all, the output is the first input header alone.
+// its own has none in the output either when it comes first; after another section it gets a synthesized one (with
+// a warning: only a header resets a reader's tables). With no kept record, the output is the first input header.
 //
 // Schema: one Avro file has one writer schema. The output's is the inputs' own (the newest of them when they
 // differ only in what they call their fields, e.g. 1000ms and 1000), so a value an input lacks stays absent. Inputs
@@ -266,6 +267,8 @@ class ClosureWriter {
   }
 
   private readonly forced: boolean
+  /** Called when a header is synthesized for an input without one (after another section). */
+  onSynthesized: (() => void) | undefined
 
   /** Write a record (with the header and entities it needs) of section `section`, joined against `tables`. */
   record(rec: EventRecord, tables: JoinTables, section: number): void | Promise<void> {
@@ -286,9 +289,11 @@ class ClosureWriter {
       this.startFile((this.target as {sink: ByteSink}).sink, tables.header, section)
     }
     if (section !== this.outSection) {
-      // Another section: its own header, and the entity tables of readers start over.
+      // Another section: its own header, and the entity tables of readers start over. An input without a header
+      // gets a synthesized one here: only a header makes a reader forget the entities of the section before.
       this.outSection = section
       this.gen++
+      if (tables.header === undefined) this.onSynthesized?.()
       put(this.headerFor(tables.header))
     }
     if (rec.kind !== Kind.K8sEvent) {
@@ -345,12 +350,18 @@ class ClosureWriter {
     return !this.forced || h.version === version ? h : {...h, version}
   }
 
+  /**
+   * Open a file for section `section` (-1: an output with no kept record) and write its header. A file that starts
+   * in a section without a header has none either, as its input (a reader's tables are empty there anyway); an
+   * empty output gets the first input header, or a synthesized one.
+   */
   private startFile(sink: ByteSink, h: SFHeader | undefined, section: number): void {
     this.schema ??= '5'
     this.writer = new TraceWriter(sink, {schema: this.schema, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
     this.gen++
     this.fileGen = this.gen
     this.outSection = section
+    if (h === undefined && section >= 0) return
     // A fresh writer rarely asks to wait here; if it does, the writes that follow are chained behind this one by
     // the writer and carry any failure, so this promise need not be awaited.
     this.writer.write(this.headerFor(h))?.catch(() => undefined)
@@ -433,6 +444,7 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
     if (diff.lacking.length > 0) warn(info.file, `schema ${v} trace lacks ${diff.lacking.join(', ')}: written with schema ${schema}'s defaults`)
     if (diff.extra.length > 0) warn(info.file, `schema ${v} trace written as schema ${schema}: its ${diff.extra.join(', ')} dropped`)
   }
+  out.onSynthesized = () => warn(lastFile ?? '-', 'no header before its first records: a header with an empty node and file name is written in front of them, so that they do not join with the entities of the input before')
   let done = limit <= 0
   try {
     if (!done) {
