@@ -8,6 +8,7 @@ import path from 'node:path'
 import {convert, ConvertOptionError, writeSf} from '../src/format/convert/index.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {printRecords} from '../src/format/printers/print.js'
+import {loadTraces, QuerySession} from '../src/query/index.js'
 import {bufferInput, fileInput, readTrace, TraceInput} from '../src/format/reader.js'
 import {EventRecord, Kind, OID, Process, SFHeader, SysFlowRecord} from '../src/format/records.js'
 import {SchemaVersion} from '../src/format/schema.js'
@@ -243,4 +244,17 @@ test('merging inputs whose schemas carry different fields is refused before anyt
   const ms = fileInput(path.join(fixtures, 'v1000ms.sf'))
   const both = await reencode([ms, legacy])
   assertSame(t, await flat([bufferInput('m.sf', both.bytes)]), await eachAlone([ms, legacy]), '1000ms + 1000')
+})
+
+test('query of several inputs: a later input without a header does not join against the one before', async (t) => {
+  const a = [hdr('/x/a.sf'), proc(1, null, '/sbin/init'), proc(2, oid(1), '/bin/sh'), pe(2, 10n)]
+  const b = [proc(3, oid(1), '/bin/late'), pe(3, 20n), pe(2, 30n)]
+  const session = await QuerySession.open()
+  try {
+    await loadTraces(session, [bufferInput('a.sf', await encode(a)), bufferInput('b.sf', await encode(b))], {workers: 0})
+    const rows = (await session.connection.runAndReadAll('SELECT ts - 1700000000000000000, proc_exe, pproc_exe FROM events ORDER BY ts')).getRows()
+    t.deepEqual(rows.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v))), [[10, '/bin/sh', '/sbin/init'], [20, '/bin/late', null], [30, null, null]])
+  } finally {
+    session.close()
+  }
 })
