@@ -5,13 +5,13 @@
 import test from 'ava'
 import fs from 'node:fs'
 import path from 'node:path'
-import {convert, ConvertOptionError, writeSf} from '../src/format/convert/index.js'
+import {convert, ConvertOptionError, fitSchema, writeSf} from '../src/format/convert/index.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {printRecords} from '../src/format/printers/print.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
 import {bufferInput, fileInput, readTrace, TraceInput} from '../src/format/reader.js'
 import {EventRecord, Kind, OID, Process, SFHeader, SysFlowRecord} from '../src/format/records.js'
-import {SchemaVersion} from '../src/format/schema.js'
+import {SchemaVersion, sysflowSchema} from '../src/format/schema.js'
 import {bufferSink, TraceWriter} from '../src/format/writer.js'
 import {runCli} from './helpers/cli.js'
 import {sharedManifest} from './helpers/manifest.js'
@@ -26,9 +26,9 @@ const fixtureFiles = fs.readdirSync(fixtures).filter((n) => n.endsWith('.sf')).s
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-async function encode(records: SysFlowRecord[], schema: SchemaVersion = '5'): Promise<Buffer> {
+async function encode(records: SysFlowRecord[], schema: SchemaVersion = '5', omit: string[] = []): Promise<Buffer> {
   const sink = bufferSink()
-  const w = new TraceWriter(sink, {schema, blockBytes: 1 << 20})
+  const w = new TraceWriter(sink, {schema, omit, blockBytes: 1 << 20})
   for (const r of records) await w.write(r)
   await w.close()
   return sink.result()
@@ -232,7 +232,7 @@ test('legacy v1000 input re-encodes as v1000: node.ip, proc.entry, filename, cwd
 test('merging inputs whose schemas carry different fields is refused before anything is written; --schema forces it with a warning', async (t) => {
   const legacy = fileInput(path.join(fixtures, 'v1000.sf'))
   const v5 = fileInput(path.join(fixtures, 'v5.sf'))
-  await t.throwsAsync(reencode([legacy, v5]), {instanceOf: ConvertOptionError, message: /v1000\.sf \(schema 1000\) lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, Process\.cwd, Process\.env, which schema 5 \(of .*v5\.sf\) requires/})
+  await t.throwsAsync(reencode([legacy, v5]), {instanceOf: ConvertOptionError, message: /v1000\.sf \(schema 1000\) lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, Process\.cwd, Process\.env, which the output's schema 5, from .*v5\.sf, requires/})
   await withTempDir(async (dir) => {
     const out = path.join(dir, 'm.sf')
     await t.throwsAsync(convert([legacy, v5], {format: 'sf', output: out}), {instanceOf: ConvertOptionError})
@@ -257,4 +257,44 @@ test('query of several inputs: a later input without a header does not join agai
   } finally {
     session.close()
   }
+})
+
+/** A schema's fields of one record, from its JSON text. */
+function fieldsOf(schemaJson: string, record: string): string[] {
+  const union = (JSON.parse(schemaJson) as {fields: {type: {name: string; fields: {name: string}[]}[]}[]}).fields[0].type
+  return union.find((m) => m.name === record || m.name.endsWith(`.${record}`))!.fields.map((f) => f.name)
+}
+
+test('the schema that fits a writer: its own version, or for a variant the version less what it lacked', (t) => {
+  for (const v of ['1000ms', '1000', '1001', '2', '3', '4', '5'] as SchemaVersion[]) t.deepEqual(fitSchema(JSON.stringify(sysflowSchema(v))), {version: v, omit: []}, v)
+  const without = (v: SchemaVersion, record: string, ...names: string[]): string => {
+    const s = sysflowSchema(v) as {fields: {type: {name: string; fields: {name: string}[]}[]}[]}
+    const m = s.fields[0].type.find((x) => x.name === record)!
+    m.fields = m.fields.filter((f) => !names.includes(f.name))
+    return JSON.stringify(s)
+  }
+  t.deepEqual(fitSchema(without('1000', 'NetworkFlow', 'fd')), {version: '1000', omit: ['NetworkFlow.fd']})
+  t.deepEqual(fitSchema(without('5', 'Process', 'cwd')), {version: '5', omit: ['Process.cwd']})
+  t.deepEqual(fitSchema(without('5', 'File', 'restype')), {version: '5', omit: ['File.restype']})
+  // v5 without cwd and env is v4's layout exactly.
+  t.deepEqual(fitSchema(without('5', 'Process', 'cwd', 'env')), {version: '4', omit: []})
+})
+
+test('a variant writer (v5 without Process.cwd) re-encodes without cwd: the value stays absent, not empty', async (t) => {
+  const p = {...proc(1, null, '/sbin/init'), cwd: undefined}
+  const input = bufferInput('no-cwd.sf', await encode([hdr('/x/v.sf'), p, pe(1, 10n)], '5', ['Process.cwd']))
+  const before = await readAll(input)
+  t.is((before[1] as Process).cwd, undefined)
+  const {bytes, warnings} = await reencode([input])
+  t.deepEqual(warnings, [])
+  let schemaJson = ''
+  const out: SysFlowRecord[] = []
+  for await (const b of readTrace(bufferInput('out.sf', bytes), {onOpen: (i) => (schemaJson = i.schemaJson)})) out.push(...b.records)
+  t.false(fieldsOf(schemaJson, 'Process').includes('cwd'))
+  t.true(fieldsOf(schemaJson, 'Process').includes('env'))
+  t.deepEqual(out, before)
+  t.deepEqual(await flat([bufferInput('out.sf', bytes)]), await flat([input]))
+  // Merged with a v5 trace that has cwd: refused, as either cwd would be invented or dropped.
+  const full = bufferInput('full.sf', await encode([hdr('/x/f.sf'), proc(2, null, '/bin/sh'), pe(2, 20n)]))
+  await t.throwsAsync(reencode([full, input]), {instanceOf: ConvertOptionError, message: /no-cwd\.sf \(schema 4\) lacks Process\.cwd, which the output's schema 5 requires/})
 })

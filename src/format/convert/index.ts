@@ -21,7 +21,7 @@ export * from './errors.js'
 export {StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
 export {
-  writeSf, schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference,
+  writeSf, schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema,
   type SfTarget, type SfOutputOptions, type SfResult, type SfSchemaPlan, type SchemaDifference,
 } from './sf.js'
 export {type ArrowIpcOptions} from './arrow.js'

@@ -17,12 +17,14 @@
 // its own has none in the output either when it comes first; after another section it gets a synthesized one (with
 // a warning: only a header resets a reader's tables). With no kept record, the output is the first input header.
 //
-// Schema: one Avro file has one writer schema. The output's is the inputs' own (the newest of them when they
-// differ only in what they call their fields, e.g. 1000ms and 1000), so a value an input lacks stays absent. Inputs
-// whose schemas carry different fields (a v1000 trace, without SFHeader.ip or Process.entry, and a v5 one) are
-// refused before anything is written: writing them together would invent values for the fields one of them lacks.
-// An explicit schema version (--schema) is obeyed: fields it needs that an input lacks get the schema's default (or
-// an empty value), fields it lacks are dropped, each with one warning per input; the headers then say its version.
+// Schema: one Avro file has one writer schema. The output's is the inputs' own: the version that fits the writer
+// schema (fitSchema: its own version whenever it is one of ours; for a variant writer, the version that drops
+// nothing, less the fields the variant lacked), so a value an input lacks stays absent. Inputs whose schemas differ
+// only in labels merge under the newest (1000ms and 1000); a nullable field an input lacks is written as null.
+// Inputs whose schemas carry different fields (a v1000 trace, without SFHeader.ip or Process.entry, and a v5 one)
+// are refused before anything is written: writing them together would invent or drop values. An explicit schema
+// version (--schema) is obeyed: fields it needs that an input lacks get the schema's default (or an empty value),
+// fields it lacks are dropped, each with one warning per input; the headers then say its version.
 
 // Rotation: records go to `open(epoch)` files by their start time, one file per window of `rotate` seconds
 // (epoch = the window's start in seconds). A record that started before the current window (a long flow) stays in
@@ -197,47 +199,74 @@ export function schemaDifference(schemaJson: string, target: SchemaVersion): Sch
   return {lacking, extra}
 }
 
+/**
+ * The schema a trace's records re-encode in: the version that drops none of its fields and would invent the fewest
+ * (its own version, whenever it is one of ours), with those few left out (`omit`) so they stay absent. A variant
+ * writer (a NetworkFlow without `fd`, a v5 Process without `cwd`) so gets its version minus what it lacked.
+ */
+export function fitSchema(schemaJson: string): {version: SchemaVersion; omit: string[]} {
+  const detected = schemaVersionOf(schemaJson)
+  let best: {version: SchemaVersion; omit: string[]} | undefined
+  // The detected version first, so that it wins a tie; then the newest first.
+  for (const version of [detected, ...[...SCHEMA_VERSIONS].reverse()]) {
+    const d = schemaDifference(schemaJson, version)
+    if (d.extra.length > 0) continue
+    if (best === undefined || d.lacking.length < best.omit.length) best = {version, omit: d.lacking}
+  }
+  return best ?? {version: detected, omit: []}
+}
+
 /** The writer schema of a .sf output, decided before reading (see the top of this file). */
 export interface SfSchemaPlan {
   /** The version written; undefined: the first input's (no input could be looked at in advance, e.g. stdin). */
   schema: SchemaVersion | undefined
+  /** Fields (`Record.field`) of that version left out of the output: every input lacks them. */
+  omit: string[]
   /** Given by the caller (--schema): obeyed even where an input lacks fields it needs. */
   forced: boolean
 }
 
-/** Refusal of inputs whose schemas carry different fields (see the top of this file); undefined if they agree. */
-function refusal(file: string, diff: SchemaDifference, own: SchemaVersion, target: SchemaVersion, from: string | undefined): ConvertOptionError | undefined {
+/**
+ * The refusal of an input whose fields differ from those of the output schema (`target` without `omit`), or
+ * undefined when they agree. See the top of this file.
+ */
+function refusal(file: string, schemaJson: string, target: SchemaVersion, omit: readonly string[], from: string | undefined): ConvertOptionError | undefined {
+  const d = schemaDifference(schemaJson, target)
+  const lacking = d.lacking.filter((f) => !omit.includes(f))
+  const extra = [...d.extra, ...omit.filter((f) => !d.lacking.includes(f))]
   const what: string[] = []
-  const schema = `schema ${target}${from ? ` (of ${from})` : ''}`
-  if (diff.lacking.length > 0) what.push(`lacks ${diff.lacking.join(', ')}, which ${schema} requires`)
-  if (diff.extra.length > 0) what.push(`has ${diff.extra.join(', ')}, which ${schema} lacks`)
+  const schema = `the output's schema ${target}${omit.length ? ` (without ${omit.join(', ')})` : ''}${from ? `, from ${from},` : ''}`
+  if (lacking.length > 0) what.push(`lacks ${lacking.join(', ')}, which ${schema} requires`)
+  if (extra.length > 0) what.push(`has ${extra.join(', ')}, which ${schema} lacks`)
   if (what.length === 0) return undefined
   return new ConvertOptionError(
-    `${file} (schema ${own}) ${what.join(', and ')}: one .sf file has one writer schema, and merging these would ` +
+    `${file} (schema ${schemaVersionOf(schemaJson)}) ${what.join(', and ')}: one .sf file has one writer schema, and merging these would ` +
       `invent or drop values; convert them separately, or give --schema ${target} to write that schema (its defaults where a value is missing)`,
   )
 }
 
 /**
- * Decide the output schema: `forced` if given, else the newest among the inputs that are regular files; refuse
- * (ConvertOptionError) inputs that lack fields of that schema, unless it was forced. Reads only container headers.
+ * Decide the output schema: `forced` if given, else the one that fits the newest among the inputs that are regular
+ * files (fitSchema); refuse (ConvertOptionError) inputs whose fields differ from it, unless it was forced. Reads
+ * only container headers.
  */
 export async function planSfSchema(inputs: readonly TraceInput[], forced?: SchemaVersion): Promise<SfSchemaPlan> {
-  if (forced !== undefined) return {schema: forced, forced: true}
-  const seen: {name: string; json: string; v: SchemaVersion}[] = []
+  if (forced !== undefined) return {schema: forced, omit: [], forced: true}
+  const seen: {name: string; json: string; fit: {version: SchemaVersion; omit: string[]}}[] = []
   for (const input of inputs) {
     if (!isRegularFile(input.name)) continue
     const json = await traceSchemaJson(input)
-    if (json !== undefined) seen.push({name: input.name, json, v: schemaVersionOf(json)})
+    if (json !== undefined) seen.push({name: input.name, json, fit: fitSchema(json)})
   }
   let newest: (typeof seen)[number] | undefined
-  for (const s of seen) if (newest === undefined || rank(s.v) > rank(newest.v)) newest = s
-  if (newest === undefined) return {schema: undefined, forced: false}
+  for (const s of seen) if (newest === undefined || rank(s.fit.version) > rank(newest.fit.version)) newest = s
+  if (newest === undefined) return {schema: undefined, omit: [], forced: false}
+  const {version, omit} = newest.fit
   for (const s of seen) {
-    const refused = refusal(s.name, schemaDifference(s.json, newest.v), s.v, newest.v, newest.name)
+    const refused = refusal(s.name, s.json, version, omit, newest.name)
     if (refused) throw refused
   }
-  return {schema: newest.v, forced: false}
+  return {schema: version, omit, forced: false}
 }
 
 type Entity = Process | File | Container | Pod
@@ -259,10 +288,13 @@ class ClosureWriter {
   count = 0
   /** The version written; settled by the first input opened when no input could be looked at in advance. */
   schema: SchemaVersion | undefined
+  /** Fields of that version left out (see SfSchemaPlan). */
+  omit: string[]
 
   constructor(private readonly target: SfTarget, plan: SfSchemaPlan, private readonly opts: SfOutputOptions) {
     this.windowNs = 'rotate' in target ? BigInt(target.rotate) * 1_000_000_000n : 0n
     this.schema = plan.schema
+    this.omit = plan.omit
     this.forced = plan.forced
   }
 
@@ -357,7 +389,7 @@ class ClosureWriter {
    */
   private startFile(sink: ByteSink, h: SFHeader | undefined, section: number): void {
     this.schema ??= '5'
-    this.writer = new TraceWriter(sink, {schema: this.schema, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
+    this.writer = new TraceWriter(sink, {schema: this.schema, omit: this.omit, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
     this.gen++
     this.fileGen = this.gen
     this.outSection = section
@@ -435,12 +467,18 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
     tables.reset(undefined)
     section++
     const v = schemaVersionOf(info.schemaJson)
-    const schema = (out.schema ??= v)
-    const diff = schemaDifference(info.schemaJson, schema)
-    if (!plan.forced) {
-      const refused = refusal(info.file, diff, v, schema, undefined)
-      if (refused) throw refused
+    if (out.schema === undefined) {
+      const fit = fitSchema(info.schemaJson)
+      out.schema = fit.version
+      out.omit = fit.omit
     }
+    const schema = out.schema
+    if (!plan.forced) {
+      const refused = refusal(info.file, info.schemaJson, schema, out.omit, undefined)
+      if (refused) throw refused
+      return
+    }
+    const diff = schemaDifference(info.schemaJson, schema)
     if (diff.lacking.length > 0) warn(info.file, `schema ${v} trace lacks ${diff.lacking.join(', ')}: written with schema ${schema}'s defaults`)
     if (diff.extra.length > 0) warn(info.file, `schema ${v} trace written as schema ${schema}: its ${diff.extra.join(', ')} dropped`)
   }
