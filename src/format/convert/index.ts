@@ -14,16 +14,18 @@ import {
 } from './formats.js'
 import {Staged, StagedFileSet, StagedPath} from './safe.js'
 import {checkAborted, countingInputs, RecordSelection, selectedBatches} from './select.js'
-import {planSfSchema, SfTarget, writeSf} from './sf.js'
+import {planSfSchema} from './sf-schema.js'
+import {SfTarget, writeSf} from './sf.js'
 
 export * from './formats.js'
 export * from './errors.js'
 export {StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
+export {writeSf, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
 export {
-  writeSf, schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema,
-  type SfTarget, type SfOutputOptions, type SfResult, type SfSchemaPlan, type SchemaDifference,
-} from './sf.js'
+  schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema,
+  type SfSchemaPlan, type SchemaDifference,
+} from './sf-schema.js'
 export {type ArrowIpcOptions} from './arrow.js'
 
 /** Arrow IPC output (apache-arrow is loaded on first use). See ./arrow.ts. */
