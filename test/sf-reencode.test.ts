@@ -114,6 +114,16 @@ if (traces) {
     assertSame(t, await flat(inputs), want, 'print of the sf-apis traces together')
   })
 
+  const collector = realTraces.filter((f) => f.includes(`${path.sep}collector${path.sep}`))
+  test('merge of every collector trace (v5): each record keeps its own header, nothing joins across inputs', async (t) => {
+    // Before sections, 5,636 of these 5,660 records printed another file name (the first input's).
+    t.true(collector.length >= 11)
+    const inputs = collector.map(fileInput)
+    const {bytes} = await reencode(inputs)
+    assertSame(t, await flat([bufferInput('merged.sf', bytes)]), await eachAlone(inputs), 'collector merge')
+    t.is((await readAll(bufferInput('merged.sf', bytes))).filter((r) => r.kind === Kind.Header).length, collector.length)
+  })
+
   for (const rel of ['collector/mpm-event/full_capture.sf', 'sysflow/sf-processor/k8s_small.sf', 'sysflow/sf-apis/attacks/express/mon.1531776712.sf']) {
     test(`${rel} merged with itself: twice its records, each copy joined within its own input`, async (t) => {
       const input = fileInput(path.join(traces, rel))
