@@ -1,5 +1,6 @@
 // The joined view: each event or flow record with the entities it references, as sysprint and the SysFlow
-// processor see it. Entity tables are reset at every SFHeader; the latest record of an entity wins (the
+// processor see it. Entity tables are reset at every SFHeader and at every input (sysprint reads each file with a
+// reader of its own, so the same OID in two files is two processes); the latest record of an entity wins (the
 // collector writes an entity before its first use and again when it changes, so this is the "closest preceding
 // entity" rule of the SysFlow spec). An unresolved reference gives empty values and is counted, never dropped.
 import {
@@ -58,18 +59,26 @@ export class JoinTables {
   private ancestries = new WeakMap<Process, readonly Process[]>()
   readonly unresolved: Unresolved = {process: 0, parent: 0, file: 0, container: 0, pod: 0}
 
+  /**
+   * Empty the tables, as a header does (and as a new input does, with no header yet: entity identity is scoped to
+   * its input, since sysprint reads each file with a reader of its own).
+   */
+  reset(header: SFHeader | undefined): void {
+    this.header = header
+    this.processes.clear()
+    this.files.clear()
+    this.containers.clear()
+    this.pods.clear()
+    this.lastHpid = -1n
+    this.ancestries = new WeakMap()
+    this.ctxProc = undefined
+  }
+
   /** Take in an entity record. Returns false for event and flow records (which `join` handles). */
   add(r: SysFlowRecord): boolean {
     switch (r.kind) {
       case Kind.Header:
-        this.header = r
-        this.processes.clear()
-        this.files.clear()
-        this.containers.clear()
-        this.pods.clear()
-        this.lastHpid = -1n
-        this.ancestries = new WeakMap()
-        this.ctxProc = undefined
+        this.reset(r)
         return true
       case Kind.Process: {
         let byTs = this.processes.get(r.oid.hpid)

@@ -16,7 +16,7 @@ export class PipelineStats extends ReadStats {
 
 /**
  * Joined event and flow records, one batch per block. Entities are taken into the join tables (reset at each
- * header) and not yielded. At the end, unresolved references are reported once per input as a warning.
+ * header and each input) and not yielded. At the end, unresolved references are reported once per input as a warning.
  */
 export async function* joinedBatches(inputs: readonly TraceInput[], opts: PipelineOptions = {}, stats = new PipelineStats()): AsyncGenerator<Joined[]> {
   const tables = new JoinTables()
@@ -30,12 +30,15 @@ export async function* joinedBatches(inputs: readonly TraceInput[], opts: Pipeli
     }
     Object.assign(tables.unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
   }
+  // Each input is its own entity scope: its references never resolve to another input's entities.
+  const onOpen: PipelineOptions['onOpen'] = (info) => {
+    flushUnresolved(lastFile)
+    lastFile = info.file
+    tables.reset(undefined)
+    opts.onOpen?.(info)
+  }
   try {
-    for await (const batch of readTraces(inputs, opts, stats)) {
-      if (batch.file !== lastFile) {
-        flushUnresolved(lastFile)
-        lastFile = batch.file
-      }
+    for await (const batch of readTraces(inputs, {...opts, onOpen}, stats)) {
       const out: Joined[] = []
       for (const r of batch.records) {
         counts[r.kind]++

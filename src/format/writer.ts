@@ -438,12 +438,24 @@ function collectNames(t: unknown, ns: string, names: Map<string, Named>): void {
   if (typeof o.type === 'object') collectNames(o.type, childNs, names)
 }
 
-const compiled = new Map<SchemaVersion, CompiledSchema>()
+const compiled = new Map<string, CompiledSchema>()
 
-function compileSchema(version: SchemaVersion): CompiledSchema {
-  const known = compiled.get(version)
+/** The schema of `version` without the record fields named in `omit` (`Record.field`, e.g. `NetworkFlow.fd`). */
+function schemaWithout(version: SchemaVersion, omit: readonly string[]): unknown {
+  const schema = sysflowSchema(version) as {fields: {type: {name: string; fields: {name: string}[]}[]}[]}
+  if (omit.length === 0) return schema
+  for (const member of schema.fields[0].type) {
+    if (typeof member !== 'object' || !Array.isArray(member.fields)) continue
+    member.fields = member.fields.filter((f) => !omit.includes(`${member.name}.${f.name}`))
+  }
+  return schema
+}
+
+function compileSchema(version: SchemaVersion, omit: readonly string[] = []): CompiledSchema {
+  const key = `${version}|${omit.join(',')}`
+  const known = compiled.get(key)
   if (known) return known
-  const schema = sysflowSchema(version)
+  const schema = schemaWithout(version, omit)
   const schemaJson = JSON.stringify(schema)
   // Work on a private copy: collectNames qualifies names in place.
   const root = JSON.parse(schemaJson) as {fields: {type: Node[]}[]}
@@ -463,7 +475,7 @@ function compileSchema(version: SchemaVersion): CompiledSchema {
     encoders[kind] = g.compile(`write${short}`)
   })
   const out = {schemaJson, encoders}
-  compiled.set(version, out)
+  compiled.set(key, out)
   return out
 }
 
@@ -473,6 +485,11 @@ function compileSchema(version: SchemaVersion): CompiledSchema {
 export interface WriterOptions {
   /** Target schema version (default '5'). */
   schema?: SchemaVersion
+  /**
+   * Record fields (`Record.field`, e.g. `NetworkFlow.fd`) left out of the schema: a trace whose writer lacked them
+   * is re-encoded with them still absent, rather than with invented values.
+   */
+  omit?: readonly string[]
   /** Block codec (default 'deflate', the only one the collector writes). */
   codec?: 'deflate' | 'null' | 'snappy'
   /** Flush a block when the uncompressed payload reaches this many bytes (default 80000, like the collector). */
@@ -518,7 +535,7 @@ export class TraceWriter {
     }
     if (opts.sync !== undefined && opts.sync.length !== SYNC_SIZE) throw new RangeError(`sync marker must be ${SYNC_SIZE} bytes, got ${opts.sync.length}`)
     this.sync = opts.sync ? Buffer.from(opts.sync) : crypto.randomBytes(SYNC_SIZE)
-    const schema = compileSchema(version)
+    const schema = compileSchema(version, opts.omit)
     this.version = version
     this.codec = codec
     this.blockBytes = blockBytes

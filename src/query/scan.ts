@@ -68,6 +68,8 @@ export async function scanTraces(
   try {
     input: for (const input of inputs) {
       builder.setTrace(input.name)
+      // Each input is its own entity scope, as in the pipeline (join.ts).
+      tables.reset(undefined)
       try {
         for await (const batch of readTrace(input, readOpts, stats)) {
           const offset = batch.offset + (range.offsetBase ?? 0)

@@ -14,13 +14,18 @@ import {
 } from './formats.js'
 import {Staged, StagedFileSet, StagedPath} from './safe.js'
 import {checkAborted, countingInputs, RecordSelection, selectedBatches} from './select.js'
-import {newestInputSchema, SfTarget, writeSf} from './sf.js'
+import {planSfSchema} from './sf-schema.js'
+import {SfTarget, writeSf} from './sf.js'
 
 export * from './formats.js'
 export * from './errors.js'
 export {StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
-export {writeSf, schemaVersionOf, traceSchemaVersion, newestInputSchema, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
+export {writeSf, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
+export {
+  schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema,
+  type SfSchemaPlan, type SchemaDifference,
+} from './sf-schema.js'
 export {type ArrowIpcOptions} from './arrow.js'
 
 /** Arrow IPC output (apache-arrow is loaded on first use). See ./arrow.ts. */
@@ -49,7 +54,7 @@ export interface ConvertOptions extends PipelineOptions, RecordSelection {
   force?: boolean
   /** .sf only: split into `OUTPUT.<epoch>` files, one per window of this many seconds of record time. */
   rotate?: number
-  /** .sf only: output schema version (default: the newest among the inputs). */
+  /** .sf only: output schema version, forced (default: the inputs'; inputs whose schemas carry different fields are refused). */
   schema?: SchemaVersion
   /** Parquet: Hive-style partition directories by these keys. */
   partitionBy?: readonly PartitionKey[]
@@ -160,8 +165,8 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
     if (f === 'sf') {
       const codec = opts.compression === 'none' ? 'null' : (opts.compression as 'deflate' | 'null' | 'snappy' | undefined)
       // The schema is looked up on the plain inputs, so that the progress counts each byte once.
-      const schema = opts.schema ?? (await newestInputSchema(inputs)) ?? '5'
-      const sfOpts = {...pipe, ...sel, schema, codec, signal: opts.signal}
+      const plan = await planSfSchema(inputs, opts.schema)
+      const sfOpts = {...pipe, ...sel, plan, codec, signal: opts.signal}
       if (opts.rotate !== undefined) {
         const set = stage(new StagedFileSet(opts.output, {force: opts.force}))
         const target: SfTarget = {rotate: opts.rotate, open: (epoch) => guard(fileSink(set.file(`.${epoch}`)))}

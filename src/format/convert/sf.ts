@@ -7,10 +7,17 @@
 // file(s) and their containers. A filtered trace therefore never leaks unrelated processes or containers, and
 // every reference of a kept record resolves in the output exactly as it did in the input.
 //
-// Headers: one header, the first input's, for the whole output. A new header is written only where the node
-// changes (a header with another exporter or IP among the inputs), so that merged traces of several nodes keep
-// each record's sf.node.id; the output's entity tracking restarts after it, as a reader's tables do. The header's
-// version is the output schema's (the collector's rule). With no input header at all, one is synthesized.
+// Sections: each input, and within it each header, starts a section, and a reader's entity tables start over at
+// each (sysprint reads every file with a reader of its own and resets at every header). The output keeps them apart:
+// before the first kept record of a section it writes that section's header, as read (exporter, ip, filename and
+// version: each record keeps the header it was read under), and the entities the section's records need are written
+// again under it. So the same OID in two inputs stays two processes, even when the inputs are rotations of one
+// capture: the collector starts each rotated file with a header and re-exports what is live (REUP), so a rotated
+// file never needs another file's entities, and sysprint reads it alone just as well. An input with no header of
+// its own has none in the output either when it comes first; after another section it gets a synthesized one (with
+// a warning: only a header resets a reader's tables). With no kept record, the output is the first input header.
+//
+// Schema: see ./sf-schema.ts (the inputs' own; inputs whose schemas carry different fields are refused).
 //
 // Rotation: records go to `open(epoch)` files by their start time, one file per window of `rotate` seconds
 // (epoch = the window's start in seconds). A record that started before the current window (a long flow) stays in
@@ -20,20 +27,21 @@
 //
 // Entities are joined record by record against the tables as they stand at that record, so ancestry is exact
 // even when a header or a replaced parent follows later in the same block.
-import fs from 'node:fs'
-import {ReadWarning} from '../errors.js'
 import {describeUnresolved, JoinTables} from '../join.js'
 import {PipelineOptions, PipelineStats} from '../pipeline.js'
-import {readTrace, readTraces, TraceInput} from '../reader.js'
+import {readTraces, TraceInput} from '../reader.js'
 import {Container, EventRecord, File, isEvent, Kind, KIND_ABBREV, Pod, Process, SFHeader} from '../records.js'
-import {headerVersion, SCHEMA_VERSIONS, SchemaVersion} from '../schema.js'
+import {headerVersion, SchemaVersion} from '../schema.js'
 import {ByteSink, TraceWriter} from '../writer.js'
 import {ConvertOptionError} from './errors.js'
+import {fitSchema, planSfSchema, refusal, schemaDifference, schemaVersionOf, SfSchemaPlan} from './sf-schema.js'
 import {checkAborted, RecordSelection, selects} from './select.js'
 
 export interface SfOutputOptions extends PipelineOptions, RecordSelection {
-  /** Output schema version. Default: the newest among the inputs (stdin is not looked at in advance). */
+  /** Output schema version, forced (see the top of this file). Default: the inputs' (stdin is not looked at in advance). */
   schema?: SchemaVersion
+  /** The schema decided in advance by planSfSchema (convert does so on the plain inputs); `schema` is then unused. */
+  plan?: SfSchemaPlan
   /** Avro block codec (default deflate, as the collector). */
   codec?: 'deflate' | 'null' | 'snappy'
   /** Uncompressed block size at which a block is flushed (default 80000, as the collector). */
@@ -65,90 +73,41 @@ export interface SfResult extends PipelineStats {
   windows: bigint[]
 }
 
-/** The schema version a trace's writer schema describes (sysflow-format.md §1.5), from its shape. */
-export function schemaVersionOf(schemaJson: string): SchemaVersion {
-  type Rec = {name?: unknown; fields?: {name?: unknown; default?: unknown}[]}
-  let union: unknown
-  try {
-    union = (JSON.parse(schemaJson) as {fields?: {type?: unknown}[]}).fields?.[0]?.type
-  } catch {
-    union = undefined
-  }
-  const members = Array.isArray(union) ? (union as Rec[]) : []
-  const member = (short: string): Rec | undefined => members.find((m) => typeof m?.name === 'string' && (m.name === short || m.name.endsWith(`.${short}`)))
-  const field = (short: string, name: string) => member(short)?.fields?.find((f) => f?.name === name)
-  if (member('Pod')) return field('Process', 'cwd') ? '5' : '4'
-  if (member('ProcessFlow')) {
-    if (field('SFHeader', 'filename')) return '3'
-    return field('SFHeader', 'version')?.default === 1001 ? '1001' : '2'
-  }
-  return schemaJson.includes('timestamp-millis') ? '1000ms' : '1000'
-}
-
-const rank = (v: SchemaVersion): number => SCHEMA_VERSIONS.indexOf(v)
-const STOP = Symbol('schema read')
-
-/** The writer schema version of a trace, from its container header alone (undefined if it cannot be read). */
-export async function traceSchemaVersion(input: TraceInput): Promise<SchemaVersion | undefined> {
-  let found: SchemaVersion | undefined
-  try {
-    for await (const _ of readTrace(input, {
-      onOpen: (i) => {
-        found = schemaVersionOf(i.schemaJson)
-        throw STOP
-      },
-    })) break
-  } catch (e) {
-    if (e !== STOP) return undefined
-  }
-  return found
-}
-
-/** The newest schema among the inputs that are regular files (those can be opened twice). */
-export async function newestInputSchema(inputs: readonly TraceInput[]): Promise<SchemaVersion | undefined> {
-  let best: SchemaVersion | undefined
-  for (const input of inputs) {
-    let file = false
-    try {
-      file = fs.statSync(input.name).isFile()
-    } catch {
-      file = false
-    }
-    if (!file) continue
-    const v = await traceSchemaVersion(input)
-    if (v !== undefined && (best === undefined || rank(v) > rank(best))) best = v
-  }
-  return best
-}
-
 type Entity = Process | File | Container | Pod
 
-const sameNode = (a: SFHeader, b: SFHeader): boolean => a.exporter === b.exporter && a.ip === b.ip
-
-/** Writes kept records into the current file, each preceded by the entities it needs that the file lacks. */
+/** Writes kept records into the current file, each preceded by the header and entities it needs that the file lacks. */
 class ClosureWriter {
   private writer: TraceWriter | undefined
-  /** Header written at the top of the current file (or to be, for the next file). */
-  private outHeader: SFHeader | undefined
-  /** Last input header looked at (by identity), so the node check runs once per header. */
-  private seenHeader: SFHeader | undefined
+  /** The section (input, or header within it) whose header the output holds last; -1: none yet. */
+  private outSection = -1
   /** Bumped at every file and every output header: an entity is current if written in this generation. */
   private gen = 0
   private fileGen = 0
   private readonly written = new WeakMap<Entity, number>()
-  /** The first input header read: the output's header unless the first kept record comes from another node. */
+  /** The first input header read: the header of an output with no kept record. */
   first: SFHeader | undefined
   private windowEnd = -1n
   private readonly windowNs: bigint
   windows: bigint[] = []
   count = 0
+  /** The version written; settled by the first input opened when no input could be looked at in advance. */
+  schema: SchemaVersion | undefined
+  /** Fields of that version left out (see SfSchemaPlan). */
+  omit: string[]
 
-  constructor(private readonly target: SfTarget, private readonly schema: SchemaVersion, private readonly opts: SfOutputOptions) {
+  constructor(private readonly target: SfTarget, plan: SfSchemaPlan, private readonly opts: SfOutputOptions) {
     this.windowNs = 'rotate' in target ? BigInt(target.rotate) * 1_000_000_000n : 0n
+    this.schema = plan.schema
+    this.omit = plan.omit
+    this.forced = plan.forced
   }
 
-  /** Write a record (with the entities it needs) joined against `tables`. */
-  record(rec: EventRecord, tables: JoinTables): void | Promise<void> {
+  private readonly forced: boolean
+  /** Called when a header is synthesized for an input without one (after another section). */
+  onSynthesized: (() => void) | undefined
+
+  /** Write a record (with the header and entities it needs) of section `section`, joined against `tables`. */
+  record(rec: EventRecord, tables: JoinTables, section: number): void | Promise<void> {
     const pending: Promise<void>[] = []
     const put = (r: SFHeader | Entity | EventRecord): void => {
       const p = this.writer!.write(r)
@@ -159,21 +118,19 @@ class ClosureWriter {
     if ('rotate' in this.target) {
       if (this.writer === undefined || rec.ts >= this.windowEnd) {
         const start = rec.ts - (((rec.ts % this.windowNs) + this.windowNs) % this.windowNs)
-        const switching = this.switchFile(start, tables.header)
-        if (switching) return switching.then(() => this.record(rec, tables))
+        const switching = this.switchFile(start, tables.header, section)
+        if (switching) return switching.then(() => this.record(rec, tables, section))
       }
     } else if (this.writer === undefined) {
-      this.startFile((this.target as {sink: ByteSink}).sink, tables.header)
+      this.startFile((this.target as {sink: ByteSink}).sink, tables.header, section)
     }
-    const h = tables.header
-    if (h !== this.seenHeader) {
-      this.seenHeader = h
-      if (h !== undefined && this.outHeader !== undefined && !sameNode(h, this.outHeader)) {
-        // Another node: a header of its own, and the entity tables of readers start over.
-        this.outHeader = this.headerFor(h)
-        this.gen++
-        put(this.outHeader)
-      }
+    if (section !== this.outSection) {
+      // Another section: its own header, and the entity tables of readers start over. An input without a header
+      // gets a synthesized one here: only a header makes a reader forget the entities of the section before.
+      this.outSection = section
+      this.gen++
+      if (tables.header === undefined) this.onSynthesized?.()
+      put(this.headerFor(tables.header))
     }
     if (rec.kind !== Kind.K8sEvent) {
       const proc = tables.process(rec.procOID)
@@ -221,33 +178,40 @@ class ClosureWriter {
     else put(e)
   }
 
+  /** The output header of an input header: as read, but for the version when a schema was forced. */
   private headerFor(h: SFHeader | undefined): SFHeader {
-    const version = headerVersion(this.schema)
-    if (h === undefined) return {kind: Kind.Header, version, exporter: '', ip: 'NA', filename: ''}
-    return h.version === version ? h : {...h, version}
+    const schema = this.schema ?? '5'
+    const version = headerVersion(schema)
+    if (h === undefined) return {kind: Kind.Header, version, exporter: '', ip: undefined, filename: undefined}
+    return !this.forced || h.version === version ? h : {...h, version}
   }
 
-  private startFile(sink: ByteSink, h: SFHeader | undefined): void {
-    this.writer = new TraceWriter(sink, {schema: this.schema, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
-    const first = this.first
-    this.outHeader ??= this.headerFor(first !== undefined && (h === undefined || sameNode(first, h)) ? first : h)
-    this.seenHeader = undefined
+  /**
+   * Open a file for section `section` (-1: an output with no kept record) and write its header. A file that starts
+   * in a section without a header has none either, as its input (a reader's tables are empty there anyway); an
+   * empty output gets the first input header, or a synthesized one.
+   */
+  private startFile(sink: ByteSink, h: SFHeader | undefined, section: number): void {
+    this.schema ??= '5'
+    this.writer = new TraceWriter(sink, {schema: this.schema, omit: this.omit, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
     this.gen++
     this.fileGen = this.gen
+    this.outSection = section
+    if (h === undefined && section >= 0) return
     // A fresh writer rarely asks to wait here; if it does, the writes that follow are chained behind this one by
     // the writer and carry any failure, so this promise need not be awaited.
-    this.writer.write(this.outHeader)?.catch(() => undefined)
+    this.writer.write(this.headerFor(h))?.catch(() => undefined)
     this.count++
   }
 
   /** Close the current window's file (if any) and open the one starting at `start` ns. */
-  private switchFile(start: bigint, h: SFHeader | undefined): Promise<void> | undefined {
+  private switchFile(start: bigint, h: SFHeader | undefined, section: number): Promise<void> | undefined {
     const t = this.target as Extract<SfTarget, {rotate: number}>
     const open = (): void => {
       this.windowEnd = start + this.windowNs
       const epoch = start / 1_000_000_000n
       this.windows.push(epoch)
-      this.startFile(t.open(epoch), h)
+      this.startFile(t.open(epoch), h, section)
     }
     if (this.writer === undefined) {
       open()
@@ -260,7 +224,7 @@ class ClosureWriter {
 
   /** Finish: a single output gets at least its header; a rotation with no record has no file at all. */
   async close(): Promise<void> {
-    if (this.writer === undefined && 'sink' in this.target) this.startFile(this.target.sink, this.first)
+    if (this.writer === undefined && 'sink' in this.target) this.startFile(this.target.sink, this.first, -1)
     const w = this.writer
     this.writer = undefined
     if (w) await w.close()
@@ -282,50 +246,66 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
   if ('rotate' in target && !(Number.isSafeInteger(target.rotate) && target.rotate > 0)) {
     throw new ConvertOptionError(`rotation needs a whole number of seconds above 0, got ${target.rotate}`)
   }
-  const schema = opts.schema ?? (await newestInputSchema(inputs)) ?? '5'
+  const plan = opts.plan ?? (await planSfSchema(inputs, opts.schema))
   const stats = new PipelineStats() as SfResult
   stats.selected = 0
   stats.written = 0
-  stats.schema = schema
   stats.windows = []
-  const out = new ClosureWriter(target, schema, opts)
+  const out = new ClosureWriter(target, plan, opts)
   const tables = new JoinTables()
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
   const limit = opts.limit ?? Infinity
   let lastFile: string | undefined
+  /** Bumped at every input and every header: see "Sections" at the top of this file. */
+  let section = 0
   const flushUnresolved = (file: string | undefined): void => {
     const text = describeUnresolved(tables.unresolved)
     if (file !== undefined && text) opts.onWarning?.({file, offset: -1, message: text, skippedRecords: 0, skippedBytes: 0})
     Object.assign(tables.unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
   }
+  const warn = (file: string, message: string): void => opts.onWarning?.({file, offset: -1, skippedRecords: 0, skippedBytes: 0, message})
   const onOpen = (info: {file: string; schemaJson: string; codec: string}): void => {
     opts.onOpen?.(info)
+    flushUnresolved(lastFile)
+    lastFile = info.file
+    tables.reset(undefined)
+    section++
     const v = schemaVersionOf(info.schemaJson)
-    if (rank(v) > rank(schema)) {
-      const w: ReadWarning = {file: info.file, offset: -1, skippedRecords: 0, skippedBytes: 0, message: `schema ${v} trace written as schema ${schema}: what ${schema} lacks is dropped`}
-      opts.onWarning?.(w)
+    if (out.schema === undefined) {
+      const fit = fitSchema(info.schemaJson)
+      out.schema = fit.version
+      out.omit = fit.omit
     }
+    const schema = out.schema
+    if (!plan.forced) {
+      const refused = refusal(info.file, info.schemaJson, schema, out.omit, undefined)
+      if (refused) throw refused
+      return
+    }
+    const diff = schemaDifference(info.schemaJson, schema)
+    if (diff.lacking.length > 0) warn(info.file, `schema ${v} trace lacks ${diff.lacking.join(', ')}: written with schema ${schema}'s defaults`)
+    if (diff.extra.length > 0) warn(info.file, `schema ${v} trace written as schema ${schema}: its ${diff.extra.join(', ')} dropped`)
   }
+  out.onSynthesized = () => warn(lastFile ?? '-', 'no header before its first records: a header with an empty node and file name is written in front of them, so that they do not join with the entities of the input before')
   let done = limit <= 0
   try {
     if (!done) {
       for await (const batch of readTraces(inputs, {...opts, onOpen}, stats)) {
         checkAborted(opts.signal)
-        if (batch.file !== lastFile) {
-          flushUnresolved(lastFile)
-          lastFile = batch.file
-        }
         for (const r of batch.records) {
           counts[r.kind]++
           if (!isEvent(r)) {
             tables.add(r)
-            if (r.kind === Kind.Header) out.first ??= r
+            if (r.kind === Kind.Header) {
+              out.first ??= r
+              section++
+            }
             continue
           }
           stats.events++
           const j = tables.join(r)
           if (!selects(opts, j)) continue
-          const wait = out.record(r, tables)
+          const wait = out.record(r, tables, section)
           if (wait) await wait
           if (++stats.selected >= limit) {
             done = true
@@ -347,6 +327,7 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
     })
     stats.written = out.count
     stats.windows = out.windows
+    stats.schema = out.schema ?? '5'
   }
   return stats
 }
