@@ -4,6 +4,7 @@ import {printable} from '../format/avro/container.js'
 import {caretLine, FilterSyntaxError} from '../format/filter/index.js'
 import {UnknownFieldError} from '../format/printers/print.js'
 import {OutputClosed} from './output.js'
+import {ConvertOptionError, OutputExistsError} from '../format/convert/errors.js'
 
 export const EXIT_OK = 0
 export const EXIT_INPUT = 1
@@ -41,7 +42,7 @@ export class Reporter {
       this.stderr.write(`sysflow: error: bad filter\n${caretLine(e)}\n`)
       return EXIT_USAGE
     }
-    if (e instanceof UnknownFieldError) {
+    if (e instanceof UnknownFieldError || e instanceof ConvertOptionError || e instanceof OutputExistsError) {
       this.stderr.write(`sysflow: error: ${e.message}\n`)
       return EXIT_USAGE
     }

@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
 import {Output} from '../cli/output.js'
 import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
-  COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, ConvertOptionError, DuckDbExporter, formatFromPath,
-  inputBytes, KNOWN_EXTENSIONS, OutputExistsError, ParquetExporter, PartitionKey,
+  COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, DuckDbExporter, formatFromPath,
+  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey,
 } from '../format/convert/index.js'
 import {cliInputs} from '../cli/inputs.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
@@ -59,7 +59,7 @@ The output is written under a temporary name and renamed when complete: after an
     ...selectionFlags,
     output: Flags.string({char: 'o', description: 'Output file (with --rotate: the prefix of the files; with --partition-by: a directory), or - for stdout.', required: true}),
     to: Flags.string({description: 'Output format (default: from the output\'s extension).', options: [...CONVERT_FORMATS]}),
-    force: Flags.boolean({description: 'Replace an existing output.', default: false}),
+    force: forceFlag,
     rotate: Flags.integer({description: '.sf: split into OUTPUT.<epoch> files, one per this many seconds of record time.', min: 1}),
     'partition-by': Flags.string({description: 'Parquet: a Hive-style directory partitioned by these comma-separated keys (type, date, hour, node, container).'}),
     compression: Flags.string({description: 'Parquet: zstd (default), snappy, gzip, lz4, brotli, none. .sf: deflate (default), snappy, none.', options: [...COMPRESSIONS]}),
@@ -111,7 +111,6 @@ The output is written under a temporary name and renamed when complete: after an
         process.stderr.write(`converted ${plural(r.recordsIn, 'record')} from ${plural(r.inputs, 'input')} to ${target} (${r.recordsOut} written) in ${seconds.toFixed(2)} s\n`)
       } catch (e) {
         progress?.clear()
-        if (e instanceof ConvertOptionError || e instanceof OutputExistsError) throw new UsageError(e.message)
         throw e
       } finally {
         process.off('SIGINT', onSignal)

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
 import {outputTarget, selectionFlags, selectionOptions} from '../cli/selection.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
@@ -22,7 +22,8 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
     ...commonFlags,
     ...selectionFlags,
     output: Flags.string({char: 'o', description: 'Output format (default: str on a terminal, flatjson otherwise).', options: [...PRINT_FORMATS]}),
-    write: Flags.string({char: 'w', description: 'Write to this file instead of stdout.'}),
+    write: Flags.string({char: 'w', description: 'Write to this file instead of stdout (an existing file needs --force).'}),
+    force: forceFlag,
     columns: Flags.string({char: 'c', description: 'Comma-separated fields to print, in order (see --list).'}),
     all: Flags.boolean({char: 'A', description: 'Print every field (overrides -c).'}),
     pods: Flags.boolean({char: 'k', description: 'Add the pod name to the str columns.', exclusive: ['k8s-events']}),
@@ -40,7 +41,7 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
         return
       }
       if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
-      const target = outputTarget(flags.write, flags.color)
+      const target = outputTarget(flags.write, flags.color, flags.force)
       const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
       const columns = chooseColumns(format, {fields: flags.columns?.split(',').map((s) => s.trim()).filter(Boolean), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
       const selection = selectionOptions(flags)

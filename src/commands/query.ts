@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {checkOutputPath} from '../format/convert/safe.js'
 import {Output} from '../cli/output.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
@@ -46,7 +47,8 @@ With --db FILE the tables are kept in a database file: load once, then query it 
     output: Flags.string({char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table'}),
     'max-rows': Flags.integer({description: 'Table output: show at most this many rows (the middle ones are elided).', min: 1, default: 40}),
     all: Flags.boolean({description: 'Table output: show every row.'}),
-    out: Flags.string({description: 'Write the result to this file instead (.parquet, .csv, .json, .ndjson): DuckDB COPY.'}),
+    out: Flags.string({description: 'Write the result to this file instead (.parquet, .csv, .json, .ndjson): DuckDB COPY. An existing file needs --force.'}),
+    force: Flags.boolean({description: 'Replace an existing --out file.', default: false}),
     schema: Flags.boolean({description: 'List the tables, their columns and types.'}),
     workers: Flags.integer({description: 'Threads reading the traces (0: none; default: by input size).', min: 0, hidden: true}),
   }
@@ -60,6 +62,7 @@ With --db FILE the tables are kept in a database file: load once, then query it 
     await this.guard(async (reporter) => {
       if (!flags.schema && sql === undefined) throw new UsageError('no SQL: give the SQL to run and the traces to load (or --db FILE), or --schema')
       if (!flags.schema && paths.length === 0 && !flags.db) throw new UsageError('no input: give trace files, directories or globs to load, or --db FILE')
+      if (flags.out !== undefined) checkOutputPath(flags.out, {force: flags.force})
       const inputs = cliInputs(paths)
       const out = new Output(process.stdout)
       const progress = progressLine()

@@ -18,7 +18,7 @@ import {newestInputSchema, SfTarget, writeSf} from './sf.js'
 
 export * from './formats.js'
 export * from './errors.js'
-export {StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
+export {checkOutputPath, StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
 export {writeSf, schemaVersionOf, traceSchemaVersion, newestInputSchema, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
 export {type ArrowIpcOptions} from './arrow.js'
