@@ -15,11 +15,16 @@ export class Reporter {
   errors = 0
   /** Warnings that mean records were lost (skipped blocks or records). */
   losses = 0
+  /** What the losses add up to. */
+  skippedRecords = 0
+  skippedBytes = 0
 
   constructor(private readonly debug = false, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
 
   warn = (w: ReadWarning): void => {
     if (w.skippedRecords > 0 || w.skippedBytes > 0) this.losses++
+    this.skippedRecords += w.skippedRecords
+    this.skippedBytes += w.skippedBytes
     const where = w.offset >= 0 ? `${printable(w.file)}: byte ${w.offset}: ` : `${printable(w.file)}: `
     this.stderr.write(`sysflow: warning: ${where}${w.message}\n`)
   }
@@ -51,6 +56,19 @@ export class Reporter {
     this.stderr.write(`sysflow: error: ${printable(err.message)}\n`)
     if (this.debug && err.stack) this.stderr.write(`${err.stack}\n`)
     return typeof code === 'number' ? code : EXIT_INPUT
+  }
+
+  /**
+   * When something was lost (damaged blocks skipped, an input unreadable) but the command went on: what was lost,
+   * for the line that says an output is partial. Undefined when everything was read.
+   */
+  lossSummary(): string | undefined {
+    if (this.losses === 0 && this.errors === 0) return undefined
+    const n = (k: number, w: string) => `${k.toLocaleString('en-US')} ${w}${k === 1 ? '' : 's'}`
+    const parts: string[] = []
+    if (this.losses > 0) parts.push(`${n(this.losses, 'damaged part')} skipped (${n(this.skippedBytes, 'byte')}, ${n(this.skippedRecords, 'record')})`)
+    if (this.errors > 0) parts.push(`${n(this.errors, 'input')} not read to the end`)
+    return parts.join(', ')
   }
 
   exitCode(): number {

@@ -5,7 +5,7 @@ import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
   COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, DuckDbExporter, formatFromPath,
-  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey,
+  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey, type ConvertResult,
 } from '../format/convert/index.js'
 import {cliInputs} from '../cli/inputs.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
@@ -36,6 +36,19 @@ class Progress {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/**
+ * The closing line. Records read count entities (processes, files, containers, pods) and headers as well as events
+ * and flows; only events and flows become rows, so both are named, or a smaller number written looks like loss.
+ */
+export function convertSummary(r: ConvertResult, inputsGiven: number, target: string, seconds: number): string {
+  const entities = r.recordsIn - r.events
+  const read = `read ${plural(r.recordsIn, 'record')} (${r.events} events and flows + ${entities} headers and entities) from ${plural(inputsGiven, 'input')}`
+  const wrote = r.format === 'sf'
+    ? `wrote ${r.eventsOut} events and flows with ${plural(r.recordsOut - r.eventsOut, 'header and entity record')} they reference`
+    : `wrote ${r.eventsOut} events and flows as ${r.format === 'duckdb' ? 'rows of events' : 'rows'}`
+  return `converted: ${read}; ${wrote} to ${target} in ${seconds.toFixed(2)} s`
+}
 
 export default class Convert extends SysflowCommand {
   static override summary = 'Convert SysFlow traces to .sf, JSON, CSV, Parquet, Arrow or a DuckDB database.'
@@ -108,7 +121,10 @@ The output is written under a temporary name and renamed when complete: after an
         progress?.clear()
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9
         const target = flags.rotate ? `${plural(r.outputs.length, 'file')} ${flags.output}.<epoch>` : flags.output === '-' ? 'stdout' : flags.output
-        process.stderr.write(`converted ${plural(r.recordsIn, 'record')} from ${plural(r.inputs, 'input')} to ${target} (${r.recordsOut} written) in ${seconds.toFixed(2)} s\n`)
+        process.stderr.write(`${convertSummary(r, inputs.length, target, seconds)}\n`)
+        // Keeping what could be read is right, silently is not: say the output is partial (exit code 1).
+        const lost = reporter.lossSummary()
+        if (lost) process.stderr.write(`sysflow: warning: ${target} is partial: ${lost}; the rest was converted\n`)
       } catch (e) {
         progress?.clear()
         throw e
