@@ -6,8 +6,9 @@ import {UsageError} from './report.js'
 
 const hook: Hook<'command_not_found'> = async function (opts) {
   const ids = opts.config.commands.filter((c) => !c.hidden).map((c) => c.id)
-  const id = opts.id.replaceAll(':', ' ')
-  const near = closestNames(opts.id.split(':')[0], ids)
+  // With topicSeparator ' ' oclif joins the arguments into the id (`prnt:trace.sf`): the first word is the command.
+  const id = opts.id.split(':')[0]
+  const near = closestNames(id, ids)
   const hint = near.length > 0 ? `; did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : `; the commands are ${ids.sort().join(', ')}`
   throw new UsageError(`'${printable(id)}' is not a sysflow command${hint} (sysflow help lists them)`)
 }
