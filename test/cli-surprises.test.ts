@@ -184,3 +184,31 @@ test('--color never (space form) leaves error text uncoloured when stderr is not
   const a = runCli(['print', v5, '-o', 'str', '--color', 'always', '--limit', '1'], {env: {NO_COLOR: undefined}})
   t.true(a.stdout.includes('\x1b['))
 })
+
+// --- 9. smaller ------------------------------------------------------------------------------------------------------
+
+test('query with the SQL and the trace swapped says so', (t) => {
+  oneLine(t, runCli(['query', v5, 'select count(*) from events']), 2, `the SQL comes first, then the traces: sysflow query "select count(*) from events" ${v5}`)
+  oneLine(t, runCli(['query', 'select 1', 'select 2', v5]), 2, "'select 2' is in the place of a trace path but reads like SQL: give one SQL argument first, then the traces")
+  // A file whose name starts like SQL is still a trace path.
+  const odd = fresh('select x.sf')
+  fs.copyFileSync(v5, odd)
+  const r = runCli(['query', 'select count(*) as n from events', odd, '-o', 'csv'])
+  t.is(r.status, 0, r.stderr)
+  t.is(r.stdout, `n\n${V5_EVENTS}\n`)
+})
+
+test('the convert summary names events and flows apart from headers and entities', (t) => {
+  const out = fresh('s.parquet')
+  const r = runCli(['convert', v5, '-o', out])
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stderr, new RegExp(`^converted: read 20 records \\(11 events and flows \\+ 9 headers and entities\\) from 1 input; wrote 11 events and flows as rows to ${out.replace(/[.]/g, '\\.')} in \\d+\\.\\d\\d s\\n$`))
+  const sf = fresh('s.sf')
+  const s = runCli(['convert', v5, '-o', sf, '-f', 'sf.type = FF'])
+  t.regex(s.stderr, /; wrote \d+ events and flows with \d+ header and entity records they reference to /)
+})
+
+test('npm link installs cleanly: no install-time script for npm to hold back (npm 11 warns about each)', (t) => {
+  const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as {scripts: Record<string, string>}
+  t.deepEqual(Object.keys(pkg.scripts).filter((s) => /^(pre|post)?(install|prepare)$/.test(s)), [])
+})

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
 import {Output} from '../cli/output.js'
+import {Progress} from '../cli/progress.js'
 import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
@@ -14,25 +15,6 @@ import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
 const exporters = {
   parquet: async (...a: Parameters<ParquetExporter>) => (await import('../query/export.js')).exportParquet(...a),
   duckdb: async (...a: Parameters<DuckDbExporter>) => (await import('../query/export.js')).exportDuckDb(...a),
-}
-
-/** Progress on stderr (a terminal only): a bar of bytes read, redrawn at most ten times a second. */
-class Progress {
-  private last = 0
-  constructor(private readonly total: number) {}
-  update = (read: number): void => {
-    const now = Date.now()
-    if (now - this.last < 100) return
-    this.last = now
-    const f = Math.min(1, read / this.total)
-    const w = 30
-    const mb = (n: number) => (n / 1e6).toFixed(1)
-    process.stderr.write(`\r[${'#'.repeat(Math.round(f * w)).padEnd(w, '-')}] ${(f * 100).toFixed(0).padStart(3)}% ${mb(Math.min(read, this.total))}/${mb(this.total)} MB`)
-  }
-
-  clear(): void {
-    if (this.last > 0) process.stderr.write('\r\x1b[K')
-  }
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
 import {checkOutputPath} from '../format/convert/safe.js'
@@ -21,6 +22,13 @@ function progressLine(): {update: (p: LoadProgress) => void; clear: () => void} 
       if (shown) process.stderr.write('\r\x1b[K')
     },
   }
+}
+
+const SQL_START = /^\s*\(?\s*(select|with|from|pragma|describe|show|summarize|explain|create|insert|copy|attach|values|table)\b/i
+
+/** Whether a trace-path argument is really SQL (arguments swapped, or SQL given twice): not a file, reads like SQL. */
+export function looksLikeSql(arg: string): boolean {
+  return SQL_START.test(arg) && /\s/.test(arg.trim()) && !fs.existsSync(arg)
 }
 
 export default class Query extends SysflowCommand {
@@ -60,6 +68,13 @@ With --db FILE the tables are kept in a database file: load once, then query it 
     const paths = flags.schema ? args : args.slice(1)
     let sqlFailed = false
     await this.guard(async (reporter) => {
+      const misplaced = paths.find((p) => looksLikeSql(p))
+      if (misplaced !== undefined) {
+        const swapped = sql !== undefined && !looksLikeSql(sql) && paths.length === 1
+        throw new UsageError(swapped
+          ? `the SQL comes first, then the traces: sysflow query "${misplaced}" ${sql}`
+          : `'${misplaced}' is in the place of a trace path but reads like SQL: give one SQL argument first, then the traces`)
+      }
       if (!flags.schema && sql === undefined) throw new UsageError('no SQL: give the SQL to run and the traces to load (or --db FILE), or --schema')
       if (!flags.schema && paths.length === 0 && !flags.db) throw new UsageError('no input: give trace files, directories or globs to load, or --db FILE')
       if (flags.out !== undefined) checkOutputPath(flags.out, {force: flags.force})
