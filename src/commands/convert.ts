@@ -45,7 +45,8 @@ The output is written under a temporary name and renamed when complete: after an
     "<%= config.bin %> convert trace.sf -f 'sf.proc.exe = /usr/bin/curl' -o curl.sf",
     '<%= config.bin %> convert traces/ -o dataset --partition-by type,date',
     '<%= config.bin %> convert big.sf --rotate 60 -o out/trace',
-    '<%= config.bin %> convert trace.sf -o - --to arrow-stream | python -c "import pyarrow as pa, sys; print(pa.ipc.open_stream(sys.stdin.buffer).read_all())"',
+    '<%= config.bin %> convert trace.sf -o - --to ndjson | jq -r .proc.exe',
+    '<%= config.bin %> convert trace.sf -o - --to arrow-stream | python3 read_arrow_stream.py',
   ]
   static override strict = false
   static override args = {paths: Args.string({description: 'trace files, directories, globs, or - for stdin'})}

@@ -38,8 +38,9 @@ export default class Query extends SysflowCommand {
 With --db FILE the tables are kept in a database file: load once, then query it without trace paths (--append adds traces). --schema lists every table, column and type.`
   static override examples = [
     `<%= config.bin %> query "select type, count(*) from events group by type" trace.sf`,
-    `<%= config.bin %> query "select pod_name, sum(flow_rbytes + flow_wbytes) from events where type = 'NF' group by all" k8s.sf`,
-    `<%= config.bin %> query "select 1" traces/ --db traces.duckdb && <%= config.bin %> query "select proc_exe, count(*) from events group by all" --db traces.duckdb`,
+    `<%= config.bin %> query "select pod_name, sum(flow_rbytes + flow_wbytes) from events group by 1" k8s.sf`,
+    `<%= config.bin %> query "select count(*) from events" traces/ --db traces.duckdb`,
+    `<%= config.bin %> query "select proc_exe, count(*) from events group by all" --db traces.duckdb`,
     `<%= config.bin %> query "select * from events where proc_exe like '%curl%'" trace.sf --out curl.parquet`,
     '<%= config.bin %> query --schema',
   ]
