@@ -130,6 +130,10 @@ test('convert of a damaged trace keeps what was recovered and says the output is
     t.regex(last, new RegExp(`^sysflow: warning: ${out.replace(/[.]/g, '\\.')} is partial: 1 damaged part skipped \\(\\d+ bytes, ${lost} records\\); the rest was converted$`))
     t.true(fs.existsSync(out))
   }
+  const printed = runCli(['print', input, '-o', 'flatjson'])
+  t.is(printed.status, 1)
+  t.is(printed.lines.length, TINY_FILEFLOWS - tiny.flowsPerBlock[2])
+  t.regex(printed.errLines[printed.errLines.length - 1], /^sysflow: warning: the output is partial: 1 damaged part skipped \(\d+ bytes, \d+ records\); the rest was printed$/)
   // A sound trace has no such line.
   const ok = runCli(['convert', v5, '-o', fresh('ok.ndjson')])
   t.is(ok.status, 0)
@@ -211,4 +215,21 @@ test('the convert summary names events and flows apart from headers and entities
 test('npm link installs cleanly: no install-time script for npm to hold back (npm 11 warns about each)', (t) => {
   const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as {scripts: Record<string, string>}
   t.deepEqual(Object.keys(pkg.scripts).filter((s) => /^(pre|post)?(install|prepare)$/.test(s)), [])
+})
+
+test('convert --strict on a damaged trace stops, leaves no file, and says nothing was written', async (t) => {
+  const tiny = await tinyTrace()
+  const bad = Buffer.from(tiny.bytes)
+  const b = tiny.container.blocks[2]
+  bad[b.payloadOffset] = 0xff
+  bad[b.payloadOffset + 1] = 0xff
+  const input = fresh('damaged.sf')
+  fs.writeFileSync(input, bad)
+  const out = path.join(path.dirname(input), 'out.parquet')
+  const r = runCli(['convert', input, '-o', out, '--strict'])
+  t.is(r.status, 1, r.stderr)
+  t.is(r.errLines.length, 2, r.stderr)
+  t.regex(r.errLines[0], /^sysflow: error: .*damaged\.sf: /)
+  t.is(r.errLines[1], `sysflow: warning: nothing was written to ${out}: the conversion stopped at the error above (--strict stops at the first damaged block; without it damaged parts are skipped)`)
+  t.deepEqual(fs.readdirSync(path.dirname(input)), ['damaged.sf'])
 })

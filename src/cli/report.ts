@@ -18,6 +18,8 @@ export class Reporter {
   /** What the losses add up to. */
   skippedRecords = 0
   skippedBytes = 0
+  /** The exit code of an error that ended the command, once reported. */
+  private ended: number | undefined
 
   constructor(private readonly debug = false, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
 
@@ -35,8 +37,14 @@ export class Reporter {
     if (this.debug && e.stack) this.stderr.write(`${e.stack}\n`)
   }
 
-  /** Report an exception that ended the command; returns the exit code. */
+  /** Report an exception that ended the command; returns the exit code, which exitCode() returns from then on. */
   fail(e: unknown): number {
+    const code = this.describe(e)
+    if (!(e instanceof OutputClosed)) this.ended = Math.max(this.ended ?? 0, code)
+    return code
+  }
+
+  private describe(e: unknown): number {
     if (e instanceof OutputClosed) return this.exitCode()
     if (e instanceof TraceError) {
       this.error(e)
@@ -72,6 +80,7 @@ export class Reporter {
   }
 
   exitCode(): number {
+    if (this.ended !== undefined) return this.ended
     return this.errors > 0 || this.losses > 0 ? EXIT_INPUT : EXIT_OK
   }
 }

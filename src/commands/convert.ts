@@ -6,7 +6,8 @@ import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
   COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, DuckDbExporter, formatFromPath,
-  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey, type ConvertResult,
+  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey, type ConvertResult, ConvertAbortedError, ConvertOptionError,
+  OutputExistsError,
 } from '../format/convert/index.js'
 import {cliInputs} from '../cli/inputs.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
@@ -110,7 +111,12 @@ The output is written under a temporary name and renamed when complete: after an
         if (lost) process.stderr.write(`sysflow: warning: ${target} is partial: ${lost}; the rest was converted\n`)
       } catch (e) {
         progress?.clear()
-        throw e
+        const written = e instanceof ConvertOptionError || e instanceof OutputExistsError || e instanceof ConvertAbortedError
+        if (written || flags.output === '-') throw e
+        // An error that stops the conversion (--strict, a failing writer) leaves no file: say so after the error.
+        reporter.fail(e)
+        const why = flags.strict ? ' (--strict stops at the first damaged block; without it damaged parts are skipped)' : ''
+        process.stderr.write(`sysflow: warning: nothing was written to ${flags.output}: the conversion stopped at the error above${why}\n`)
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
