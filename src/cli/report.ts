@@ -74,7 +74,9 @@ export class Reporter {
     if (this.losses === 0 && this.errors === 0) return undefined
     const n = (k: number, w: string) => `${k.toLocaleString('en-US')} ${w}${k === 1 ? '' : 's'}`
     const parts: string[] = []
-    if (this.losses > 0) parts.push(`${n(this.losses, 'damaged part')} skipped (${n(this.skippedBytes, 'byte')}, ${n(this.skippedRecords, 'record')})`)
+    // A block whose size is damaged has no known record count: bytes only, then.
+    const records = this.skippedRecords > 0 ? `, ${n(this.skippedRecords, 'record')}` : ''
+    if (this.losses > 0) parts.push(`${n(this.losses, 'damaged part')} skipped (${n(this.skippedBytes, 'byte')}${records})`)
     if (this.errors > 0) parts.push(`${n(this.errors, 'input')} not read to the end`)
     return parts.join(', ')
   }

@@ -51,9 +51,9 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
           format, columns, ...selection, termColumns: target.columns, color: target.color,
           strict: flags.strict, onWarning: reporter.warn, onError: reporter.error,
         })
-        // As convert: what could be read was printed; say that it is not everything.
-        const lost = reporter.lossSummary()
-        if (lost) process.stderr.write(`sysflow: warning: ${flags.write ?? 'the output'} is partial: ${lost}; the rest was printed\n`)
+        // As convert: a file holds what could be read, which looks complete; say that it is not everything.
+        const lost = flags.write === undefined ? undefined : reporter.lossSummary()
+        if (lost) process.stderr.write(`sysflow: warning: ${flags.write} is partial: ${lost}; the rest was printed\n`)
       } finally {
         // Whatever was read before an error is still printed.
         await target.out.end()
