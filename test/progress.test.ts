@@ -1,6 +1,6 @@
 // The convert progress bar: rate, time left, and the finishing state once every input is read.
 import test from 'ava'
-import {clock, Progress, progressText} from '../src/cli/progress.js'
+import {clock, loadingText, Progress, progressText} from '../src/cli/progress.js'
 
 test('the bar shows the rate and the time left from the average so far', (t) => {
   t.is(progressText({read: 25e6, total: 100e6, elapsedMs: 2000}), '[########----------------------]  25% 25.0/100.0 MB, 12.5 MB/s, 0:06 left')
@@ -36,4 +36,10 @@ test('Progress redraws at most ten times a second and switches to finishing at t
   t.is(out[2], '\r[##############################] 100% 100.0/100.0 MB, finishing the output (0:02 so far)\x1b[K')
   p.clear()
   t.is(out[3], '\r\x1b[K')
+})
+
+test("query's loading line: records, bytes, rate and time left, then finishing", (t) => {
+  t.is(loadingText({events: 123456, bytes: 30e6, totalBytes: 120e6}, 3000), 'loading: 123,456 records, 30.0/120.0 MB, 10.0 MB/s, 0:09 left')
+  t.is(loadingText({events: 5, bytes: 120e6, totalBytes: 120e6}, 9000), 'loading: 5 records, 120.0/120.0 MB, finishing')
+  t.is(loadingText({events: 7, bytes: 0, totalBytes: 0}, 9000), 'loading: 7 records')
 })

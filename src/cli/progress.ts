@@ -81,3 +81,16 @@ export class Progress {
     if (this.last > 0) this.write('\r\x1b[K')
   }
 }
+
+/** query's loading line: records loaded, bytes of the total, and (once there is an average) rate and time left. */
+export function loadingText(p: {events: number; bytes: number; totalBytes: number}, elapsedMs: number): string {
+  let s = `loading: ${p.events.toLocaleString('en-US')} records`
+  if (p.totalBytes <= 0) return s
+  const read = Math.min(p.bytes, p.totalBytes)
+  s += `, ${mb(read)}/${mb(p.totalBytes)} MB`
+  const seconds = elapsedMs / 1000
+  if (read >= p.totalBytes) return `${s}, finishing`
+  if (seconds < 0.5 || read === 0) return s
+  const rate = read / seconds
+  return `${s}, ${mb(rate)} MB/s, ${clock((p.totalBytes - read) / rate)} left`
+}

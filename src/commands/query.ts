@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
 import {checkOutputPath} from '../format/convert/safe.js'
 import {Output} from '../cli/output.js'
+import {loadingText} from '../cli/progress.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
 import {LoadProgress, OUTPUT_FORMATS, OutputFormat, runQuery, SqlError} from '../query/index.js'
@@ -10,12 +11,11 @@ import {LoadProgress, OUTPUT_FORMATS, OutputFormat, runQuery, SqlError} from '..
 /** Progress on stderr while loading (a terminal only), redrawn at most ten times a second. */
 function progressLine(): {update: (p: LoadProgress) => void; clear: () => void} {
   let shown = false
+  const t0 = Date.now()
   return {
     update: (p) => {
       if (!process.stderr.isTTY) return
-      const mb = (n: number) => (n / 1e6).toFixed(1)
-      const bytes = p.totalBytes > 0 ? `, ${mb(p.bytes)}/${mb(p.totalBytes)} MB` : ''
-      process.stderr.write(`\rloading: ${p.events.toLocaleString('en-US')} records${bytes}\x1b[K`)
+      process.stderr.write(`\r${loadingText(p, Date.now() - t0)}\x1b[K`)
       shown = true
     },
     clear: () => {
