@@ -235,3 +235,7 @@ test('convert --strict on a damaged trace stops, leaves no file, and says nothin
   t.is(r.errLines[1], `sysflow: warning: nothing was written to ${out}: the conversion stopped at the error above (--strict stops at the first damaged block; without it damaged parts are skipped)`)
   t.deepEqual(fs.readdirSync(path.dirname(input)), ['damaged.sf'])
 })
+
+test('an unknown flag far from every flag gets no suggestion', (t) => {
+  oneLine(t, runCli(['print', v5, '--bogus']), 2, 'unknown flag: --bogus')
+})

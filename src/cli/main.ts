@@ -29,9 +29,10 @@ interface ParseErrorShape {
 function flagHint(e: ParseErrorShape): string {
   const defined = e.parse?.input?.flags
   if (!defined || !e.flags?.length) return ''
-  const names = Object.entries(defined).filter(([, f]) => !f.hidden).map(([n]) => `--${n}`)
-  const near = closestNames(e.flags[0].replace(/=.*/, ''), names)
-  return near.length ? ` (did you mean ${near.join(' or ')}?)` : ''
+  // Compared without the dashes, so that they do not widen the distance allowed.
+  const names = Object.entries(defined).filter(([, f]) => !f.hidden).map(([n]) => n)
+  const near = closestNames(e.flags[0].replace(/=.*/, '').replace(/^-+/, ''), names)
+  return near.length ? ` (did you mean ${near.map((n) => `--${n}`).join(' or ')}?)` : ''
 }
 
 /** The message and exit code of an error that reached the top. */
