@@ -24,7 +24,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
  * The closing line. Records read count entities (processes, files, containers, pods) and headers as well as events
  * and flows; only events and flows become rows, so both are named, or a smaller number written looks like loss.
  */
-export function convertSummary(r: ConvertResult, inputsGiven: number, target: string, seconds: number): string {
+function convertSummary(r: ConvertResult, inputsGiven: number, target: string, seconds: number): string {
   const entities = r.recordsIn - r.events
   const read = `read ${plural(r.recordsIn, 'record')} (${r.events} events and flows + ${entities} headers and entities) from ${plural(inputsGiven, 'input')}`
   const wrote = r.format === 'sf'

@@ -27,7 +27,7 @@ function progressLine(): {update: (p: LoadProgress) => void; clear: () => void} 
 const SQL_START = /^\s*\(?\s*(select|with|from|pragma|describe|show|summarize|explain|create|insert|copy|attach|values|table)\b/i
 
 /** Whether a trace-path argument is really SQL (arguments swapped, or SQL given twice): not a file, reads like SQL. */
-export function looksLikeSql(arg: string): boolean {
+function looksLikeSql(arg: string): boolean {
   return SQL_START.test(arg) && /\s/.test(arg.trim()) && !fs.existsSync(arg)
 }
 
