@@ -96,7 +96,7 @@ for (let i = 0; i < Number(nS); i++) {
   const file = dir + '/m.scap'
   fs.writeFileSync(file, i % 2 ? zlib.gzipSync(data) : data)
   console.log('start ' + i)
-  const run = captureToFile({input: file, output: dir + '/m.sf'}).then(() => 'ok', (e) => (e.exitCode === 1 ? 'error' : 'unexpected ' + e.name + ': ' + e.message))
+  const run = captureToFile({input: file, output: dir + '/m.sf', force: true}).then(() => 'ok', (e) => (e.exitCode === 1 ? 'error' : 'unexpected ' + e.name + ': ' + e.message))
   const outcome = await Promise.race([run, new Promise((r) => setTimeout(() => r('hang'), 2000).unref())])
   console.log('case ' + i + ' ' + outcome)
   if (outcome === 'hang') process.exit(3)

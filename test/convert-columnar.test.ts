@@ -76,7 +76,7 @@ for (const file of arrowInputs) {
       const table = tableFromIPC(fs.readFileSync(out))
       const records = await joined([file])
       t.is(table.numRows, records.length)
-      t.regex(r.stderr, new RegExp(`\\(${records.length} written\\)`))
+      t.regex(r.stderr, new RegExp(`; wrote ${records.length} events and flows as rows to `))
       // The record's own values, independently of the column builder...
       t.deepEqual(table.getChild('ts')!.toArray(), BigInt64Array.from(records.map((j) => j.rec.ts)))
       t.deepEqual([...table.getChild('type')!], records.map((j) => KIND_ABBREV[j.rec.kind]))

@@ -454,7 +454,7 @@ if (!traces) {
       const filter = 'sf.type in (NF, PE) and sf.pod.name exists'
       const r = runCli(['convert', k8s, '-f', filter, '-o', out])
       t.is(r.status, 0, r.stderr)
-      t.regex(r.stderr, /^converted 6173 records from 1 input to .*f\.sf \(\d+ written\) in \d+\.\d\d s\n$/)
+      t.regex(r.stderr, /^converted: read 6173 records \(\d+ events and flows \+ \d+ headers and entities\) from 1 input; wrote \d+ events and flows with \d+ header and entity records they reference to .*f\.sf in \d+\.\d\d s\n$/)
       const a = runCli(['print', '-o', 'flatjson', out])
       const b = runCli(['print', '-o', 'flatjson', '-f', filter, k8s])
       t.is(a.status, 0)
@@ -598,7 +598,7 @@ test('CLI: -o - writes .sf, ndjson, csv to stdout; the summary goes to stderr', 
       p.on('error', reject)
       p.on('close', () => resolve(Buffer.concat(chunks)))
     })
-    t.regex(stderr, /^converted \d+ records from 1 input to stdout \(\d+ written\) in \d+\.\d\d s\n$/)
+    t.regex(stderr, /^converted: read \d+ records \(\d+ events and flows \+ \d+ headers and entities\) from 1 input; wrote \d+ events and flows with \d+ header and entity records they reference to stdout in \d+\.\d\d s\n$/)
     fs.writeFileSync(path.join(dir, 's.sf'), r)
     t.is(runCli(['print', '-o', 'flatjson', path.join(dir, 's.sf')]).stdout, runCli(['print', '-o', 'flatjson', '-f', 'sf.type = FF', v5]).stdout)
     t.deepEqual(layoutProblems((await readAll(fileInput(path.join(dir, 's.sf')))).records), [])

@@ -6,6 +6,7 @@ import path from 'node:path'
 import {JoinTables, Joined} from '../format/join.js'
 import {EventRecord, isEvent, Kind} from '../format/records.js'
 import {fileSink, TraceWriter, WriterOptions} from '../format/writer.js'
+import {checkOutputPath} from '../format/convert/safe.js'
 import {CaptureBatch} from './index.js'
 
 /** The output path cannot be written. Exit code 2, like other usage errors. */
@@ -18,6 +19,8 @@ export interface OutputOptions {
   path: string
   writer?: WriterOptions
   filter?: (j: Joined) => boolean
+  /** Replace an existing output file (a directory of rotated files never overwrites: new names get a suffix). */
+  force?: boolean
 }
 
 export class CaptureOutput {
@@ -38,8 +41,12 @@ export class CaptureOutput {
         throw new OutputPathError(`cannot create the output directory ${opts.path}: ${(e as Error).message}`)
       }
     } else {
-      const parent = path.dirname(path.resolve(opts.path))
-      if (!fs.existsSync(parent) || !fs.statSync(parent).isDirectory()) throw new OutputPathError(`cannot write ${opts.path}: no directory ${parent}`)
+      // The overwrite rule of every command (convert's), as a usage error.
+      try {
+        checkOutputPath(opts.path, {force: opts.force})
+      } catch (e) {
+        throw new OutputPathError((e as Error).message)
+      }
     }
   }
 

@@ -27,6 +27,8 @@ export interface CaptureRunOptions {
   fileReadMode?: 0 | 1 | 2
   /** Live eBPF: called once the probe is attached (every later call is recorded). */
   onReady?: () => void
+  /** Replace an existing output file. */
+  force?: boolean
   /** A damaged or truncated capture was converted up to the damage (the output is valid); exit code 1. */
   onDamage?: (e: ScapFormatError) => void
 }
@@ -79,7 +81,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
     },
   }
   const stats = new CaptureStats()
-  const out = new CaptureOutput({path: o.output, filter: o.filter})
+  const out = new CaptureOutput({path: o.output, filter: o.filter, force: o.force})
   try {
     let src
     try {

@@ -7,6 +7,9 @@ export const commonFlags = {
   strict: Flags.boolean({description: 'Fail on the first damaged block instead of skipping it.', default: false}),
 }
 
+/** Every command that writes a file refuses an existing one without it (see checkOutputPath). */
+export const forceFlag = Flags.boolean({description: 'Replace an existing output file.', default: false})
+
 export abstract class SysflowCommand extends Command {
   protected reporter = new Reporter(process.argv.includes('--debug'))
 

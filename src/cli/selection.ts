@@ -2,6 +2,7 @@
 // choice of output stream (file or stdout, terminal width, colour).
 import fs from 'node:fs'
 import {Flags} from '@oclif/core'
+import {checkOutputPath} from '../format/convert/safe.js'
 import {compileFilter, parseRules} from '../format/filter/index.js'
 import {Joined} from '../format/join.js'
 import {parseTime} from '../format/time.js'
@@ -56,8 +57,9 @@ export interface OutputTarget {
   color: boolean
 }
 
-/** stdout or a file; colour from --color (auto: a terminal and no NO_COLOR). */
-export function outputTarget(file: string | undefined, color: string): OutputTarget {
+/** stdout or a file (checked by the overwrite rule first); colour from --color (auto: a terminal and no NO_COLOR). */
+export function outputTarget(file: string | undefined, color: string, force = false): OutputTarget {
+  if (file !== undefined) checkOutputPath(file, {force})
   const tty = file === undefined && process.stdout.isTTY === true
   const useColor = color === 'always' || (color === 'auto' && tty && !process.env.NO_COLOR)
   return {

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import {Flags} from '@oclif/core'
-import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
+import {formatFromPath} from '../format/convert/formats.js'
 import {UsageError} from '../cli/report.js'
 import {compileFilter} from '../format/filter/index.js'
 import {captureToFile} from '../capture/run.js'
@@ -18,7 +19,8 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
   ]
   static override flags = {
     debug: commonFlags.debug,
-    output: Flags.string({char: 'o', description: 'Output .sf file, or a directory (existing or ending in /) for rotated files.', required: true}),
+    output: Flags.string({char: 'o', description: 'Output .sf file, or a directory (existing or ending in /) for rotated files. An existing file needs --force.', required: true}),
+    force: forceFlag,
     read: Flags.string({char: 'r', description: 'Read events from this .scap file (gzipped too) instead of the live driver.'}),
     rotate: Flags.integer({char: 'G', description: 'Start a new file every SECONDS (event time offline, wall clock live); needs a directory output.', min: 1}),
     exporter: Flags.string({char: 'e', description: "Exporter id in the header (default: the capture's hostname)."}),
@@ -38,13 +40,19 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
   async run(): Promise<void> {
     const {flags} = await this.parse(Capture)
     await this.guard(async (reporter) => {
+      const format = flags.output.endsWith('/') || isDir(flags.output) ? undefined : formatFromPath(flags.output)
+      if (format !== undefined && format !== 'sf') {
+        // Capture writes SysFlow (.sf) only; convert reads .scap and writes every other format.
+        const hint = flags.read === undefined ? 'capture to a .sf file, then sysflow convert it' : `sysflow convert ${flags.read} -o ${flags.output}`
+        throw new UsageError(`capture writes .sf files, not ${format}: ${hint}`)
+      }
       if (flags.rotate !== undefined && !(flags.output.endsWith('/') || isDir(flags.output))) throw new UsageError('-G needs a directory output (-o DIR/)')
       const stats = await captureToFile({
         input: flags.read, output: flags.output, rotateSec: flags.rotate, exporter: flags.exporter,
         nodeIp: flags['node-ip'] ?? process.env.NODE_IP, mode: flags.mode as 'flow' | 'consume' | 'nofiles',
         filter: flags.filter === undefined ? undefined : compileFilter(flags.filter), containersOnly: flags.containers,
         durationSec: flags.duration, maxEvents: flags['max-events'], compat: flags.compat as 'collector' | undefined,
-        driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2,
+        driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2, force: flags.force,
         onReady: flags.stats ? () => process.stderr.write('sysflow: capture: started (eBPF probe attached); SIGINT or SIGTERM stops it\n') : undefined,
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })

@@ -1,12 +1,14 @@
 import {Args, Flags} from '@oclif/core'
-import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
 import {Output} from '../cli/output.js'
 import {fieldList} from '../cli/fields.js'
+import {Progress} from '../cli/progress.js'
 import {UsageError} from '../cli/report.js'
 import {selectionFlags, selectionOptions} from '../cli/selection.js'
 import {
-  COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, ConvertOptionError, DuckDbExporter, formatFromPath,
-  inputBytes, KNOWN_EXTENSIONS, OutputExistsError, ParquetExporter, PartitionKey,
+  COMPRESSIONS, convert, ConvertFormat, CONVERT_FORMATS, DuckDbExporter, formatFromPath,
+  inputBytes, KNOWN_EXTENSIONS, ParquetExporter, PartitionKey, type ConvertResult, ConvertAbortedError, ConvertOptionError,
+  OutputExistsError,
 } from '../format/convert/index.js'
 import {cliInputs} from '../cli/inputs.js'
 import {SCHEMA_VERSIONS, SchemaVersion} from '../format/schema.js'
@@ -17,26 +19,20 @@ const exporters = {
   duckdb: async (...a: Parameters<DuckDbExporter>) => (await import('../query/export.js')).exportDuckDb(...a),
 }
 
-/** Progress on stderr (a terminal only): a bar of bytes read, redrawn at most ten times a second. */
-class Progress {
-  private last = 0
-  constructor(private readonly total: number) {}
-  update = (read: number): void => {
-    const now = Date.now()
-    if (now - this.last < 100) return
-    this.last = now
-    const f = Math.min(1, read / this.total)
-    const w = 30
-    const mb = (n: number) => (n / 1e6).toFixed(1)
-    process.stderr.write(`\r[${'#'.repeat(Math.round(f * w)).padEnd(w, '-')}] ${(f * 100).toFixed(0).padStart(3)}% ${mb(Math.min(read, this.total))}/${mb(this.total)} MB`)
-  }
-
-  clear(): void {
-    if (this.last > 0) process.stderr.write('\r\x1b[K')
-  }
-}
-
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/**
+ * The closing line. Records read count entities (processes, files, containers, pods) and headers as well as events
+ * and flows; only events and flows become rows, so both are named, or a smaller number written looks like loss.
+ */
+function convertSummary(r: ConvertResult, inputsGiven: number, target: string, seconds: number): string {
+  const entities = r.recordsIn - r.events
+  const read = `read ${plural(r.recordsIn, 'record')} (${r.events} events and flows + ${entities} headers and entities) from ${plural(inputsGiven, 'input')}`
+  const wrote = r.format === 'sf'
+    ? `wrote ${r.eventsOut} events and flows with ${plural(r.recordsOut - r.eventsOut, 'header and entity record')} they reference`
+    : `wrote ${r.eventsOut} events and flows as ${r.format === 'duckdb' ? 'rows of events' : 'rows'}`
+  return `converted: ${read}; ${wrote} to ${target} in ${seconds.toFixed(2)} s`
+}
 
 export default class Convert extends SysflowCommand {
   static override summary = 'Convert SysFlow traces to .sf, JSON, CSV, Parquet, Arrow or a DuckDB database.'
@@ -51,7 +47,8 @@ The output is written under a temporary name and renamed when complete: after an
     "<%= config.bin %> convert trace.sf -f 'sf.proc.exe = /usr/bin/curl' -o curl.sf",
     '<%= config.bin %> convert traces/ -o dataset --partition-by type,date',
     '<%= config.bin %> convert big.sf --rotate 60 -o out/trace',
-    '<%= config.bin %> convert trace.sf -o - --to arrow-stream | python -c "import pyarrow as pa, sys; print(pa.ipc.open_stream(sys.stdin.buffer).read_all())"',
+    '<%= config.bin %> convert trace.sf -o - --to ndjson | jq -r .proc.exe',
+    '<%= config.bin %> convert trace.sf -o - --to arrow-stream | python3 read_arrow_stream.py',
   ]
   static override strict = false
   static override args = {paths: Args.string({description: 'trace files, directories, globs, or - for stdin'})}
@@ -60,7 +57,7 @@ The output is written under a temporary name and renamed when complete: after an
     ...selectionFlags,
     output: Flags.string({char: 'o', description: 'Output file (with --rotate: the prefix of the files; with --partition-by: a directory), or - for stdout.', required: true}),
     to: Flags.string({description: 'Output format (default: from the output\'s extension).', options: [...CONVERT_FORMATS]}),
-    force: Flags.boolean({description: 'Replace an existing output.', default: false}),
+    force: forceFlag,
     rotate: Flags.integer({description: '.sf: split into OUTPUT.<epoch> files, one per this many seconds of record time.', min: 1}),
     'partition-by': Flags.string({description: 'Parquet: a Hive-style directory partitioned by these comma-separated keys (type, date, hour, node, container).'}),
     compression: Flags.string({description: 'Parquet: zstd (default), snappy, gzip, lz4, brotli, none. .sf: deflate (default), snappy, none.', options: [...COMPRESSIONS]}),
@@ -109,11 +106,18 @@ The output is written under a temporary name and renamed when complete: after an
         progress?.clear()
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9
         const target = flags.rotate ? `${plural(r.outputs.length, 'file')} ${flags.output}.<epoch>` : flags.output === '-' ? 'stdout' : flags.output
-        process.stderr.write(`converted ${plural(r.recordsIn, 'record')} from ${plural(r.inputs, 'input')} to ${target} (${r.recordsOut} written) in ${seconds.toFixed(2)} s\n`)
+        process.stderr.write(`${convertSummary(r, inputs.length, target, seconds)}\n`)
+        // Keeping what could be read is right, silently is not: say the output is partial (exit code 1).
+        const lost = reporter.lossSummary()
+        if (lost) process.stderr.write(`sysflow: warning: ${target} is partial: ${lost}; the rest was converted\n`)
       } catch (e) {
         progress?.clear()
-        if (e instanceof ConvertOptionError || e instanceof OutputExistsError) throw new UsageError(e.message)
-        throw e
+        const written = e instanceof ConvertOptionError || e instanceof OutputExistsError || e instanceof ConvertAbortedError
+        if (written || flags.output === '-') throw e
+        // An error that stops the conversion (--strict, a failing writer) leaves no file: say so after the error.
+        reporter.fail(e)
+        const why = flags.strict ? ' (--strict stops at the first damaged block; without it damaged parts are skipped)' : ''
+        process.stderr.write(`sysflow: warning: nothing was written to ${flags.output}: the conversion stopped at the error above${why}\n`)
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)

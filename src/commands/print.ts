@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {commonFlags, forceFlag, SysflowCommand} from '../cli/base.js'
 import {outputTarget, selectionFlags, selectionOptions} from '../cli/selection.js'
 import {fieldList} from '../cli/fields.js'
 import {UsageError} from '../cli/report.js'
@@ -23,7 +23,8 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
     ...commonFlags,
     ...selectionFlags,
     output: Flags.string({char: 'o', description: 'Output format (default: str on a terminal, flatjson otherwise).', options: [...PRINT_FORMATS]}),
-    write: Flags.string({char: 'w', description: 'Write to this file instead of stdout.'}),
+    write: Flags.string({char: 'w', description: 'Write to this file instead of stdout (an existing file needs --force).'}),
+    force: forceFlag,
     columns: Flags.string({char: 'c', description: 'Comma-separated fields to print, in order (see --list).'}),
     all: Flags.boolean({char: 'A', description: 'Print every field (overrides -c).'}),
     pods: Flags.boolean({char: 'k', description: 'Add the pod name to the str columns.', exclusive: ['k8s-events']}),
@@ -41,7 +42,7 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
         return
       }
       if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
-      const target = outputTarget(flags.write, flags.color)
+      const target = outputTarget(flags.write, flags.color, flags.force)
       const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
       const columns = chooseColumns(format, {fields: fieldList(flags.columns), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
       const selection = selectionOptions(flags)
@@ -51,6 +52,9 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
           format, columns, ...selection, termColumns: target.columns, color: target.color,
           strict: flags.strict, onWarning: reporter.warn, onError: reporter.error,
         })
+        // As convert: a file holds what could be read, which looks complete; say that it is not everything.
+        const lost = flags.write === undefined ? undefined : reporter.lossSummary()
+        if (lost) process.stderr.write(`sysflow: warning: ${flags.write} is partial: ${lost}; the rest was printed\n`)
       } finally {
         // Whatever was read before an error is still printed.
         await target.out.end()

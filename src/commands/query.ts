@@ -1,6 +1,9 @@
+import fs from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {commonFlags, SysflowCommand} from '../cli/base.js'
+import {checkOutputPath} from '../format/convert/safe.js'
 import {Output} from '../cli/output.js'
+import {loadingText} from '../cli/progress.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
 import {LoadProgress, OUTPUT_FORMATS, OutputFormat, runQuery, SqlError} from '../query/index.js'
@@ -8,18 +11,24 @@ import {LoadProgress, OUTPUT_FORMATS, OutputFormat, runQuery, SqlError} from '..
 /** Progress on stderr while loading (a terminal only), redrawn at most ten times a second. */
 function progressLine(): {update: (p: LoadProgress) => void; clear: () => void} {
   let shown = false
+  const t0 = Date.now()
   return {
     update: (p) => {
       if (!process.stderr.isTTY) return
-      const mb = (n: number) => (n / 1e6).toFixed(1)
-      const bytes = p.totalBytes > 0 ? `, ${mb(p.bytes)}/${mb(p.totalBytes)} MB` : ''
-      process.stderr.write(`\rloading: ${p.events.toLocaleString('en-US')} records${bytes}\x1b[K`)
+      process.stderr.write(`\r${loadingText(p, Date.now() - t0)}\x1b[K`)
       shown = true
     },
     clear: () => {
       if (shown) process.stderr.write('\r\x1b[K')
     },
   }
+}
+
+const SQL_START = /^\s*\(?\s*(select|with|from|pragma|describe|show|summarize|explain|create|insert|copy|attach|values|table)\b/i
+
+/** Whether a trace-path argument is really SQL (arguments swapped, or SQL given twice): not a file, reads like SQL. */
+function looksLikeSql(arg: string): boolean {
+  return SQL_START.test(arg) && /\s/.test(arg.trim()) && !fs.existsSync(arg)
 }
 
 export default class Query extends SysflowCommand {
@@ -29,8 +38,9 @@ export default class Query extends SysflowCommand {
 With --db FILE the tables are kept in a database file: load once, then query it without trace paths (--append adds traces). --schema lists every table, column and type.`
   static override examples = [
     `<%= config.bin %> query "select type, count(*) from events group by type" trace.sf`,
-    `<%= config.bin %> query "select pod_name, sum(flow_rbytes + flow_wbytes) from events where type = 'NF' group by all" k8s.sf`,
-    `<%= config.bin %> query "select 1" traces/ --db traces.duckdb && <%= config.bin %> query "select proc_exe, count(*) from events group by all" --db traces.duckdb`,
+    `<%= config.bin %> query "select pod_name, sum(flow_rbytes + flow_wbytes) from events group by 1" k8s.sf`,
+    `<%= config.bin %> query "select count(*) from events" traces/ --db traces.duckdb`,
+    `<%= config.bin %> query "select proc_exe, count(*) from events group by all" --db traces.duckdb`,
     `<%= config.bin %> query "select * from events where proc_exe like '%curl%'" trace.sf --out curl.parquet`,
     '<%= config.bin %> query --schema',
   ]
@@ -47,7 +57,7 @@ With --db FILE the tables are kept in a database file: load once, then query it 
     output: Flags.string({char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table'}),
     'max-rows': Flags.integer({description: 'Table output: show at most this many rows (the middle ones are elided).', min: 1, default: 40}),
     all: Flags.boolean({description: 'Table output: show every row.'}),
-    out: Flags.string({description: 'Write the result to this file instead (.parquet, .csv, .json, .ndjson): DuckDB COPY.'}),
+    out: Flags.string({description: 'Write the result to this file instead (.parquet, .csv, .json, .ndjson): DuckDB COPY. An existing file needs --force.'}),
     schema: Flags.boolean({description: 'List the tables, their columns and types.'}),
     workers: Flags.integer({description: 'Threads reading the traces (0: none; default: by input size).', min: 0, hidden: true}),
   }
@@ -59,8 +69,16 @@ With --db FILE the tables are kept in a database file: load once, then query it 
     const paths = flags.schema ? args : args.slice(1)
     let sqlFailed = false
     await this.guard(async (reporter) => {
+      const misplaced = paths.find((p) => looksLikeSql(p))
+      if (misplaced !== undefined) {
+        const swapped = sql !== undefined && !looksLikeSql(sql) && paths.length === 1
+        throw new UsageError(swapped
+          ? `the SQL comes first, then the traces: sysflow query "${misplaced}" ${sql}`
+          : `'${misplaced}' is in the place of a trace path but reads like SQL: give one SQL argument first, then the traces`)
+      }
       if (!flags.schema && sql === undefined) throw new UsageError('no SQL: give the SQL to run and the traces to load (or --db FILE), or --schema')
       if (!flags.schema && paths.length === 0 && !flags.db) throw new UsageError('no input: give trace files, directories or globs to load, or --db FILE')
+      if (flags.out !== undefined) checkOutputPath(flags.out, {force: flags.force})
       const inputs = cliInputs(paths)
       const out = new Output(process.stdout)
       const progress = progressLine()

@@ -20,14 +20,17 @@ function splitLines(s: string): string[] {
   return lines
 }
 
-export function runCli(args: readonly string[], opts: {input?: Buffer | string; cwd?: string} = {}): CliResult {
+/** `env` adds to (or, with undefined, removes from) the environment; NO_COLOR=1 unless removed. */
+export function runCli(args: readonly string[], opts: {input?: Buffer | string; cwd?: string; env?: Record<string, string | undefined>} = {}): CliResult {
+  const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...opts.env}
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
   const r = spawnSync(process.execPath, [RUN, ...args], {
     input: opts.input,
     cwd: opts.cwd ?? process.cwd(),
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
     timeout: 60_000,
-    env: {...process.env, NO_COLOR: '1'},
+    env,
   })
   if (r.error) throw r.error
   return {status: r.status, stdout: r.stdout, stderr: r.stderr, lines: splitLines(r.stdout), errLines: splitLines(r.stderr)}

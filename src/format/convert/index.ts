@@ -19,7 +19,7 @@ import {SfTarget, writeSf} from './sf.js'
 
 export * from './formats.js'
 export * from './errors.js'
-export {StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
+export {checkOutputPath, StagedPath, StagedFileSet, tempPathFor, type Staged} from './safe.js'
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
 export {writeSf, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
 export {
@@ -82,6 +82,8 @@ export interface ConvertResult {
   events: number
   /** Records written: .sf counts the header and entities too; the other formats count rows (event and flow records). */
   recordsOut: number
+  /** Event and flow records written (for .sf: recordsOut without the header and entities; otherwise recordsOut). */
+  eventsOut: number
   /** What was created: one path, the rotated files, or `-`. */
   outputs: string[]
   stats: PipelineStats
@@ -161,6 +163,7 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
   try {
     let stats: PipelineStats
     let recordsOut: number
+    let eventsOut: number | undefined
     let outputs: string[]
     if (f === 'sf') {
       const codec = opts.compression === 'none' ? 'null' : (opts.compression as 'deflate' | 'null' | 'snappy' | undefined)
@@ -173,12 +176,12 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
         const r = await writeSf(ins, target, sfOpts)
         checkAborted(opts.signal)
         outputs = set.commit()
-        ;[stats, recordsOut] = [r, r.written]
+        ;[stats, recordsOut, eventsOut] = [r, r.written, r.selected]
       } else {
         const {sink, finish} = open(opts, stage)
         const r = await writeSf(ins, {sink: guard(sink)}, sfOpts)
         outputs = finish()
-        ;[stats, recordsOut] = [r, r.written]
+        ;[stats, recordsOut, eventsOut] = [r, r.written, r.selected]
       }
     } else if (TEXT_FORMATS[f] !== undefined) {
       const format = TEXT_FORMATS[f]!
@@ -212,7 +215,7 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
       outputs = [opts.output]
       recordsOut = r.records
     }
-    return {format: f, inputs: stats.files, recordsIn: stats.records, events: stats.events, recordsOut, outputs: toStdout ? ['-'] : outputs, stats}
+    return {format: f, inputs: stats.files, recordsIn: stats.records, events: stats.events, recordsOut, eventsOut: eventsOut ?? recordsOut, outputs: toStdout ? ['-'] : outputs, stats}
   } catch (e) {
     onAbort()
     if (opts.signal?.aborted && !(e instanceof ConvertAbortedError)) throw new ConvertAbortedError(opts.signal.reason)

@@ -77,24 +77,33 @@ export interface StagedPathOptions {
   companions?: readonly string[]
 }
 
+/**
+ * The overwrite rule every command shares (convert, print -w, query --out, capture -o): the output's directory must
+ * exist (ConvertOptionError), and an existing output is refused without `force` (OutputExistsError). A file is
+ * never replaced by a directory nor the other way round, and a directory only if it holds just a Parquet dataset.
+ */
+export function checkOutputPath(target: string, opts: {force?: boolean; directory?: boolean} = {}): void {
+  const parent = path.dirname(path.resolve(target))
+  if (!isDir(parent)) throw new ConvertOptionError(`${path.dirname(target)}: no such directory`)
+  const st = lstat(target)
+  if (st) {
+    if (opts.directory ? !st.isDirectory() : st.isDirectory()) {
+      throw new ConvertOptionError(`${target}: ${st.isDirectory() ? 'is a directory' : 'is not a directory'}; not replacing it, even with --force`)
+    }
+    if (!opts.force) throw new OutputExistsError(target)
+    if (opts.directory && !looksLikeDataset(target)) {
+      throw new ConvertOptionError(`${target}: holds files other than a Parquet dataset's; not replacing it, even with --force`)
+    }
+  }
+}
+
 /** One output, a file or a directory, written at `temp` and renamed to `target` by `commit`. */
 export class StagedPath implements Staged {
   readonly temp: string
   private state: 'open' | 'committed' | 'discarded' = 'open'
 
   constructor(readonly target: string, private readonly opts: StagedPathOptions = {}) {
-    const parent = path.dirname(path.resolve(target))
-    if (!isDir(parent)) throw new ConvertOptionError(`${path.dirname(target)}: no such directory`)
-    const st = lstat(target)
-    if (st) {
-      if (opts.directory ? !st.isDirectory() : st.isDirectory()) {
-        throw new ConvertOptionError(`${target}: ${st.isDirectory() ? 'is a directory' : 'is not a directory'}; not replacing it, even with --force`)
-      }
-      if (!opts.force) throw new OutputExistsError(target)
-      if (opts.directory && !looksLikeDataset(target)) {
-        throw new ConvertOptionError(`${target}: holds files other than a Parquet dataset's; not replacing it, even with --force`)
-      }
-    }
+    checkOutputPath(target, opts)
     this.temp = tempPathFor(target)
   }
 

@@ -119,6 +119,8 @@ export async function printRecords(inputs: readonly TraceInput[], out: ByteOutpu
     if (first && opts.format === 'csv') b.text(csvHeader(cols))
     first = false
     for (const j of batch) {
+      // Checked before a record is written, so that --limit 0 writes none (CSV keeps its header).
+      if (stats.printed >= limit) break
       const ts = j.rec.ts
       if ((since !== undefined && ts < since) || (until !== undefined && ts >= until)) continue
       if (filter && !filter(j)) continue
@@ -129,7 +131,7 @@ export async function printRecords(inputs: readonly TraceInput[], out: ByteOutpu
         const text = chunked!.add(j, stats.printed)
         if (text) b.text(text)
       }
-      if (++stats.printed >= limit) break
+      ++stats.printed
     }
     size = Math.max(size, b.pos + (b.pos >> 3))
     if (b.pos > 0) {
