@@ -207,11 +207,6 @@ const NAMED_LEFT_OUT = 6
 const chars = (s: string): string[] => Array.from(s)
 const width = (s: string): number => chars(s).length
 
-/** Headers are labels: cut at the end. Values are cut by elide(), which keeps their end. */
-function cut(s: string, w: number): string {
-  const c = chars(s)
-  return c.length <= w ? s : c.slice(0, Math.max(0, w - 1)).join('') + '…'
-}
 
 /** Words in lines of at most `w` characters (a longer word is cut keeping its end). */
 function wrapWords(s: string, w: number): string[] {
@@ -285,12 +280,22 @@ export function boxTable(names: readonly string[], types: readonly string[], num
   let shown = names.map((_, i) => i)
   const nullOnly = names.map((_, i) => all.length > 0 && (allNull?.[i] ?? false))
   if (termWidth !== undefined) {
-    // Text may shrink to the width of its name (at least MIN_CELL, at most 12); numbers and times may not.
-    const floor = names.map((n, i) => (whole[i] ? widths[i] : Math.min(widths[i], Math.max(MIN_CELL, Math.min(width(n), 12)))))
-    // Leave columns out until the rest fits at their floors: NULL-only ones first (they show nothing), from the
-    // right, then from the middle.
-    for (let i = names.length - 1; i >= 0 && total(shown, floor) > termWidth; i--) if (nullOnly[i] && shown.length > 1) shown = shown.filter((k) => k !== i)
-    while (shown.length > 1 && total(shown, floor) > termWidth) shown = shown.filter((_, k) => k !== Math.floor(shown.length / 2))
+    // Text may shrink to the width of its name and type (at least MIN_CELL, at most 12); numbers and times may not.
+    const floor = names.map((n, i) => (whole[i] ? widths[i] : Math.min(widths[i], Math.max(MIN_CELL, Math.min(Math.max(width(n), width(types[i])), 12)))))
+    // Leave columns out until the rest fits: NULL-only ones first (they show nothing), from the right, then from
+    // the middle until the rest fits at their floors.
+    // NULL-only columns do not take room that text would need: they go as soon as the natural widths do not fit.
+    for (let i = names.length - 1; i >= 0 && total(shown, widths) > termWidth; i--) if (nullOnly[i] && shown.length > 1) shown = shown.filter((k) => k !== i)
+    const middle: number[] = []
+    while (shown.length > 1 && total(shown, floor) > termWidth) {
+      middle.push(shown[Math.floor(shown.length / 2)])
+      shown = shown.filter((_, k) => k !== Math.floor(shown.length / 2))
+    }
+    // A narrow column left out early may fit again once wider ones went (the last left out first).
+    for (let k = middle.length - 1; k >= 0; k--) {
+      const back = [...shown, middle[k]].sort((a, b) => a - b)
+      if (total(back, floor) <= termWidth) shown = back
+    }
     // Then shrink the widest text first.
     let sum = total(shown, widths)
     while (sum > termWidth) {
@@ -334,8 +339,8 @@ export function boxTable(names: readonly string[], types: readonly string[], num
   const value = (r: string[], c: Exclude<TableCol, 'gap'>) => (c.index < 0 ? '' : elide(r[c.index], c.w))
   const dataRow = (r: string[]) => row((c) => (c.num ? right(value(r, c), c.w) : leftPad(value(r, c), c.w)))
   let text = line('┌', '┬', '┐')
-  text += row((c) => center(cut(c.name, c.w), c.w))
-  text += row((c) => center(cut(c.type, c.w), c.w))
+  text += row((c) => center(elide(c.name, c.w), c.w))
+  text += row((c) => center(elide(c.type, c.w), c.w))
   if (head.length > 0) {
     text += line('├', '┼', '┤')
     for (const r of head) text += dataRow(r)

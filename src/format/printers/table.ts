@@ -180,6 +180,13 @@ function renderBox(specs: readonly Spec[], rows: string[][], opts: TableOptions)
   const cost = (idx: readonly number[], w: readonly number[]) => idx.reduce((a, i) => a + w[i] + 3, 1)
   let shown = specs.map((_, i) => i)
   const dropped: number[] = []
+  // Empty columns take no room that text would need: they go as soon as the natural widths do not fit.
+  for (let i = n - 1; i >= 0 && shown.length > 1 && cost(shown, natural) > term; i--) {
+    if (!empty[i]) continue
+    shown = shown.filter((k) => k !== i)
+    dropped.push(i)
+  }
+  const emptyDropped = dropped.length
   while (shown.length > 1 && cost(shown, floor) > term) {
     let victim = shown[0]
     for (const i of shown) {
@@ -192,7 +199,7 @@ function renderBox(specs: readonly Spec[], rows: string[][], opts: TableOptions)
   // Dropping went in order until everything fit at the floors: an earlier, narrower victim may come back (most
   // telling first) if text keeps a readable width (COMFORTABLE) with it.
   const comfortable = natural.map((w, i) => (specs[i].whole ? w : Math.max(floor[i], Math.min(w, COMFORTABLE))))
-  for (let k = dropped.length - 1; k >= 0; k--) {
+  for (let k = dropped.length - 1; k >= emptyDropped; k--) {
     const i = dropped[k]
     const back = [...shown, i].sort((a, b) => a - b)
     if (cost(back, comfortable) <= term) {
