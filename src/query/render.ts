@@ -6,7 +6,7 @@ import {
   DuckDBDataChunk, DuckDBListType, DuckDBListValue, DuckDBMapValue, DuckDBResult, DuckDBStructType, DuckDBStructValue,
   DuckDBTimestampNanosecondsValue, DuckDBType, DuckDBTypeId, DuckDBValue, DuckDBArrayType, DuckDBArrayValue, DuckDBMapType,
 } from '@duckdb/node-api'
-import {elide} from '../format/printers/elide.js'
+import {elide, wrapWords} from '../format/printers/elide.js'
 import {escapeControl} from '../format/printers/escape.js'
 
 export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown'] as const
@@ -208,20 +208,6 @@ const chars = (s: string): string[] => Array.from(s)
 const width = (s: string): number => chars(s).length
 
 
-/** Words in lines of at most `w` characters (a longer word is cut keeping its end). */
-function wrapWords(s: string, w: number): string[] {
-  const out: string[] = []
-  let line = ''
-  for (const word of s.split(' ')) {
-    if (line !== '' && width(line) + 1 + width(word) > w) {
-      out.push(line)
-      line = ''
-    }
-    line = line === '' ? (width(word) > w ? elide(word, w) : word) : `${line} ${word}`
-  }
-  out.push(line)
-  return out
-}
 function center(s: string, w: number): string {
   const gap = w - width(s)
   const left = Math.floor(gap / 2)

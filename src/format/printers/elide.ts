@@ -81,3 +81,18 @@ export function elide(s: string, w: number): string {
   }
   return headCp(s, keep - tail) + ELLIPSIS + tailCp(s, tail)
 }
+
+/** The words of `s` in lines of at most `w` code points (a longer word is cut, keeping its end). */
+export function wrapWords(s: string, w: number): string[] {
+  const out: string[] = []
+  let line = ''
+  for (const word of s.split(' ')) {
+    if (line !== '' && textWidth(line) + 1 + textWidth(word) > w) {
+      out.push(line)
+      line = ''
+    }
+    line = line === '' ? elide(word, w) : `${line} ${word}`
+  }
+  out.push(line)
+  return out
+}

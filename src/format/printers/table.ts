@@ -11,7 +11,7 @@
 import {PrintValue} from '../attributes.js'
 import {Joined} from '../join.js'
 import {isoNanos} from '../time.js'
-import {cellFloor, elide, textWidth} from './elide.js'
+import {cellFloor, elide, textWidth, wrapWords} from './elide.js'
 import {escapeControl} from './escape.js'
 import {Column} from './json.js'
 import {pyText} from './str.js'
@@ -241,22 +241,7 @@ function renderBox(specs: readonly Spec[], rows: string[][], opts: TableOptions)
   lines.push(rule('└', '┴', '┘'))
   if (dropped.length > 0) {
     const names = dropped.sort((a, b) => a - b).map((i) => heads[i] + (empty[i] ? ' (empty)' : ''))
-    lines.push(...wrap(`Left out for width: ${names.join(', ')} (choose columns with -c).`, term))
+    lines.push(...wrapWords(`Left out for width: ${names.join(', ')} (choose columns with -c).`, term))
   }
   return lines.join('\n') + '\n'
-}
-
-/** Words of `s` in lines of at most `w` characters. */
-export function wrap(s: string, w: number): string[] {
-  const out: string[] = []
-  let line = ''
-  for (const word of s.split(' ')) {
-    if (line && textWidth(line) + 1 + textWidth(word) > w) {
-      out.push(line)
-      line = ''
-    }
-    line = line ? `${line} ${word}` : word.length > w ? elide(word, w) : word
-  }
-  if (line) out.push(line)
-  return out
 }
