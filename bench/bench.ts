@@ -92,6 +92,8 @@ async function main(): Promise<void> {
   for (const i of files.keys()) await printRow('sysflow print -o flatjson > /dev/null', ['-o', 'flatjson'], i)
   const csv = await printRow('sysflow print -o csv > /dev/null', ['-o', 'csv'])
   const json = await printRow('sysflow print -o json > /dev/null', ['-o', 'json'])
+  const str = await printRow('sysflow print -o str > /dev/null', ['-o', 'str'])
+  const table = await printRow('sysflow print -o table > /dev/null', ['-o', 'table'])
   const filtered = await printRow(`sysflow print -o csv -f '${SELECTIVE}' > /dev/null`, ['-o', 'csv', '-f', SELECTIVE])
   // Stages of the other commands, when their bench children exist.
   const optional: [string, string, string[]][] = [
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
   target('read+join', last, 1_000_000, 640_000, 'naive avsc stream (640,000/s)')
   target('print -o csv', csv, 740_000, 14_800, 'sysprint CSV (14,800/s)')
   target('print -o json', json, 215_000, 4_300, 'sysprint JSON (4,300/s)')
+  // The table is quoted against str, the other human format: at least half its rate.
+  target('print -o table', table, rate(str) / 2, rate(str), `print -o str (${fmt(rate(str))}/s)`)
   target('print -o csv, selective filter', filtered, 1_000_000, 14_800, 'sysprint CSV (14,800/s)')
   const q = extra['query-load.js']
   target('query: load into DuckDB', q, 1_000_000, 640_000, 'naive avsc stream (640,000/s)')

@@ -82,6 +82,7 @@ The output is written under a temporary name and renamed when complete: after an
       const total = inputBytes(inputs)
       const progress = process.stderr.isTTY && total > 4 * 1024 * 1024 ? new Progress(total) : undefined
       const stdout = flags.output === '-' ? new Output(process.stdout) : undefined
+      const fields = fieldList(flags.columns) // a usage error, before anything starts
       // Interrupted: the library removes its temporary files synchronously on abort; then leave at once.
       const controller = new AbortController()
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -99,7 +100,7 @@ The output is written under a temporary name and renamed when complete: after an
           stdout: stdout && {write: (chunk) => stdout.write(chunk), close: () => stdout.end()},
           rotate: flags.rotate, partitionBy, compression: flags.compression, rowGroupSize: flags['row-group-size'],
           schema: flags.schema as SchemaVersion | undefined,
-          fields: fieldList(flags.columns),
+          fields,
           strict: flags.strict, onWarning: reporter.warn, onError: reporter.error, onProgress: progress?.update,
           signal: controller.signal, exporters,
         })

@@ -5,12 +5,13 @@ import {fieldList} from '../cli/fields.js'
 import {UsageError} from '../cli/report.js'
 import {cliInputs} from '../cli/inputs.js'
 import {chooseColumns, listAttributes, PRINT_FORMATS, PrintFormat, printRecords} from '../format/printers/print.js'
+import {defaultFormat} from '../cli/layout.js'
 
 export default class Print extends SysflowCommand {
   static override summary = 'Print the records of SysFlow traces (sysprint, exact and fast).'
   static override description = `Reads .sf files, directories of rotated traces, globs or - (stdin), joins every event and flow record with its process, parent, file, container and pod, and prints it.
 
-Formats: str (sysprint's table, the default on a terminal), table (boxed, fits the terminal), json (nested keys), flatjson (dotted keys, the default in a pipe), csv. JSON formats write one object per line, also with -w.`
+Formats: str (sysprint's table, the default on a terminal wide enough for it), table (boxed, fits the terminal: the default on a narrower one), json (nested keys), flatjson (dotted keys, the default in a pipe), csv. JSON formats write one object per line, also with -w.`
   static override examples = [
     '<%= config.bin %> print trace.sf',
     "<%= config.bin %> print traces/ -f 'sf.type = NF and sf.net.dport = 443' -o csv -w out.csv",
@@ -22,7 +23,7 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
   static override flags = {
     ...commonFlags,
     ...selectionFlags,
-    output: Flags.string({char: 'o', description: 'Output format (default: str on a terminal, flatjson otherwise).', options: [...PRINT_FORMATS]}),
+    output: Flags.string({char: 'o', description: 'Output format (default: str on a terminal wide enough for it, else table; flatjson in a pipe).', options: [...PRINT_FORMATS]}),
     write: Flags.string({char: 'w', description: 'Write to this file instead of stdout (an existing file needs --force).'}),
     force: forceFlag,
     columns: Flags.string({char: 'c', description: 'Comma-separated fields to print, in order (see --list).'}),
@@ -43,8 +44,9 @@ Formats: str (sysprint's table, the default on a terminal), table (boxed, fits t
       }
       if (argv.length === 0) throw new UsageError('no input: give trace files, directories, globs, or - for stdin')
       const target = outputTarget(flags.write, flags.color, flags.force)
-      const format = (flags.output ?? (target.tty ? 'str' : 'flatjson')) as PrintFormat
-      const columns = chooseColumns(format, {fields: fieldList(flags.columns), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events'], termColumns: target.columns})
+      const choice = {fields: fieldList(flags.columns), all: flags.all, pods: flags.pods, k8sEvents: flags['k8s-events']}
+      const format = (flags.output ?? defaultFormat(target, choice)) as PrintFormat
+      const columns = chooseColumns(format, choice)
       const selection = selectionOptions(flags)
       const inputs = cliInputs(argv as string[])
       try {

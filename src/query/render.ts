@@ -6,6 +6,7 @@ import {
   DuckDBDataChunk, DuckDBListType, DuckDBListValue, DuckDBMapValue, DuckDBResult, DuckDBStructType, DuckDBStructValue,
   DuckDBTimestampNanosecondsValue, DuckDBType, DuckDBTypeId, DuckDBValue, DuckDBArrayType, DuckDBArrayValue, DuckDBMapType,
 } from '@duckdb/node-api'
+import {elide, wrapWords} from '../format/printers/elide.js'
 import {escapeControl} from '../format/printers/escape.js'
 
 export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown'] as const
@@ -200,20 +201,19 @@ async function renderMarkdown(src: ResultSource, out: TextSink): Promise<{rows: 
 
 const MAX_CELL = 50
 const MIN_CELL = 3
+/** The footer names at most this many left-out columns of a kind (else it counts them). */
+const NAMED_LEFT_OUT = 6
 
 const chars = (s: string): string[] => Array.from(s)
 const width = (s: string): number => chars(s).length
 
-function cut(s: string, w: number): string {
-  const c = chars(s)
-  return c.length <= w ? s : c.slice(0, Math.max(0, w - 1)).join('') + '…'
-}
+
 function center(s: string, w: number): string {
   const gap = w - width(s)
   const left = Math.floor(gap / 2)
   return ' '.repeat(left) + s + ' '.repeat(gap - left)
 }
-const left = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - width(s)))
+const leftPad = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - width(s)))
 const right = (s: string, w: number): string => ' '.repeat(Math.max(0, w - width(s))) + s
 
 const plural = (n: number, one: string, many: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
@@ -222,12 +222,13 @@ async function renderTable(src: ResultSource, out: TextSink, opts: RenderOptions
   const max = opts.all ? Infinity : Math.max(1, opts.maxRows ?? 40)
   const headCount = Math.ceil(max / 2)
   const tailCount = max - headCount
-  const cell = (v: DuckDBValue, i: number): string => {
+  // NULL stays undefined until the layout: a column NULL on every shown row gives way first.
+  const cell = (v: DuckDBValue, i: number): string | undefined => {
     const s = valueText(v, src.types[i])
-    return s === undefined ? 'NULL' : escapeControl(s)
+    return s === undefined ? undefined : escapeControl(s)
   }
-  const head: string[][] = []
-  let tail: string[][] = []
+  const head: (string | undefined)[][] = []
+  let tail: (string | undefined)[][] = []
   let rows = 0
   for await (const chunk of src.chunks) {
     for (const row of chunk) {
@@ -241,31 +242,58 @@ async function renderTable(src: ResultSource, out: TextSink, opts: RenderOptions
   }
   if (tail.length > tailCount) tail = tail.slice(-tailCount)
   const elided = rows > head.length + tail.length
-  await out.write(boxTable(src.names, src.types.map(typeLabel), src.types.map(isNumeric), head, tail, elided, rows, opts.width))
+  const allNull = src.names.map((_, i) => head.every((r) => r[i] === undefined) && tail.every((r) => r[i] === undefined))
+  const shown = (r: (string | undefined)[]) => r.map((c) => c ?? 'NULL')
+  await out.write(boxTable(src.names, src.types.map(typeLabel), src.types.map(isNumeric), head.map(shown), tail.map(shown), elided, rows, opts.width, allNull))
   return {rows}
 }
 
 type TableCol = {w: number; name: string; type: string; num: boolean; index: number} | 'gap'
 
-/** The box table text. Columns that do not fit the width are left out from the middle (a `…` column stands for them). */
-export function boxTable(names: readonly string[], types: readonly string[], numeric: readonly boolean[], head: string[][], tail: string[][], elided: boolean, rows: number, termWidth?: number): string {
+/** Types whose values are never cut (like numbers): a cut time or id loses its end. */
+const WHOLE_TYPE = /^(timestamp|date|time|interval|uuid)/
+
+/**
+ * The box table text, fitted to `termWidth`: numbers and times keep their full width; text is cut in the middle,
+ * keeping its end; when that is not enough, columns NULL on every shown row are left out first, then columns from
+ * the middle (a `…` column stands for them), and the footer names them.
+ */
+export function boxTable(names: readonly string[], types: readonly string[], numeric: readonly boolean[], head: string[][], tail: string[][], elided: boolean, rows: number, termWidth?: number, allNull?: readonly boolean[]): string {
   const all = [...head, ...tail]
-  const widths = names.map((n, i) => Math.max(width(n), width(types[i]), ...all.map((r) => Math.min(width(r[i]), MAX_CELL)), elided ? 1 : 0))
-  const total = (idx: number[], gap: boolean) => idx.reduce((a, i) => a + widths[i] + 3, 1) + (gap ? 4 : 0)
+  const whole = names.map((_, i) => numeric[i] || WHOLE_TYPE.test(types[i]))
+  const widths = names.map((n, i) => Math.max(width(n), width(types[i]), ...all.map((r) => (whole[i] ? width(r[i]) : Math.min(width(r[i]), MAX_CELL))), elided ? 1 : 0))
+  const total = (idx: number[], w: readonly number[]) => idx.reduce((a, i) => a + w[i] + 3, 1) + (idx.length < names.length ? 4 : 0)
   let shown = names.map((_, i) => i)
+  const nullOnly = names.map((_, i) => all.length > 0 && (allNull?.[i] ?? false))
   if (termWidth !== undefined) {
-    // Shrink the widest columns first, down to the width of their names (at least MIN_CELL, at most 12).
-    const floor = names.map((n) => Math.max(MIN_CELL, Math.min(width(n), 12)))
-    while (total(shown, false) > termWidth) {
+    // Text may shrink to the width of its name and type (at least MIN_CELL, at most 12); numbers and times may not.
+    const floor = names.map((n, i) => (whole[i] ? widths[i] : Math.min(widths[i], Math.max(MIN_CELL, Math.min(Math.max(width(n), width(types[i])), 12)))))
+    // Leave columns out until the rest fits: NULL-only ones first (they show nothing), from the right, then from
+    // the middle until the rest fits at their floors.
+    // NULL-only columns do not take room that text would need: they go as soon as the natural widths do not fit.
+    for (let i = names.length - 1; i >= 0 && total(shown, widths) > termWidth; i--) if (nullOnly[i] && shown.length > 1) shown = shown.filter((k) => k !== i)
+    const middle: number[] = []
+    while (shown.length > 1 && total(shown, floor) > termWidth) {
+      middle.push(shown[Math.floor(shown.length / 2)])
+      shown = shown.filter((_, k) => k !== Math.floor(shown.length / 2))
+    }
+    // A narrow column left out early may fit again once wider ones went (the last left out first).
+    for (let k = middle.length - 1; k >= 0; k--) {
+      const back = [...shown, middle[k]].sort((a, b) => a - b)
+      if (total(back, floor) <= termWidth) shown = back
+    }
+    // Then shrink the widest text first.
+    let sum = total(shown, widths)
+    while (sum > termWidth) {
       let widest = -1
-      for (let i = 0; i < widths.length; i++) if (widths[i] > floor[i] && (widest < 0 || widths[i] > widths[widest])) widest = i
+      for (const i of shown) if (widths[i] > floor[i] && (widest < 0 || widths[i] > widths[widest])) widest = i
       if (widest < 0) break
       widths[widest]--
+      sum--
     }
-    // Then leave columns out from the middle.
-    while (shown.length > 1 && total(shown, shown.length < names.length) > termWidth) shown = shown.filter((_, k) => k !== Math.floor(shown.length / 2))
-    if (shown.length === 1 && names.length > 1 && total(shown, true) > termWidth) widths[shown[0]] = Math.max(MIN_CELL, termWidth - 8)
+    if (sum > termWidth) widths[shown[0]] = Math.max(MIN_CELL, widths[shown[0]] - (sum - termWidth))
   }
+  const left = names.map((_, i) => i).filter((i) => !shown.includes(i))
   const cols: TableCol[] = shown.map((i) => ({w: widths[i], name: names[i], type: types[i], num: numeric[i], index: i}))
   if (shown.length < names.length) {
     const at = shown.findIndex((c, k) => k > 0 && c !== shown[k - 1] + 1)
@@ -274,22 +302,31 @@ export function boxTable(names: readonly string[], types: readonly string[], num
   let foot = plural(rows, 'row', 'rows')
   if (elided) foot += ` (${(head.length + tail.length).toLocaleString('en-US')} shown)`
   if (shown.length < names.length) foot += `  ${plural(names.length, 'column', 'columns')} (${shown.length.toLocaleString('en-US')} shown)`
+  const nullLeft = left.filter((i) => nullOnly[i])
+  const wideLeft = left.filter((i) => !nullOnly[i])
+  // Name a few; of many (select * over a wide table), say how many.
+  const which = (idx: number[]) => (idx.length <= NAMED_LEFT_OUT ? idx.map((i) => names[i]).join(', ') : plural(idx.length, 'column', 'columns'))
+  if (nullLeft.length > 0) foot += `; NULL on every shown row: ${which(nullLeft)}`
+  if (wideLeft.length > 0) foot += `; left out for width: ${which(wideLeft)}`
   const cw = (c: TableCol) => (c === 'gap' ? 1 : c.w)
   let inner = cols.reduce((a, c) => a + cw(c) + 3, -1)
-  if (width(foot) + 2 > inner) {
-    // Widen the last column so the footer fits.
+  // The footer wraps inside the box; a narrow box widens for it, up to the terminal.
+  const maxInner = termWidth === undefined ? Infinity : termWidth - 2
+  const footLines = wrapWords(foot, (inner >= 40 ? inner : Math.max(inner, Math.min(maxInner, width(foot) + 2))) - 2)
+  const footWidth = Math.max(...footLines.map(width))
+  if (footWidth + 2 > inner) {
     const last = cols[cols.length - 1]
-    if (last !== 'gap') last.w += width(foot) + 2 - inner
-    else cols.push({w: Math.max(1, width(foot) + 2 - inner - 3), name: '', type: '', num: false, index: -1})
+    if (last !== 'gap') last.w += footWidth + 2 - inner
+    else cols.push({w: Math.max(1, footWidth + 2 - inner - 3), name: '', type: '', num: false, index: -1})
     inner = cols.reduce((a, c) => a + cw(c) + 3, -1)
   }
   const line = (l: string, m: string, r: string) => l + cols.map((c) => '─'.repeat(cw(c) + 2)).join(m) + r + '\n'
   const row = (f: (c: Exclude<TableCol, 'gap'>) => string) => '│' + cols.map((c) => ` ${c === 'gap' ? '…' : f(c)} `).join('│') + '│\n'
-  const value = (r: string[], c: Exclude<TableCol, 'gap'>) => (c.index < 0 ? '' : cut(r[c.index], c.w))
-  const dataRow = (r: string[]) => row((c) => (c.num ? right(value(r, c), c.w) : left(value(r, c), c.w)))
+  const value = (r: string[], c: Exclude<TableCol, 'gap'>) => (c.index < 0 ? '' : elide(r[c.index], c.w))
+  const dataRow = (r: string[]) => row((c) => (c.num ? right(value(r, c), c.w) : leftPad(value(r, c), c.w)))
   let text = line('┌', '┬', '┐')
-  text += row((c) => center(cut(c.name, c.w), c.w))
-  text += row((c) => center(cut(c.type, c.w), c.w))
+  text += row((c) => center(elide(c.name, c.w), c.w))
+  text += row((c) => center(elide(c.type, c.w), c.w))
   if (head.length > 0) {
     text += line('├', '┼', '┤')
     for (const r of head) text += dataRow(r)
@@ -297,7 +334,7 @@ export function boxTable(names: readonly string[], types: readonly string[], num
     for (const r of tail) text += dataRow(r)
   }
   text += line('├', '┴', '┤')
-  text += `│ ${left(foot, inner - 2)} │\n`
+  for (const f of footLines) text += `│ ${leftPad(f, inner - 2)} │\n`
   text += '└' + '─'.repeat(inner) + '┘\n'
   return text
 }

@@ -37,7 +37,9 @@ domain('sf.opflags', 'operation flag', OPFLAG_NAMES)
 domain('sf.file.openflags', 'open flag', OPENFLAG_NAMES)
 domain('state', 'state', ['CREATED', 'MODIFIED', 'REUP'])
 // The catalogue strips the schema's CT_ prefix (sf.container.type = DOCKER, as in the processor).
-domain('sf.container.type', 'container type', CONTAINER_TYPES.map((t) => t.replace(/^CT_/, '')))
+// libsinsp's container types beyond the SysFlow enum (CT_STATIC, CT_PODMAN): newer writers may carry them, and the
+// reader keeps an enum symbol it does not know as its text, so a filter may name them.
+domain('sf.container.type', 'container type', [...CONTAINER_TYPES, 'CT_STATIC', 'CT_PODMAN'].map((t) => t.replace(/^CT_/, '')))
 domain('sf.ke.kind', 'K8s component type', K8S_COMPONENTS)
 domain('sf.ke.action', 'K8s event action', K8S_ACTIONS)
 // A bool reads "false" where a record type lacks it, never "".

@@ -16,9 +16,12 @@ export type PrintFormat = (typeof PRINT_FORMATS)[number]
 /** sysprint's default `str` columns, and its `-k` / `-K` variants (sysflow-format.md §5.2). */
 export const STR_KEYS = ['idx', 'ts_uts', 'type', 'proc.exe', 'proc.args', 'pproc.pid', 'proc.pid', 'proc.tid', 'opflags', 'res', 'flow.rbytes', 'flow.wbytes', 'container.id'] as const
 export const K8S_EVENT_KEYS = ['ts_uts', 'type', 'k8s.action', 'k8s.kind', 'k8s.msg'] as const
-/** `-o table` shows as much of sysprint's default columns as the terminal has room for. */
-const TABLE_KEYS_NARROW = ['ts_uts', 'type', 'proc.exe', 'proc.pid', 'opflags', 'res'] as const
-const TABLE_KEYS_MEDIUM = ['ts_uts', 'type', 'proc.exe', 'proc.args', 'proc.pid', 'proc.tid', 'opflags', 'res', 'flow.rbytes', 'flow.wbytes'] as const
+/**
+ * `-o table`: sysprint's default columns with the time readable; the table leaves out what the terminal has no room
+ * for, and says so (table.ts).
+ */
+export const TABLE_KEYS = ['ts', 'type', 'proc.exe', 'proc.args', 'pproc.pid', 'proc.pid', 'proc.tid', 'opflags', 'res', 'flow.rbytes', 'flow.wbytes', 'container.id'] as const
+const TABLE_K8S_EVENT_KEYS = ['ts', 'type', 'k8s.action', 'k8s.kind', 'k8s.msg'] as const
 
 /** Where output goes; write may ask the caller to wait (backpressure). The sink owns each chunk it is given. */
 export interface ByteOutput {
@@ -41,8 +44,6 @@ export interface ColumnChoice {
   pods?: boolean
   /** -K: the k8s event columns for str. */
   k8sEvents?: boolean
-  /** Terminal width, for the table's default columns. */
-  termColumns?: number
 }
 
 /** The output columns for a format, as sysprint chooses them; unknown fields throw UnknownFieldError. */
@@ -50,12 +51,10 @@ export function chooseColumns(format: PrintFormat, choice: ColumnChoice = {}): C
   let keys: readonly string[]
   if (choice.all) keys = DEFAULT_KEYS
   else if (choice.fields?.length) keys = choice.fields
-  else if (choice.k8sEvents && (format === 'str' || format === 'table')) keys = K8S_EVENT_KEYS
-  else if (format === 'table') {
-    const width = choice.termColumns ?? 80
-    keys = width < 110 ? TABLE_KEYS_NARROW : width < 160 ? TABLE_KEYS_MEDIUM : STR_KEYS
-    if (choice.pods) keys = [...keys, 'pod.name']
-  } else if (format === 'str') keys = choice.pods ? [...STR_KEYS, 'pod.name'] : STR_KEYS
+  else if (choice.k8sEvents && format === 'str') keys = K8S_EVENT_KEYS
+  else if (choice.k8sEvents && format === 'table') keys = TABLE_K8S_EVENT_KEYS
+  else if (format === 'table') keys = choice.pods ? [...TABLE_KEYS, 'pod.name'] : TABLE_KEYS
+  else if (format === 'str') keys = choice.pods ? [...STR_KEYS, 'pod.name'] : STR_KEYS
   else keys = DEFAULT_KEYS
   for (const k of keys) {
     if (!findAttribute(k)) throw new UnknownFieldError(k, closestNames(k, attributeNames()))

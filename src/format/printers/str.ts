@@ -68,6 +68,15 @@ export function strWidths(bases: readonly number[], termColumns: number): number
   })
 }
 
+/**
+ * The widest str's lines can be for these columns on a terminal this wide, so a caller can tell whether str fits:
+ * a column is as wide as its header plus two, or its width plus two when a value is cut (`..` and its end).
+ */
+export function strLineWidth(cols: readonly Column[], termColumns: number): number {
+  const widths = strWidths(cols.map((c) => c.attr?.width ?? 10), termColumns)
+  return widths.reduce((a, w, i) => a + Math.max(w, cpLength(cols[i].attr?.header ?? cols[i].key)) + 2 + 3, 1)
+}
+
 const TYPE_COLOURS: Record<string, string> = {PE: '35', PF: '35', FF: '32', FE: '33', NF: '34', NE: '34', KE: '36'}
 
 export class StrPrinter {
