@@ -7,7 +7,7 @@ import {compileFilter} from '../format/filter/index.js'
 import {captureToFile} from '../capture/run.js'
 
 export default class Capture extends SysflowCommand {
-  static override summary = 'Capture SysFlow records from a recorded .scap file or live (the sysflow eBPF probe or the Falco driver).'
+  static override summary = 'Capture SysFlow records live (eBPF probe or Falco driver) or from a .scap file.'
   static override description = `Turns Falco/sysdig events into SysFlow records the way the SysFlow collector does (ProcessEvent, ProcessFlow, FileFlow, NetworkFlow, FileEvent and their entities), through libscap (Debian package libfalcosecurity0).
 
 Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's own CO-RE eBPF probe (kernel >= 5.8 with BTF, root or CAP_BPF + CAP_PERFMON, the libbpf1 package), or the Falco kernel module where /dev/scap0 exists; when something is missing the command says what to do and exits with code 3. SIGINT/SIGTERM stop it cleanly: the probe is detached, the events already recorded are read, open flows are written with TRUNCATE and the file is closed.`
@@ -15,7 +15,7 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
     '<%= config.bin %> capture -r trace.scap -o trace.sf',
     '<%= config.bin %> capture -r trace.scap.gz -o out/ -G 60 -e node1',
     "<%= config.bin %> capture -r trace.scap -o web.sf -f 'sf.type = NF and sf.net.dport = 80'",
-    '<%= config.bin %> capture -o /var/sysflow/ -G 300 --driver kmod',
+    '<%= config.bin %> capture -o /var/sysflow/ -G 300 --driver ebpf',
   ]
   static override flags = {
     debug: commonFlags.debug,
