@@ -3,6 +3,7 @@
 import test from 'ava'
 import fs from 'node:fs'
 import path from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {attr, Kind, printAttr, records, SysFlowDriver, SysFlowStats, writer, type JoinedRecord} from '../src/index.js'
 import {ATTRIBUTES} from '../src/format/attributes.js'
@@ -319,3 +320,30 @@ test('live capture without a driver rejects with CaptureUnavailableError naming 
   t.regex(e!.message, /^live capture unavailable: /)
   t.is((e as unknown as {exitCode: number}).exitCode, 3)
 })
+
+const tracesDir = sharedDir('traces')
+if (!tracesDir) test('shared traces: SKIPPED (../shared/traces absent)', (t) => t.pass())
+else {
+  test('shared traces: the callback sees, for every record of every trace, what print -o flatjson shows', async (t) => {
+    const {listTraces} = await import('./helpers/shared.js')
+    const files = listTraces(tracesDir)
+    let total = 0
+    for (const f of files) {
+      const got: Record<string, unknown>[] = []
+      const warnings: string[] = []
+      const stats = await new SysFlowDriver({input: f, onWarning: (w) => void warnings.push(w.message), callback: (...a) => void got.push(viaAttr(a[6]))}).run()
+      const ref = await printed([f])
+      t.is(got.length, ref.length, f)
+      t.is(stats.records, ref.length, f)
+      for (let i = 0; i < ref.length; i++) {
+        if (!isDeepStrictEqual(got[i], ref[i])) {
+          t.deepEqual(got[i], ref[i], `${f} record ${i}`)
+          break
+        }
+      }
+      total += ref.length
+    }
+    t.log(`${files.length} traces, ${total} records`)
+    t.true(files.length > 0)
+  })
+}
