@@ -76,6 +76,12 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
     ].join('\n'))
   })
 
+  test('packed: the CLI still runs from the package (oclif finds its commands despite the exports map)', (t) => {
+    const r = node(['node_modules/sysflow/bin/run.js', 'print', path.join(FIX, 'v5.sf'), '-o', 'csv', '-c', 'type'])
+    t.is(r.stderr, '')
+    t.is(r.stdout, 'type\r\nPE\r\nPE\r\nFF\r\nNF\r\nNE\r\nFE\r\nFE\r\nPE\r\nPE\r\nPF\r\nKE\r\n')
+  })
+
   test('packed: examples/count-by-exe.mjs', (t) => {
     const r = node(['count-by-exe.mjs', path.join(FIX, 'v5.sf'), path.join(FIX, 'multiblock.sf')])
     t.is(r.stderr, '')
