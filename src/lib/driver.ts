@@ -39,7 +39,7 @@ export class SysFlowDriver {
   private stopRequested = false
   private running: Promise<SysFlowStats> | undefined
   /** Statistics of the current (or last) run, updated as it goes. */
-  readonly stats = new SysFlowStats()
+  stats = new SysFlowStats()
 
   constructor(readonly config: SysFlowConfig) {
     if (typeof config?.callback !== 'function') throw new TypeError('SysFlowDriver: config.callback must be a function')
@@ -47,7 +47,7 @@ export class SysFlowDriver {
     if (typeof config.filter === 'string') this.config = {...config, filter: compileFilter(config.filter)}
   }
 
-  /** Stop: no record is delivered after the current callback returns; run() resolves with the statistics. */
+  /** Stop: no record is delivered after the current callback returns; run() resolves with the statistics. Final. */
   exit(): void {
     this.stopRequested = true
   }
@@ -55,6 +55,7 @@ export class SysFlowDriver {
   /** Read the source to its end (or until exit()/the signal), calling back for each record. One run at a time. */
   run(): Promise<SysFlowStats> {
     if (this.running) return Promise.reject(new Error('SysFlowDriver.run: already running'))
+    this.stats = new SysFlowStats()
     this.running = this.loop().finally(() => {
       this.running = undefined
     })
