@@ -347,3 +347,17 @@ else {
     t.true(files.length > 0)
   })
 }
+
+test('config -> capture options: LibSysFlow defaults, names mapped, the driver choice passed through untouched', async (t) => {
+  const {captureOptions} = await import('../src/lib/source.js')
+  const stop = () => false
+  const d = captureOptions({}, false, stop) as Record<string, unknown>
+  t.like(d, {mode: 'flow', containersOnly: false, fileReadMode: 2, processFlows: true, fileOnly: true, exporter: undefined})
+  t.false('driver' in d)
+  t.is(typeof d.onRotate, 'function')
+  const o = captureOptions({collectionMode: 'consume', filterContainers: true, exporterID: 'n1', nodeIP: '10.1.2.3', fileReadMode: 0, enableProcessFlow: false, fileOnly: false, rotateInterval: 0, driver: 'ebpf'}, true, stop) as Record<string, unknown>
+  t.like(o, {mode: 'consume', containersOnly: true, exporter: 'n1', nodeIp: '10.1.2.3', fileReadMode: 0, processFlows: false, fileOnly: false, driver: 'ebpf', onRotate: undefined})
+  // Offline rotation follows event time: the first event starts the interval, 300 s later a new header.
+  const rot = captureOptions({rotateInterval: 300}, false, stop).onRotate!
+  t.deepEqual([rot(1_000_000_000_000n), rot(1_299_999_999_999n), rot(1_300_000_000_000n), rot(1_300_000_000_001n)], [false, false, true, false])
+})

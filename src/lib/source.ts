@@ -122,7 +122,7 @@ export function recordFilter(opts: SourceOptions): ((j: Joined) => boolean) | un
 }
 
 /** Capture options from the config (the `driver` choice passes through untouched). */
-function captureOptions(opts: SourceOptions, live: boolean, shouldStop: () => boolean): CaptureOptions {
+export function captureOptions(opts: SourceOptions, live: boolean, shouldStop: () => boolean): CaptureOptions {
   const rotNs = BigInt(Math.round((opts.rotateInterval ?? 300) * 1e9))
   let start = -1n
   // Rotation follows event time offline and the wall clock live (as capture does).
