@@ -29,6 +29,8 @@ export interface CollectorOptions {
   containersOnly?: boolean
   /** FILE_READ_MODE: 0 keep all, 1 drop read flows on system paths, 2 (default) drop them when read-only. */
   fileReadMode?: 0 | 1 | 2
+  /** FILE_ONLY: FileFlows only for regular files (sinsp is_file); off keeps directories, pipes and unix sockets too. */
+  fileOnly?: boolean
   exportIntervalSec?: number
   expireIntervalSec?: number
 }
@@ -65,6 +67,7 @@ export class Collector {
   private readonly ix: ParamIndex
   private readonly mode: CollectionMode
   private readonly compat: boolean
+  private readonly fileOnly: boolean
   /** Event time of the last expiry check, as an approximate number (1 s granularity is all it needs). */
   private lastCheck = 0
   private firstHi = -1
@@ -87,6 +90,7 @@ export class Collector {
     this.mode = opts.mode ?? 'flow'
     this.containersOnly = opts.containersOnly === true
     this.compat = opts.compat === 'collector'
+    this.fileOnly = opts.fileOnly === true
     const exportNs = BigInt(opts.exportIntervalSec ?? 30) * NS
     const expireNs = BigInt(opts.expireIntervalSec ?? 60) * NS
     this.out = this.sink.out
@@ -439,6 +443,7 @@ export class Collector {
   }
 
   private keepFile(fdi: Fd): boolean {
+    if (this.fileOnly) return fdi.type === 'f'
     return fdi.type === 'f' || fdi.type === 'd' || fdi.type === 'p' || fdi.type === 'u'
   }
 

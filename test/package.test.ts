@@ -1,0 +1,150 @@
+// The package as users get it: `npm pack`, the tarball unpacked into a fresh project's node_modules/sysflow (its
+// dependencies linked from this repository's node_modules: no network), imported by name. The examples it ships
+// run on the fixtures with exact output, internals are not importable, and a strict TypeScript program
+// type-checks against the packed types.
+import test from 'ava'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {spawnSync} from 'node:child_process'
+
+const ROOT = process.cwd()
+const FIX = path.join(ROOT, 'test/fixtures')
+
+interface Project {
+  dir: string
+  error?: string
+}
+
+/** Pack (no scripts: dist is already built) and unpack into a temporary project. Synchronous, before the tests. */
+function makeProject(): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-pack-'))
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {cwd: ROOT, encoding: 'utf8', timeout: 120_000})
+  if (r.error || r.status !== 0) return {dir, error: `npm pack failed: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`}
+  const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))
+  if (!tgz) return {dir, error: 'npm pack wrote no tarball'}
+  const nm = path.join(dir, 'node_modules')
+  fs.mkdirSync(nm)
+  const x = spawnSync('tar', ['xzf', path.join(dir, tgz), '-C', nm], {encoding: 'utf8'})
+  if (x.status !== 0) return {dir, error: `tar failed: ${x.stderr}`}
+  fs.renameSync(path.join(nm, 'package'), path.join(nm, 'sysflow'))
+  // The dependencies an install would bring, from this repository (their own dependencies resolve from there).
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>}
+  for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
+    const to = path.join(nm, dep)
+    fs.mkdirSync(path.dirname(to), {recursive: true})
+    fs.symlinkSync(path.join(ROOT, 'node_modules', dep), to)
+  }
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({name: 'consumer', private: true, type: 'module'}))
+  for (const f of fs.readdirSync(path.join(nm, 'sysflow', 'examples'))) fs.copyFileSync(path.join(nm, 'sysflow', 'examples', f), path.join(dir, f))
+  return {dir}
+}
+
+const project = makeProject()
+process.on('exit', () => fs.rmSync(project.dir, {recursive: true, force: true}))
+
+function node(args: string[]): {status: number | null; stdout: string; stderr: string} {
+  return spawnSync(process.execPath, args, {cwd: project.dir, encoding: 'utf8', timeout: 60_000})
+}
+
+if (project.error) {
+  test(`packed package: SKIPPED (${project.error})`, (t) => t.pass())
+} else {
+  test('packed: ships the entry, its types, the examples; not the tests', (t) => {
+    const p = path.join(project.dir, 'node_modules/sysflow')
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
+    t.false(fs.existsSync(path.join(p, 'dist/test')))
+    t.false(fs.existsSync(path.join(p, 'src')))
+  })
+
+  test('packed: the 5-line example of the README, by package name; internals are not exported', (t) => {
+    fs.writeFileSync(path.join(project.dir, 'minimal.mjs'), `import {SysFlowDriver} from 'sysflow'
+const driver = new SysFlowDriver({
+  input: ${JSON.stringify(path.join(FIX, 'v5.sf'))},
+  callback: (header, container, process, file, file2, record) => { console.log(record.kind, process?.exe ?? '', file?.path ?? '', file2?.path ?? '') },
+})
+const stats = await driver.run()
+console.log(stats.records)
+try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') } catch (e) { console.log(e.code) }
+`)
+    const r = node(['minimal.mjs'])
+    t.is(r.stderr, '')
+    t.is(r.stdout, [
+      '4 /bin/bash  ', '4 /usr/bin/curl  ', '6 /usr/bin/curl /etc/hosts ', '5 /usr/bin/curl  ', '8 /usr/bin/curl  ',
+      '7 /usr/bin/curl /tmp/out.part /tmp/out.html', '7 /usr/bin/curl /tmp/out.html ', '4 /usr/bin/curl  ', '4 /bin/bash  ',
+      '9 /bin/bash  ', '11   ', '11', 'ERR_PACKAGE_PATH_NOT_EXPORTED', '',
+    ].join('\n'))
+  })
+
+  test('packed: the CLI still runs from the package (oclif finds its commands despite the exports map)', (t) => {
+    const r = node(['node_modules/sysflow/bin/run.js', 'print', path.join(FIX, 'v5.sf'), '-o', 'csv', '-c', 'type'])
+    t.is(r.stderr, '')
+    t.is(r.stdout, 'type\r\nPE\r\nPE\r\nFF\r\nNF\r\nNE\r\nFE\r\nFE\r\nPE\r\nPE\r\nPF\r\nKE\r\n')
+  })
+
+  test('packed: examples/count-by-exe.mjs', (t) => {
+    const r = node(['count-by-exe.mjs', path.join(FIX, 'v5.sf'), path.join(FIX, 'multiblock.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, '214\t/usr/bin/curl\n6\t/bin/bash\n2\t(none)\n222\trecords\n')
+  })
+
+  test('packed: examples/filter-forward.mjs', (t) => {
+    const r = node(['filter-forward.mjs', 'sf.type in (FF, FE) and sf.file.path startswith /tmp', path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, [
+      '{"ts":"1700000000123487789","type":"FE","exe":"/usr/bin/curl","container":"web","ops":["RENAME"],"path":"/tmp/out.part"}',
+      '{"ts":"1700000000123488789","type":"FE","exe":"/usr/bin/curl","container":"web","ops":["UNLINK"],"path":"/tmp/out.html"}',
+      '',
+    ].join('\n'))
+  })
+
+  test('packed: examples/write-sf.mjs writes a trace that reads back', (t) => {
+    const r = node(['write-sf.mjs', 'sf.type = PE', 'out.sf', path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, '10 records written to out.sf\n')
+    const back = node(['count-by-exe.mjs', 'out.sf'])
+    t.is(back.stdout, '2\t/bin/bash\n2\t/usr/bin/curl\n4\trecords\n')
+  })
+
+  test('packed: a strict TypeScript consumer type-checks against the packed types', (t) => {
+    fs.writeFileSync(path.join(project.dir, 'typed.ts'), `import {SysFlowDriver, records, attr, writer, Kind, opFlagNames, type SysFlowStats, type JoinedRecord, type FileFlow} from 'sysflow'
+
+const driver = new SysFlowDriver({
+  input: ['a.sf'],
+  collectionMode: 'flow',
+  fileReadMode: 2,
+  callback: async (header, container, process, file, file2, record) => {
+    const exporter: string | undefined = header?.exporter
+    const name: string | undefined = container?.name
+    const exe: string | undefined = process?.exe
+    const p: string | undefined = file?.path ?? file2?.path
+    const ts: bigint = record.ts
+    if (record.kind === Kind.FileFlow) {
+      const ff: FileFlow = record
+      const bytes: bigint = ff.numRRecvBytes
+      void bytes
+    }
+    void [exporter, name, exe, p, ts, opFlagNames(0, false)]
+  },
+})
+const stats: SysFlowStats = await driver.run()
+const n: number = stats.records
+for await (const r of records('a.sf', {filter: 'sf.type = NF'})) {
+  const j: JoinedRecord = r
+  const v = attr(j, 'sf.proc.exe')
+  void v
+}
+const w = writer('out/', {rotateInterval: 300})
+await w.close()
+// @ts-expect-error collectionMode is one of flow, consume, nofiles
+new SysFlowDriver({collectionMode: 'all', callback: () => undefined})
+// @ts-expect-error the callback is required
+new SysFlowDriver({input: 'a.sf'})
+void n
+`)
+    const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc')
+    const r = node([tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck', 'typed.ts'])
+    t.is(r.stdout + r.stderr, '')
+    t.is(r.status, 0)
+  })
+}
