@@ -366,6 +366,24 @@ test('merge of a v1000 and a v5 trace: the union of their schemas, fields only v
   assertSame(t, await flat([bufferInput('m.sf', both.bytes)]), await eachAlone([ms, legacy]), '1000ms + 1000')
 })
 
+test('merge with a writer of narrower types and extra enum symbols: the wider type is written, the symbols appended', async (t) => {
+  // promoted.sf writes NetworkFlow.tid and numRRecvOps as int, exeArgs as bytes, CT_PODMAN first in ContainerType
+  // and ZOMBIE in SFObjectState; v5 writes long and string. The union writes the wider (ours: the reader promoted
+  // every value to it) and appends the symbols, so that every value is kept and our indices do not move.
+  const promoted = fileInput(path.join(fixtures, 'variants/promoted.sf'))
+  const v5 = fileInput(path.join(fixtures, 'v5.sf'))
+  const plan = await planSfSchema([promoted, v5])
+  t.deepEqual(plan.symbols, {ContainerType: ['CT_PODMAN'], SFObjectState: ['ZOMBIE']})
+  const merged = await reencode([promoted, v5])
+  let schemaJson = ''
+  for await (const _ of readTrace(bufferInput('m.sf', merged.bytes), {onOpen: (i) => (schemaJson = i.schemaJson)})) break
+  const nf = (JSON.parse(schemaJson) as {fields: {type: {name: string; fields: {name: string; type: unknown}[]}[]}[]}).fields[0].type.find((m) => m.name === 'NetworkFlow')!
+  t.deepEqual(['tid', 'numRRecvOps'].map((n) => nf.fields.find((f) => f.name === n)!.type), ['long', 'long'])
+  t.regex(schemaJson, /"symbols":\["CT_DOCKER",[^\]]*"CT_BPM","CT_PODMAN"\]/)
+  t.regex(schemaJson, /"symbols":\["CREATED","MODIFIED","REUP","ZOMBIE"\]/)
+  assertSame(t, await flat([bufferInput('m.sf', merged.bytes)]), await eachAlone([promoted, v5]), 'promoted + v5')
+})
+
 test('query of several inputs: a later input without a header does not join against the one before', async (t) => {
   const a = [hdr('/x/a.sf'), proc(1, null, '/sbin/init'), proc(2, oid(1), '/bin/sh'), pe(2, 10n)]
   const b = [proc(3, oid(1), '/bin/late'), pe(3, 20n), pe(2, 30n)]
