@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {loadSources, writeBenchTrace} from '../bench/generate.js'
-import {convert, ConvertFormat, ConvertOptionError, formatFromPath, OutputExistsError, schemaVersionOf, writeSf} from '../src/format/convert/index.js'
+import {convert, ConvertFormat, ConvertOptionError, formatFromPath, OutputExistsError, planSfSchema, schemaVersionOf, writeSf} from '../src/format/convert/index.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {Joined} from '../src/format/join.js'
 import {joinedBatches} from '../src/format/pipeline.js'
@@ -340,13 +340,19 @@ test('schema detection from the writer schema, for every version the writer know
   for (const v of ['1000ms', '1000', '1001', '2', '3', '4', '5'] as SchemaVersion[]) t.is(schemaVersionOf(JSON.stringify(sysflowSchema(v))), v, v)
 })
 
-test('.sf output keeps the inputs\' schema version (legacy stays legacy); inputs with other fields are refused, or forced', async (t) => {
+test('.sf output keeps the inputs\' schema version (legacy stays legacy); inputs with other fields merge in the union of their schemas, or are forced', async (t) => {
   const legacy = path.join(fixtures, 'v1000ms.sf')
   const {bytes, result} = await sfToBuffer([fileInput(legacy)])
   t.is(result.schema, '1000ms')
   t.is(await printed([bufferInput('out.sf', bytes)]), await printed([fileInput(legacy)]))
+  // v1000ms and v4: schema 4, with the three fields v1000ms lacks made nullable (null in its records).
   const inputs = [fileInput(legacy), fileInput(path.join(fixtures, 'v4.sf'))]
-  await t.throwsAsync(sfToBuffer(inputs), {instanceOf: ConvertOptionError, message: /v1000ms\.sf \(schema 1000ms\) lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, which the output's schema 4, from .*v4\.sf, requires/})
+  t.deepEqual(await planSfSchema(inputs), {schema: '4', omit: [], nullable: ['SFHeader.ip', 'SFHeader.filename', 'Process.entry'], symbols: {}, forced: false})
+  const merged = await sfToBuffer(inputs)
+  t.is(merged.result.schema, '4')
+  t.is(await printed([bufferInput('m.sf', merged.bytes)]), (await printed([inputs[0]])) + (await printed([inputs[1]])))
+  const back = (await readAll(bufferInput('m.sf', merged.bytes))).records.filter((r): r is SFHeader => r.kind === Kind.Header)
+  t.deepEqual(back.map((h) => [h.version, h.ip]), [[1000n, undefined], [4n, '10.0.0.7']])
   const forced = await sfToBuffer(inputs, {schema: '4'})
   t.is(forced.result.schema, '4')
   // A stream is not looked at in advance: one whose schema differs from the files' is refused when it opens;
@@ -354,6 +360,23 @@ test('.sf output keeps the inputs\' schema version (legacy stays legacy); inputs
   const stream = bufferInput('<stdin>', fs.readFileSync(path.join(fixtures, 'v4.sf')))
   await t.throwsAsync(sfToBuffer([stream, fileInput(legacy)]), {instanceOf: ConvertOptionError, message: /<stdin> \(schema 4\) has SFHeader\.ip, SFHeader\.filename, Container\.podId, Process\.entry, ProcessFlow, Pod, K8sEvent, which the output's schema 1000ms lacks/})
   t.is((await sfToBuffer([bufferInput('<stdin>', fs.readFileSync(legacy))])).result.schema, '1000ms')
+})
+
+test('CLI: convert v1000.sf v5.sf -o merged.sf exits 0 and prints as the inputs; --schema 5 still forces, with a warning', async (t) => {
+  const a = path.join(fixtures, 'v1000.sf')
+  const b = path.join(fixtures, 'v5.sf')
+  await withTempDir(async (dir) => {
+    const out = path.join(dir, 'merged.sf')
+    const r = runCli(['convert', a, b, '-o', out])
+    t.is(r.status, 0, r.stderr)
+    t.is(r.stderr.split('\n').filter((l) => l.startsWith('sysflow:')).length, 0, r.stderr)
+    t.is(runCli(['print', '-o', 'flatjson', out]).stdout, runCli(['print', '-o', 'flatjson', a]).stdout + runCli(['print', '-o', 'flatjson', b]).stdout)
+    const forced = runCli(['convert', a, b, '--schema', '5', '-o', path.join(dir, 'forced.sf')])
+    t.is(forced.status, 0, forced.stderr)
+    t.regex(forced.stderr, /sysflow: warning: .*v1000\.sf: .*lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, Process\.cwd, Process\.env: written with schema 5's defaults/)
+    // The forced file invents values: node.ip "NA" where the v1000 trace had none.
+    t.regex(runCli(['print', '-o', 'flatjson', path.join(dir, 'forced.sf')]).stdout, /"node\.ip": "NA"/)
+  })
 })
 
 const formatMacro = test.macro({

@@ -1,11 +1,14 @@
 // .sf re-encoding keeps every value: `print -o flatjson` of an input equals `print -o flatjson` of `convert X -o Y.sf`,
 // record by record and key by key, on every real trace and every fixture; merges equal their inputs printed one by
 // one (each input is its own entity scope, as in sysprint); each record keeps the header it was read under; a
-// field an input lacks stays absent (or the merge is refused), never an invented value.
+// field an input lacks stays absent, never an invented value: a merge of inputs whose fields differ is written in
+// the union of their schemas (Avro's way: ["null", T] where only some inputs have the field), and avsc reads it.
 import test from 'ava'
+import avro from 'avsc'
 import fs from 'node:fs'
 import path from 'node:path'
-import {convert, ConvertOptionError, fitSchema, writeSf} from '../src/format/convert/index.js'
+import {avscBigintLong} from '../src/format/avro/avsc-long.js'
+import {ConvertOptionError, fitSchema, planSfSchema, writeSf} from '../src/format/convert/index.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {printRecords} from '../src/format/printers/print.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
@@ -22,6 +25,7 @@ const traces = sharedDir('traces')
 const manifest = sharedManifest()
 const fixtures = path.resolve('test/fixtures')
 const fixtureFiles = fs.readdirSync(fixtures).filter((n) => n.endsWith('.sf')).sort()
+const variantFiles = fs.readdirSync(path.join(fixtures, 'variants')).filter((n) => n.endsWith('.sf')).sort().map((n) => path.join('variants', n))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -79,6 +83,26 @@ function assertSame(t: import('ava').ExecutionContext, got: string[], want: stri
   t.is(got.length, want.length)
 }
 
+/** A .sf file decoded by avsc alone (another Avro implementation; longs as exact bigints, unions wrapped). */
+async function avscRead(file: string): Promise<{schema: {fields: {type: {name: string; fields: {name: string; type: unknown; default?: unknown}[]}[]}[]}; records: Record<string, unknown>[]}> {
+  const LongType = avscBigintLong as unknown as avro.Type
+  let schema: unknown
+  const records: Record<string, unknown>[] = []
+  await new Promise<void>((resolve, reject) => {
+    avro
+      .createFileDecoder(file, {
+        parseHook: (s: avro.Schema) => {
+          schema = s
+          return avro.Type.forSchema(s, {wrapUnions: true, registry: {long: LongType}, typeHook: (x: avro.Schema) => (typeof x === 'object' && (x as {type?: unknown}).type === 'long' ? LongType : undefined)})
+        },
+      })
+      .on('data', (r: Record<string, unknown>) => records.push(r))
+      .on('error', reject)
+      .on('end', resolve)
+  })
+  return {schema: schema as never, records}
+}
+
 /** Every input printed alone, concatenated: what a merge of them must print. */
 async function eachAlone(inputs: TraceInput[]): Promise<string[]> {
   const out: string[] = []
@@ -92,8 +116,8 @@ async function eachAlone(inputs: TraceInput[]): Promise<string[]> {
 const realTraces = traces && manifest ? manifest.map((m) => path.join(traces, m.path)) : []
 if (realTraces.length === 0) test.skip('re-encoding real traces: ../shared/traces not found', () => {})
 
-for (const file of [...realTraces, ...fixtureFiles.map((n) => path.join(fixtures, n))]) {
-  const name = traces && file.startsWith(traces) ? path.relative(traces, file) : `fixture ${path.basename(file)}`
+for (const file of [...realTraces, ...[...fixtureFiles, ...variantFiles].map((n) => path.join(fixtures, n))]) {
+  const name = traces && file.startsWith(traces) ? path.relative(traces, file) : `fixture ${path.relative(fixtures, file)}`
   test(`${name}: print of the re-encoded .sf equals print of the input, key by key`, async (t) => {
     const input = fileInput(file)
     const want = await flat([input])
@@ -146,6 +170,50 @@ if (traces) {
     })
   })
 }
+
+// Every .sf trace of the shared corpus (when present) and every fixture, variants included, in one merge: their
+// writers span schema 1000ms to 5 and several collector variants, so this is the union of many schemas.
+const everyTrace = [...(traces && manifest ? manifest.filter((m) => m.path.endsWith('.sf')).map((m) => path.join(traces, m.path)) : []), ...fixtureFiles.map((n) => path.join(fixtures, n)), ...variantFiles.map((n) => path.join(fixtures, n))]
+if (!traces || !manifest) test.skip('merge of every shared trace: ../shared/traces not found (the fixtures-only merge below still runs)', () => {})
+test('CLI: merge of every trace and fixture into one .sf: each input prints as alone (multiset per input), avsc reads it', async (t) => {
+  // The merge was refused (exit 2) while the inputs' fields differed; now it is the union of their schemas.
+  const skipping = new Set(['unknown-type.sf', 'collector-2018.sf']) // records of types we do not know: skipped, exit 1
+  const want = await Promise.all(everyTrace.map((f) => flat([fileInput(f)])))
+  await withTempDir(async (dir) => {
+    const out = path.join(dir, 'merged.sf')
+    const r = runCli(['convert', ...everyTrace, '-o', out])
+    t.is(r.status, 1, r.stderr)
+    t.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('sysflow:')).map((l) => l.replace(/: skipped (\d+) .*\((.*)\)$/, ' $1 $2')), [
+      `sysflow: warning: ${path.join(fixtures, 'variants/collector-2018.sf')} 2 sysflow.flow.AtomicFileFlow`,
+      `sysflow: warning: ${path.join(fixtures, 'variants/unknown-type.sf')} 3 sysflow.event.SignalEvent`,
+    ])
+    const got = await flat([fileInput(out)])
+    const total = want.reduce((n, w) => n + w.length, 0)
+    t.is(got.length, total, 'event and flow records: the sum of the inputs\'')
+    let at = 0
+    let differ = 0
+    everyTrace.forEach((f, i) => {
+      const mine = got.slice(at, at + want[i].length)
+      at += want[i].length
+      const a = [...mine].sort()
+      const b = [...want[i]].sort()
+      const n = differing(a, b)
+      if (n > 0) t.fail(`${f}: ${n} of ${b.length} records differ (${keyDiff(b[a.findIndex((l, k) => l !== b[k])], a[a.findIndex((l, k) => l !== b[k])])})`)
+      differ += n
+    })
+    t.is(differ, 0)
+    // Every record, header and entity included, as our reader and as avsc read it.
+    const ours = await readAll(fileInput(out))
+    const theirs = await avscRead(out)
+    t.is(theirs.records.length, ours.length)
+    t.is(ours.filter((x) => x.kind === Kind.Header).length, everyTrace.length)
+    // Without the two inputs whose unknown record types are skipped, nothing is skipped: exit 0.
+    const clean = everyTrace.filter((f) => !skipping.has(path.basename(f)))
+    const r2 = runCli(['convert', ...clean, '-o', path.join(dir, 'clean.sf')])
+    t.is(r2.status, 0, r2.stderr)
+    t.is((await flat([fileInput(path.join(dir, 'clean.sf'))])).length, total - want[everyTrace.findIndex((f) => f.endsWith('unknown-type.sf'))].length - want[everyTrace.findIndex((f) => f.endsWith('collector-2018.sf'))].length)
+  })
+})
 
 // ---------------------------------------------------------------------------------------------------------------
 // Mechanisms, on built traces
@@ -239,21 +307,81 @@ test('legacy v1000 input re-encodes as v1000: node.ip, proc.entry, filename, cwd
   t.deepEqual([...new Set(lines.map((l) => `${key(l, 'node.ip')}|${key(l, 'proc.entry')}`))], ['|'])
 })
 
-test('merging inputs whose schemas carry different fields is refused before anything is written; --schema forces it with a warning', async (t) => {
+/** Schema 5 with `fields` (`Record.field`) made ["null", T] with default null: the union of a v5 and an older writer. */
+function nullableIn(v: SchemaVersion, fields: string[]): unknown {
+  const s = sysflowSchema(v) as {fields: {type: {name: string; fields: {name: string; type: unknown; default?: unknown}[]}[]}[]}
+  for (const m of s.fields[0].type) {
+    if (!Array.isArray(m.fields)) continue
+    m.fields = m.fields.map((f) => (fields.includes(`${m.name}.${f.name}`) ? {name: f.name, type: ['null', f.type], default: null} : f))
+  }
+  return s
+}
+
+test('merge of a v1000 and a v5 trace: the union of their schemas, fields only v5 has nullable, null where v1000 lacked them', async (t) => {
   const legacy = fileInput(path.join(fixtures, 'v1000.sf'))
   const v5 = fileInput(path.join(fixtures, 'v5.sf'))
-  await t.throwsAsync(reencode([legacy, v5]), {instanceOf: ConvertOptionError, message: /v1000\.sf \(schema 1000\) lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, Process\.cwd, Process\.env, which the output's schema 5, from .*v5\.sf, requires/})
+  const lacked = ['SFHeader.ip', 'SFHeader.filename', 'Process.entry', 'Process.cwd', 'Process.env']
+  t.deepEqual(await planSfSchema([legacy, v5]), {schema: '5', omit: [], nullable: lacked, symbols: {}, forced: false})
+  const merged = await reencode([legacy, v5])
+  t.deepEqual(merged.warnings, [])
+  let schemaJson = ''
+  const out: SysFlowRecord[] = []
+  for await (const b of readTrace(bufferInput('m.sf', merged.bytes), {onOpen: (i) => (schemaJson = i.schemaJson)})) out.push(...b.records)
+  // Exactly v5's schema, but for the five fields v1000 lacks, now ["null", T] with default null.
+  t.deepEqual(JSON.parse(schemaJson), nullableIn('5', lacked))
+  // Absent stays absent: the processes of the v1000 section have no entry, cwd or env; the v5 ones keep theirs.
+  const second = out.findIndex((r, i) => i > 0 && r.kind === Kind.Header)
+  const procsOf = (rs: SysFlowRecord[]) => rs.filter((r): r is Process => r.kind === Kind.Process).map((p) => [p.entry, p.cwd, p.env])
+  const v1000Procs = procsOf(out.slice(0, second))
+  t.true(v1000Procs.length > 0)
+  t.deepEqual(v1000Procs, v1000Procs.map(() => [undefined, undefined, undefined]))
+  t.deepEqual(procsOf(out.slice(second)).sort(), procsOf(await readAll(v5)).sort())
+  const headers = out.filter((r): r is SFHeader => r.kind === Kind.Header)
+  t.deepEqual(headers.map((h) => [h.version, h.ip === undefined, h.filename === undefined]), [[1000n, true, true], [5n, false, false]])
+  assertSame(t, await flat([bufferInput('m.sf', merged.bytes)]), await eachAlone([legacy, v5]), 'v1000 + v5')
+  // Another Avro implementation reads it: v1000's processes have null where v5's have values.
   await withTempDir(async (dir) => {
-    const out = path.join(dir, 'm.sf')
-    await t.throwsAsync(convert([legacy, v5], {format: 'sf', output: out}), {instanceOf: ConvertOptionError})
-    t.deepEqual(fs.readdirSync(dir), [])
+    const file = path.join(dir, 'm.sf')
+    fs.writeFileSync(file, merged.bytes)
+    const {records} = await avscRead(file)
+    t.is(records.length, out.length)
+    const procs = records.map((r) => (r.rec as Record<string, Record<string, unknown>>)['sysflow.entity.Process']).filter((p) => p !== undefined)
+    const entries = procs.map((p) => (p.entry === null ? 'null' : String((p.entry as {boolean: boolean}).boolean)))
+    const legacyProcs = (await readAll(legacy)).filter((r) => r.kind === Kind.Process).length
+    t.true(legacyProcs > 0)
+    t.deepEqual(entries.slice(0, legacyProcs), entries.slice(0, legacyProcs).map(() => 'null'))
+    t.false(entries.slice(legacyProcs).includes('null'))
+    // The CLI: exit 0, and the merge prints as the inputs one by one.
+    const cli = runCli(['convert', legacy.name, v5.name, '-o', path.join(dir, 'cli.sf')])
+    t.is(cli.status, 0, cli.stderr)
+    t.is(runCli(['print', '-o', 'flatjson', path.join(dir, 'cli.sf')]).stdout, runCli(['print', '-o', 'flatjson', legacy.name, v5.name]).stdout)
   })
+  // --schema forces one version, with its defaults for what an input lacks, and says so.
   const forced = await reencode([legacy, v5], {schema: '5'})
   t.true(forced.warnings.some((w) => /lacks SFHeader\.ip, SFHeader\.filename, Process\.entry, Process\.cwd, Process\.env: written with schema 5's defaults/.test(w)), forced.warnings.join('; '))
-  // 1000ms and 1000 carry the same fields: merged without a word, values kept.
+  // 1000ms and 1000 carry the same fields: merged without a word, values kept, nothing nullable.
   const ms = fileInput(path.join(fixtures, 'v1000ms.sf'))
+  t.deepEqual((await planSfSchema([ms, legacy])).nullable, [])
   const both = await reencode([ms, legacy])
   assertSame(t, await flat([bufferInput('m.sf', both.bytes)]), await eachAlone([ms, legacy]), '1000ms + 1000')
+})
+
+test('merge with a writer of narrower types and extra enum symbols: the wider type is written, the symbols appended', async (t) => {
+  // promoted.sf writes NetworkFlow.tid and numRRecvOps as int, exeArgs as bytes, CT_PODMAN first in ContainerType
+  // and ZOMBIE in SFObjectState; v5 writes long and string. The union writes the wider (ours: the reader promoted
+  // every value to it) and appends the symbols, so that every value is kept and our indices do not move.
+  const promoted = fileInput(path.join(fixtures, 'variants/promoted.sf'))
+  const v5 = fileInput(path.join(fixtures, 'v5.sf'))
+  const plan = await planSfSchema([promoted, v5])
+  t.deepEqual(plan.symbols, {ContainerType: ['CT_PODMAN'], SFObjectState: ['ZOMBIE']})
+  const merged = await reencode([promoted, v5])
+  let schemaJson = ''
+  for await (const _ of readTrace(bufferInput('m.sf', merged.bytes), {onOpen: (i) => (schemaJson = i.schemaJson)})) break
+  const nf = (JSON.parse(schemaJson) as {fields: {type: {name: string; fields: {name: string; type: unknown}[]}[]}[]}).fields[0].type.find((m) => m.name === 'NetworkFlow')!
+  t.deepEqual(['tid', 'numRRecvOps'].map((n) => nf.fields.find((f) => f.name === n)!.type), ['long', 'long'])
+  t.regex(schemaJson, /"symbols":\["CT_DOCKER",[^\]]*"CT_BPM","CT_PODMAN"\]/)
+  t.regex(schemaJson, /"symbols":\["CREATED","MODIFIED","REUP","ZOMBIE"\]/)
+  assertSame(t, await flat([bufferInput('m.sf', merged.bytes)]), await eachAlone([promoted, v5]), 'promoted + v5')
 })
 
 test('query of several inputs: a later input without a header does not join against the one before', async (t) => {
@@ -304,7 +432,20 @@ test('a variant writer (v5 without Process.cwd) re-encodes without cwd: the valu
   t.true(fieldsOf(schemaJson, 'Process').includes('env'))
   t.deepEqual(out, before)
   t.deepEqual(await flat([bufferInput('out.sf', bytes)]), await flat([input]))
-  // Merged with a v5 trace that has cwd: refused, as either cwd would be invented or dropped.
+  // Merged with a v5 trace that has cwd: cwd is nullable, null in the variant's records (absent when read back).
   const full = bufferInput('full.sf', await encode([hdr('/x/f.sf'), proc(2, null, '/bin/sh'), pe(2, 20n)]))
+  await withTempDir(async (dir) => {
+    const files = [path.join(dir, 'full.sf'), path.join(dir, 'no-cwd.sf')]
+    fs.writeFileSync(files[0], await encode([hdr('/x/f.sf'), proc(2, null, '/bin/sh'), pe(2, 20n)]))
+    fs.writeFileSync(files[1], await encode([hdr('/x/v.sf'), p, pe(1, 10n)], '5', ['Process.cwd']))
+    const inputs = files.map(fileInput)
+    t.deepEqual(await planSfSchema(inputs), {schema: '5', omit: [], nullable: ['Process.cwd'], symbols: {}, forced: false})
+    const merged = await reencode(inputs)
+    t.deepEqual(merged.warnings, [])
+    const back = (await readAll(bufferInput('m.sf', merged.bytes))).filter((r): r is Process => r.kind === Kind.Process)
+    t.deepEqual(back.map((x) => x.cwd), ['/', undefined])
+    assertSame(t, await flat([bufferInput('m.sf', merged.bytes)]), await eachAlone(inputs), 'v5 + v5 without cwd')
+  })
+  // Inputs not looked at in advance (streams) cannot widen a schema already written: still refused.
   await t.throwsAsync(reencode([full, input]), {instanceOf: ConvertOptionError, message: /no-cwd\.sf \(schema 4\) lacks Process\.cwd, which the output's schema 5 requires/})
 })

@@ -440,22 +440,54 @@ function collectNames(t: unknown, ns: string, names: Map<string, Named>): void {
 
 const compiled = new Map<string, CompiledSchema>()
 
-/** The schema of `version` without the record fields named in `omit` (`Record.field`, e.g. `NetworkFlow.fd`). */
-function schemaWithout(version: SchemaVersion, omit: readonly string[]): unknown {
-  const schema = sysflowSchema(version) as {fields: {type: {name: string; fields: {name: string}[]}[]}[]}
-  if (omit.length === 0) return schema
+/**
+ * The schema of `version` without the record fields named in `omit` (`Record.field`, e.g. `NetworkFlow.fd`), and
+ * with those named in `nullable` made `["null", T]` with default null (Avro's way to hold a field some records
+ * lack: a merge of traces whose writers differ). A field already nullable stays as it is.
+ */
+function schemaWithout(version: SchemaVersion, omit: readonly string[], nullable: readonly string[], symbols: Readonly<Record<string, readonly string[]>>): unknown {
+  type Field = {name: string; type: unknown; default?: unknown}
+  const schema = sysflowSchema(version) as {fields: {type: {name: string; fields: Field[]}[]}[]}
+  if (Object.keys(symbols).length > 0) appendSymbols(schema, symbols)
+  if (omit.length === 0 && nullable.length === 0) return schema
   for (const member of schema.fields[0].type) {
     if (typeof member !== 'object' || !Array.isArray(member.fields)) continue
-    member.fields = member.fields.filter((f) => !omit.includes(`${member.name}.${f.name}`))
+    member.fields = member.fields
+      .filter((f) => !omit.includes(`${member.name}.${f.name}`))
+      .map((f) => {
+        if (!nullable.includes(`${member.name}.${f.name}`) || (Array.isArray(f.type) && f.type.includes('null'))) return f
+        const {default: _, ...rest} = f
+        // A union's default is of its first branch: null first, so that the default can be null.
+        return {...rest, type: ['null', f.type], default: null}
+      })
   }
   return schema
 }
 
-function compileSchema(version: SchemaVersion, omit: readonly string[] = []): CompiledSchema {
-  const key = `${version}|${omit.join(',')}`
+/** Append `symbols` to the enums of a schema (in place), by short enum name. */
+function appendSymbols(t: unknown, symbols: Readonly<Record<string, readonly string[]>>): void {
+  if (Array.isArray(t)) {
+    for (const m of t) appendSymbols(m, symbols)
+    return
+  }
+  if (typeof t !== 'object' || t === null) return
+  const o = t as {[k: string]: unknown}
+  if (o.type === 'enum' && typeof o.name === 'string' && Array.isArray(o.symbols)) {
+    const more = symbols[o.name.slice(o.name.lastIndexOf('.') + 1)] ?? []
+    o.symbols = [...(o.symbols as string[]), ...more.filter((x) => !(o.symbols as string[]).includes(x))]
+    return
+  }
+  if (Array.isArray(o.fields)) for (const f of o.fields as {type: unknown}[]) appendSymbols(f.type, symbols)
+  appendSymbols(o.items, symbols)
+  appendSymbols(o.values, symbols)
+  if (typeof o.type === 'object') appendSymbols(o.type, symbols)
+}
+
+function compileSchema(version: SchemaVersion, omit: readonly string[] = [], nullable: readonly string[] = [], symbols: Readonly<Record<string, readonly string[]>> = {}): CompiledSchema {
+  const key = `${version}|${omit.join(',')}|${nullable.join(',')}|${JSON.stringify(symbols)}`
   const known = compiled.get(key)
   if (known) return known
-  const schema = schemaWithout(version, omit)
+  const schema = schemaWithout(version, omit, nullable, symbols)
   const schemaJson = JSON.stringify(schema)
   // Work on a private copy: collectNames qualifies names in place.
   const root = JSON.parse(schemaJson) as {fields: {type: Node[]}[]}
@@ -490,6 +522,16 @@ export interface WriterOptions {
    * is re-encoded with them still absent, rather than with invented values.
    */
   omit?: readonly string[]
+  /**
+   * Record fields written as `["null", T]` (default null): a merge of traces where only some writers had them; a
+   * record that leaves the field undefined or null writes null, and reads back absent.
+   */
+  nullable?: readonly string[]
+  /**
+   * Symbols appended to enums of the schema, by short enum name (`ContainerType`): those an input's writer had and
+   * ours lacks (a CT_PODMAN container), which the reader keeps as their text. Appended, so ours keep their index.
+   */
+  symbols?: Readonly<Record<string, readonly string[]>>
   /** Block codec (default 'deflate', the only one the collector writes). */
   codec?: 'deflate' | 'null' | 'snappy'
   /** Flush a block when the uncompressed payload reaches this many bytes (default 80000, like the collector). */
@@ -535,7 +577,7 @@ export class TraceWriter {
     }
     if (opts.sync !== undefined && opts.sync.length !== SYNC_SIZE) throw new RangeError(`sync marker must be ${SYNC_SIZE} bytes, got ${opts.sync.length}`)
     this.sync = opts.sync ? Buffer.from(opts.sync) : crypto.randomBytes(SYNC_SIZE)
-    const schema = compileSchema(version, opts.omit)
+    const schema = compileSchema(version, opts.omit, opts.nullable, opts.symbols)
     this.version = version
     this.codec = codec
     this.blockBytes = blockBytes

@@ -23,7 +23,7 @@ export {checkOutputPath, StagedPath, StagedFileSet, tempPathFor, type Staged} fr
 export {countingInputs, inputBytes, selectedBatches, selects, type RecordSelection} from './select.js'
 export {writeSf, type SfTarget, type SfOutputOptions, type SfResult} from './sf.js'
 export {
-  schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema,
+  schemaVersionOf, traceSchemaVersion, traceSchemaJson, newestInputSchema, planSfSchema, schemaDifference, fitSchema, unionFields, extraSymbols,
   type SfSchemaPlan, type SchemaDifference,
 } from './sf-schema.js'
 export {type ArrowIpcOptions} from './arrow.js'

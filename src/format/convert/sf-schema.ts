@@ -5,7 +5,9 @@
 // nothing, less the fields the variant lacked), so a value an input lacks stays absent. Inputs whose schemas differ
 // only in labels merge under the newest (1000ms and 1000); a nullable field an input lacks is written as null.
 // Inputs whose schemas carry different fields (a v1000 trace, without SFHeader.ip or Process.entry, and a v5 one)
-// are refused before anything is written: writing them together would invent or drop values. An explicit schema
+// merge the Avro way: the output schema is the union of their fields (unionFields): a field every input has keeps
+// its type, one only some have becomes ["null", T] with default null and is null in the records of the others (so
+// it reads back absent, here and in any Avro reader), and one no input has is left out. An explicit schema
 // version (--schema) is obeyed: fields it needs that an input lacks get the schema's default (or an empty value),
 // fields it lacks are dropped, each with one warning per input; the headers then say its version.
 import fs from 'node:fs'
@@ -153,38 +155,116 @@ export function fitSchema(schemaJson: string): {version: SchemaVersion; omit: st
 export interface SfSchemaPlan {
   /** The version written; undefined: the first input's (no input could be looked at in advance, e.g. stdin). */
   schema: SchemaVersion | undefined
-  /** Fields (`Record.field`) of that version left out of the output: every input lacks them. */
+  /** Fields (`Record.field`) of that version left out of the output: every input that has the record lacks them. */
   omit: string[]
+  /** Fields (`Record.field`) written as `["null", T]` (default null): some inputs have them, others lack them. */
+  nullable: string[]
+  /** Enum symbols the inputs' writers had and the version lacks, by short enum name (kept as text by the reader). */
+  symbols: Record<string, string[]>
   /** Given by the caller (--schema): obeyed even where an input lacks fields it needs. */
   forced: boolean
 }
 
+const parseSchema = (json: string): unknown => {
+  try {
+    return JSON.parse(json)
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The refusal of an input whose fields differ from those of the output schema (`target` without `omit`), or
- * undefined when they agree. See the top of this file.
+ * The union of the inputs' fields within schema `target` (Avro's way to merge writers): a field of `target` that
+ * every input having its record lacks is left out (`omit`); one that some have and some lack is written nullable,
+ * so the records whose input lacked it write null and read back absent. Fields already nullable in `target`, and
+ * fields our typed records do not carry, need neither.
  */
-export function refusal(file: string, schemaJson: string, target: SchemaVersion, omit: readonly string[], from: string | undefined): ConvertOptionError | undefined {
+export function unionFields(schemaJsons: readonly string[], target: SchemaVersion): {omit: string[]; nullable: string[]} {
+  const haves = schemaJsons.map((j) => memberFields(parseSchema(j)))
+  const omit: string[] = []
+  const nullable: string[] = []
+  for (const [record, fields] of memberFields(sysflowSchema(target))) {
+    const holders = haves.filter((h) => h.has(record))
+    if (holders.length === 0) continue
+    for (const [f, isNullable] of fields) {
+      if (isNullable || !(canonicalFields(record) ?? []).some((c) => c.avro === f)) continue
+      const n = holders.filter((h) => h.get(record)!.has(f)).length
+      if (n === 0) omit.push(`${record}.${f}`)
+      else if (n < holders.length) nullable.push(`${record}.${f}`)
+    }
+  }
+  return {omit, nullable}
+}
+
+/** The enums of a schema (JSON value): short name -> symbols. */
+function enumsOf(t: unknown, out = new Map<string, string[]>()): Map<string, string[]> {
+  if (Array.isArray(t)) {
+    for (const m of t) enumsOf(m, out)
+    return out
+  }
+  if (typeof t !== 'object' || t === null) return out
+  const o = t as {[k: string]: unknown}
+  if (o.type === 'enum' && typeof o.name === 'string' && Array.isArray(o.symbols)) {
+    out.set(o.name.slice(o.name.lastIndexOf('.') + 1), o.symbols.map(String))
+    return out
+  }
+  if (Array.isArray(o.fields)) for (const f of o.fields as {type: unknown}[]) enumsOf(f.type, out)
+  enumsOf(o.items, out)
+  enumsOf(o.values, out)
+  if (typeof o.type === 'object') enumsOf(o.type, out)
+  return out
+}
+
+/**
+ * Symbols of the inputs' enums that `target`'s same-named enums lack (an older or newer collector's CT_PODMAN),
+ * in order of first appearance: the reader keeps them as text, and the output appends them so they are written.
+ */
+export function extraSymbols(schemaJsons: readonly string[], target: SchemaVersion): Record<string, string[]> {
+  const ours = enumsOf(sysflowSchema(target))
+  const out: Record<string, string[]> = {}
+  for (const json of schemaJsons) {
+    for (const [name, symbols] of enumsOf(parseSchema(json))) {
+      const have = ours.get(name)
+      if (have === undefined) continue
+      for (const x of symbols) if (!have.includes(x) && !(out[name] ?? []).includes(x)) (out[name] ??= []).push(x)
+    }
+  }
+  return out
+}
+
+/**
+ * The refusal of an input whose fields the output schema (`target` without `omit`, with `nullable`) cannot hold
+ * without inventing or dropping a value, or undefined when it can. Only an input not looked at in advance (a
+ * stream) can meet it, or a set of inputs no version of ours holds together (see planSfSchema).
+ */
+export function refusal(file: string, schemaJson: string, target: SchemaVersion, omit: readonly string[], nullable: readonly string[], from: string | undefined): ConvertOptionError | undefined {
   const d = schemaDifference(schemaJson, target)
-  const lacking = d.lacking.filter((f) => !omit.includes(f))
-  const extra = [...d.extra, ...omit.filter((f) => !d.lacking.includes(f))]
+  const own = memberFields(parseSchema(schemaJson))
+  const lacking = d.lacking.filter((f) => !omit.includes(f) && !nullable.includes(f))
+  const has = (rf: string): boolean => {
+    const dot = rf.indexOf('.')
+    return own.get(rf.slice(0, dot))?.has(rf.slice(dot + 1)) ?? false
+  }
+  const extra = [...d.extra, ...omit.filter(has)]
   const what: string[] = []
   const schema = `the output's schema ${target}${omit.length ? ` (without ${omit.join(', ')})` : ''}${from ? `, from ${from},` : ''}`
   if (lacking.length > 0) what.push(`lacks ${lacking.join(', ')}, which ${schema} requires`)
   if (extra.length > 0) what.push(`has ${extra.join(', ')}, which ${schema} lacks`)
   if (what.length === 0) return undefined
   return new ConvertOptionError(
-    `${file} (schema ${schemaVersionOf(schemaJson)}) ${what.join(', and ')}: one .sf file has one writer schema, and merging these would ` +
-      `invent or drop values; convert them separately, or give --schema ${target} to write that schema (its defaults where a value is missing)`,
+    `${file} (schema ${schemaVersionOf(schemaJson)}) ${what.join(', and ')}: one .sf file has one writer schema, decided from the inputs that are ` +
+      `files before reading; convert it separately, or give --schema ${target} to write that schema (its defaults where a value is missing)`,
   )
 }
 
 /**
- * Decide the output schema: `forced` if given, else the one that fits the newest among the inputs that are regular
- * files (fitSchema); refuse (ConvertOptionError) inputs whose fields differ from it, unless it was forced. Reads
- * only container headers.
+ * Decide the output schema: `forced` if given; else, from the inputs that are regular files, the newest version
+ * that one of them fits (fitSchema) and that drops no input's field (the newest such version otherwise), holding
+ * the union of their fields (unionFields). Inputs it still cannot hold (a record or field no version of ours has
+ * together with the others) are refused (ConvertOptionError). Reads only container headers.
  */
 export async function planSfSchema(inputs: readonly TraceInput[], forced?: SchemaVersion): Promise<SfSchemaPlan> {
-  if (forced !== undefined) return {schema: forced, omit: [], forced: true}
+  if (forced !== undefined) return {schema: forced, omit: [], nullable: [], symbols: {}, forced: true}
   const seen: {name: string; json: string; fit: {version: SchemaVersion; omit: string[]}}[] = []
   for (const input of inputs) {
     if (!isRegularFile(input.name)) continue
@@ -193,11 +273,19 @@ export async function planSfSchema(inputs: readonly TraceInput[], forced?: Schem
   }
   let newest: (typeof seen)[number] | undefined
   for (const s of seen) if (newest === undefined || rank(s.fit.version) > rank(newest.fit.version)) newest = s
-  if (newest === undefined) return {schema: undefined, omit: [], forced: false}
-  const {version, omit} = newest.fit
+  if (newest === undefined) return {schema: undefined, omit: [], nullable: [], symbols: {}, forced: false}
+  // The newest input's own version when it drops nothing of the others (v5 holds every field of v1000); else the
+  // newest version that does (one without a record an older input has).
+  const dropsNothing = (v: SchemaVersion): boolean => seen.every((s) => schemaDifference(s.json, v).extra.length === 0)
+  const candidates = [newest.fit.version, ...[...SCHEMA_VERSIONS].reverse().filter((v) => rank(v) <= rank(newest!.fit.version))]
+  const version = candidates.find(dropsNothing) ?? newest.fit.version
+  const {omit, nullable} = unionFields(
+    seen.map((s) => s.json),
+    version,
+  )
   for (const s of seen) {
-    const refused = refusal(s.name, s.json, version, omit, newest.name)
+    const refused = refusal(s.name, s.json, version, omit, nullable, newest.name)
     if (refused) throw refused
   }
-  return {schema: version, omit, forced: false}
+  return {schema: version, omit, nullable, symbols: extraSymbols(seen.map((s) => s.json), version), forced: false}
 }

@@ -17,7 +17,7 @@
 // its own has none in the output either when it comes first; after another section it gets a synthesized one (with
 // a warning: only a header resets a reader's tables). With no kept record, the output is the first input header.
 //
-// Schema: see ./sf-schema.ts (the inputs' own; inputs whose schemas carry different fields are refused).
+// Schema: see ./sf-schema.ts (the inputs' own; for inputs whose schemas carry different fields, their union).
 //
 // Rotation: records go to `open(epoch)` files by their start time, one file per window of `rotate` seconds
 // (epoch = the window's start in seconds). A record that started before the current window (a long flow) stays in
@@ -34,7 +34,7 @@ import {Container, EventRecord, File, isEvent, Kind, KIND_ABBREV, Pod, Process, 
 import {headerVersion, SchemaVersion} from '../schema.js'
 import {ByteSink, TraceWriter} from '../writer.js'
 import {ConvertOptionError} from './errors.js'
-import {fitSchema, planSfSchema, refusal, schemaDifference, schemaVersionOf, SfSchemaPlan} from './sf-schema.js'
+import {extraSymbols, fitSchema, planSfSchema, refusal, schemaDifference, schemaVersionOf, SfSchemaPlan} from './sf-schema.js'
 import {checkAborted, RecordSelection, selects} from './select.js'
 
 export interface SfOutputOptions extends PipelineOptions, RecordSelection {
@@ -94,11 +94,17 @@ class ClosureWriter {
   schema: SchemaVersion | undefined
   /** Fields of that version left out (see SfSchemaPlan). */
   omit: string[]
+  /** Fields of that version written nullable (see SfSchemaPlan). */
+  nullable: string[]
+  /** Enum symbols appended (see SfSchemaPlan). */
+  symbols: Record<string, string[]>
 
   constructor(private readonly target: SfTarget, plan: SfSchemaPlan, private readonly opts: SfOutputOptions) {
     this.windowNs = 'rotate' in target ? BigInt(target.rotate) * 1_000_000_000n : 0n
     this.schema = plan.schema
     this.omit = plan.omit
+    this.nullable = plan.nullable
+    this.symbols = plan.symbols
     this.forced = plan.forced
   }
 
@@ -193,7 +199,7 @@ class ClosureWriter {
    */
   private startFile(sink: ByteSink, h: SFHeader | undefined, section: number): void {
     this.schema ??= '5'
-    this.writer = new TraceWriter(sink, {schema: this.schema, omit: this.omit, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
+    this.writer = new TraceWriter(sink, {schema: this.schema, omit: this.omit, nullable: this.nullable, symbols: this.symbols, codec: this.opts.codec, blockBytes: this.opts.blockBytes, sync: this.opts.sync})
     this.gen++
     this.fileGen = this.gen
     this.outSection = section
@@ -275,10 +281,11 @@ export async function writeSf(inputs: readonly TraceInput[], target: SfTarget, o
       const fit = fitSchema(info.schemaJson)
       out.schema = fit.version
       out.omit = fit.omit
+      out.symbols = extraSymbols([info.schemaJson], fit.version)
     }
     const schema = out.schema
     if (!plan.forced) {
-      const refused = refusal(info.file, info.schemaJson, schema, out.omit, undefined)
+      const refused = refusal(info.file, info.schemaJson, schema, out.omit, out.nullable, undefined)
       if (refused) throw refused
       return
     }
