@@ -62,7 +62,7 @@ The output is written under a temporary name and renamed when complete: after an
     'partition-by': Flags.string({description: 'Parquet: a Hive-style directory partitioned by these comma-separated keys (type, date, hour, node, container).'}),
     compression: Flags.string({description: 'Parquet: zstd (default), snappy, gzip, lz4, brotli, none. .sf: deflate (default), snappy, none.', options: [...COMPRESSIONS]}),
     'row-group-size': Flags.integer({description: 'Parquet: rows per row group.', min: 1}),
-    schema: Flags.string({description: '.sf: schema version to write, forced: fields it needs that an input lacks get its defaults (default: the inputs' own; fields only some inputs have are written nullable, null where absent).', options: [...SCHEMA_VERSIONS]}),
+    schema: Flags.string({description: '.sf: schema version to write, forced: fields it needs that an input lacks get its defaults (default: the inputs\' own; fields only some inputs have are written nullable, null where absent).', options: [...SCHEMA_VERSIONS]}),
     columns: Flags.string({char: 'c', description: 'json, ndjson, flatjson, csv: comma-separated fields, in order (default: all; see print --list).'}),
   }
 
