@@ -9,8 +9,9 @@ import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
 import {FileEventProcessor} from './fileevent.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
+import {containerIdFromCgroups} from './live/cgroup.js'
 import {RecordSink} from './sink.js'
-import {blankThread, ContainerInfo, containerFromJson, containerIdFromList, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
+import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
 
 export {foid} from './context.js'
 
@@ -92,7 +93,7 @@ export class Collector {
     this.out = this.sink.out
     this.containers = new ContainerContext(this.sink)
     this.files = new FileContext(this.sink, this.containers)
-    this.procs = new ProcessContext(this.sink, this.threads, this.containers)
+    this.procs = new ProcessContext(this.sink, this.threads, this.containers, this.compat)
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
     this.data = new DataFlowProcessor(this.sink, this.threads, this.procs, this.files, {compat: this.compat, readMode: opts.fileReadMode ?? 0, exportNs, expireNs})
     this.control = new ControlFlowProcessor(this.sink, this.threads, this.procs, this.data, {procFlows: opts.processFlows ?? !this.compat, exportNs, expireNs})
@@ -107,7 +108,11 @@ export class Collector {
   // Initial state
 
   loadState(threads: ScapThread[], users: {users: ScapUser[]; groups: ScapGroup[]}): void {
-    for (const t of threads) this.threads.set(Number(t.tid), threadFromScap(t))
+    for (const t of threads) {
+      const th = threadFromScap(t)
+      this.threads.set(Number(t.tid), th)
+      if (th.containerId !== '') this.seenContainers.add(th.containerId)
+    }
     // Threads of one process share the main thread's fd table.
     for (const t of this.threads.values()) {
       if (t.tid !== t.pid) {
@@ -204,6 +209,31 @@ export class Collector {
 
 
 
+  /**
+   * Called with a thread's cgroups the first time they name a container not seen before (a live source asks the
+   * container's runtime for its name and image, and hands the answer to `addContainer`).
+   */
+  onNewContainer: ((cgroups: string[], id: string) => void) | undefined
+  private readonly seenContainers = new Set<string>()
+
+  /** The container id of a thread's cgroups (libsinsp's engine layouts), "" on the host. */
+  private containerOf(cgroups: string[]): string {
+    const id = containerIdFromCgroups(cgroups)
+    if (id !== '' && !this.seenContainers.has(id)) {
+      this.seenContainers.add(id)
+      this.onNewContainer?.(cgroups, id)
+    }
+    return id
+  }
+
+  /** Container metadata from outside the event stream (a runtime's answer live), as a container event gives it. */
+  addContainer(info: ContainerInfo): void {
+    this.seenContainers.add(info.id)
+    // Written now (again, if it was written "incomplete"): its processes may all be in the file already.
+    this.containers.update(info)
+    if (!this.compat) this.containers.write(info.id)
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Process events
 
@@ -220,10 +250,7 @@ export class Collector {
       const cwd = p.str(s('cwd'))
       if (cwd !== '' || c.cwd === '') c.cwd = cwd
       if (s('comm') >= 0) c.comm = p.str(s('comm'))
-      if (s('cgroups') >= 0) {
-        const cg = p.list(s('cgroups'))
-        c.containerId = containerIdFromList(cg)
-      }
+      if (s('cgroups') >= 0) c.containerId = this.containerOf(p.list(s('cgroups')))
       if (s('uid') >= 0) c.uid = p.int(s('uid'))
       if (s('gid') >= 0) c.gid = p.int(s('gid'))
       if (own && s('vtid') >= 0) c.vtid = p.int(s('vtid'))
@@ -315,7 +342,9 @@ export class Collector {
       t.args = p.list(s('args'))
       if (s('comm') >= 0) t.comm = p.str(s('comm'))
       if (s('env') >= 0) t.env = p.list(s('env'))
-      if (s('cgroups') >= 0) t.containerId = containerIdFromList(p.list(s('cgroups')))
+      // libsinsp resolves the container again from the exec's cgroups: a process that joined a container's
+      // cgroup after it was first seen is in that container from its exec on.
+      if (s('cgroups') >= 0) t.containerId = this.containerOf(p.list(s('cgroups')))
       if (s('tty') >= 0) t.tty = p.int(s('tty'))
       if (s('loginuid') >= 0) t.loginuid = p.int(s('loginuid'))
       const enterMatches = t.enterType === type - 1

@@ -101,7 +101,8 @@ export class ProcessContext {
   readonly users = new Map<number, string>()
   readonly groups = new Map<number, string>()
 
-  constructor(private readonly sink: RecordSink, private readonly threads: ThreadTable, private readonly containers: ContainerContext) {}
+  /** `compat`: the collector's updateProcess keeps the container id the process was created with. */
+  constructor(private readonly sink: RecordSink, private readonly threads: ThreadTable, private readonly containers: ContainerContext, private readonly compat = false) {}
 
   oidOf(t: Thread): OID {
     const m = this.threads.mainOf(t)
@@ -138,6 +139,10 @@ export class ProcessContext {
     r.gid = m.gid
     r.userName = this.users.get(m.uid) ?? '<NA>'
     r.groupName = this.groups.get(m.gid) ?? '<NA>'
+    // libsinsp resolves a thread's container again at exec (from the exec's cgroups): a process that joined a
+    // container's cgroup after it was first recorded is that container's from then on. The collector's
+    // updateProcess does not copy it into the Process record; under --compat collector neither do we.
+    if (!this.compat) r.containerId = m.containerId === '' ? null : m.containerId
   }
 
   /** The process of thread `t`, written (with its unwritten ancestors, root first) if it is not yet in the file. */
@@ -208,6 +213,7 @@ export class ProcessContext {
     }
     if (!ent.written) this.getProcess(t, 'REUP', ts)
     this.refresh(ent, m)
+    this.containers.write(ent.rec.containerId)
     ent.rec.state = 'MODIFIED'
     ent.rec.ts = ts
     this.sink.out.push({...ent.rec})
