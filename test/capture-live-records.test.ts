@@ -156,3 +156,76 @@ test('probe time (CLOCK_MONOTONIC) plus the wall-clock offset, carried across th
   dec.record(b, 0, b.length)
   t.deepEqual(seen, [0x1_ffff_fff0n + offset])
 })
+
+test('a process recorded on the host, then exec-ing inside a container cgroup, is that container\'s from its exec on', (t) => {
+  // The gap this closes: the Process record was made before the process joined the cgroup; libsinsp resolves the
+  // container again from the exec's cgroups, and the MODIFIED Process (after its Container) carries it.
+  const id = 'd'.repeat(64)
+  const out = run([thread(100, 1, '/bin/sh', [])], [
+    {kind: K_FORK, tid: 103, pid: 103, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']},
+    {kind: 2, tid: 103, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+    {kind: 3, tid: 103, ts: 2600n, ret: 0, args: [4]},
+    {kind: K_EXEC, tid: 103, pid: 103, ts: 3000n, args: [0, 0, 100, 103], blobs: ['/usr/bin/y', 'y\0', `${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 103, ts: 3500n, ret: 5, args: [0, 0], blobs: ['/etc/passwd\0']},
+  ])
+  const procs = out.filter((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 103n)
+  t.deepEqual(procs.map((p) => [p.state, p.exe, p.containerId]), [['CREATED', '/bin/sh', null], ['MODIFIED', '/usr/bin/y', 'd'.repeat(12)]])
+  const ci = out.findIndex((r) => r.kind === Kind.Container && r.id === 'd'.repeat(12))
+  const mi = out.findIndex((r) => r.kind === Kind.Process && r.state === 'MODIFIED' && r.oid.hpid === 103n)
+  t.true(ci >= 0 && ci < mi)
+  const files = out.filter((r) => r.kind === Kind.File).map((f) => [f.path, f.containerId])
+  t.deepEqual(files, [['/etc/hosts', null], ['/etc/passwd', 'd'.repeat(12)]])
+})
+
+test('under --compat collector the exec keeps the Process record\'s container id (the collector\'s updateProcess)', (t) => {
+  const id = 'e'.repeat(64)
+  const c = new Collector(LIVE_EVENT_TABLE, {compat: 'collector'})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
+  for (const r of [
+    {kind: K_FORK, tid: 104, pid: 104, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']},
+    {kind: K_EXEC, tid: 104, pid: 104, ts: 3000n, args: [0, 0, 100, 104], blobs: ['/usr/bin/y', 'y\0', `${id}\0docker\0\0\0`]},
+  ]) {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  c.finish()
+  const procs = c.out.filter((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 104n)
+  t.deepEqual(procs.map((p) => [p.state, p.containerId]), [['CREATED', null], ['MODIFIED', null]])
+})
+
+test('a new container is announced once (for the runtime lookup); its answer rewrites the incomplete Container', (t) => {
+  const id = 'f'.repeat(64)
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const seen: string[] = []
+  c.onNewContainer = (_cg, cid) => seen.push(cid)
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
+  for (const r of [
+    {kind: K_FORK, tid: 105, pid: 105, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', `${id}\0docker\0\0\0`]},
+    {kind: K_FORK, tid: 106, pid: 106, ts: 2100n, args: [105, 105, 0, 105], blobs: ['', '', `${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 106, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+  ]) {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  t.deepEqual(seen, ['f'.repeat(12)])
+  c.addContainer({id: 'f'.repeat(12), name: 'web', image: 'nginx:latest', imageid: 'abc', type: 'CT_DOCKER', privileged: false})
+  c.finish()
+  const cs = c.out.filter((r) => r.kind === Kind.Container).map((r) => [r.id, r.name, r.image])
+  t.deepEqual(cs, [['f'.repeat(12), 'incomplete', 'incomplete'], ['f'.repeat(12), 'web', 'nginx:latest']])
+})
+
+test('one container-id matcher: an id must be a whole cgroup component of 64 hex (libsinsp), not any 64 hex', (t) => {
+  const id = 'a1'.repeat(32)
+  const out = run([thread(100, 1, '/bin/sh', [])], [
+    // docker's own init cgroup below the container: the old matcher took any 64 hex next to "docker"
+    {kind: K_FORK, tid: 107, pid: 107, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', `init\0${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 107, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+    {kind: K_FORK, tid: 108, pid: 108, ts: 2600n, args: [100, 100, 0, 100], blobs: ['', '', `docker-${id}.scope\0system.slice\0\0\0`]},
+    {kind: 2, tid: 108, ts: 2700n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+  ])
+  const cid = (hpid: bigint) => out.find((r): r is Process => r.kind === Kind.Process && r.oid.hpid === hpid)?.containerId
+  t.is(cid(107n), null)
+  t.is(cid(108n), id.slice(0, 12))
+})
