@@ -77,11 +77,14 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     // the events of the record being read, in place in the decoder's buffer
     let qpos = 0
     const offs: number[] = []
+    // Reads and writes straight into the collector, unless rotation or an event limit needs each event's time.
+    const direct = opts.onRotate === undefined && opts.maxEvents === undefined
     const dec = new RecordDecoder(c, offset, (_ev, at) => {
       offs.push(at)
-    })
+    }, direct)
     const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
     let draining = false
+    let outMark = 0
     let sinceCheck = 0
     let lastData = 0
     /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
@@ -103,6 +106,12 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
           offs.length = 0
           qpos = 0
           if (++sinceCheck >= 1024) checkStop()
+          // records written by direct calls: back to the capture loop to hand them on (once per 4096)
+          if (c.out.length < outMark) outMark = 0
+          if (c.out.length - outMark >= 4096) {
+            outMark = c.out.length
+            return NEED_MORE
+          }
           if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
         }
       },
