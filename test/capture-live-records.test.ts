@@ -272,3 +272,30 @@ test('reads and writes decoded straight into the collector give exactly the reco
     }
   }
 })
+
+test('processes that exited leave the process table after the deletion delay (a long capture stays bounded)', (t) => {
+  // 100 short-lived children of one shell, each writing a file, then 9 s later one more event: the collector's
+  // deletion check drops the exits over a second old, and with them the processes nothing live refers to.
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), true)
+  const feed = (r: Rec) => {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  let ts = 1_000_000_000n
+  for (let i = 0; i < 100; i++) {
+    const tid = 1000 + i
+    feed({kind: K_FORK, tid, pid: tid, ts: ts++, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']})
+    feed({kind: 2, tid, ts: ts++, ret: 3, args: [0o1, 0], blobs: [`/w/f${i}\0`]})
+    feed({kind: 1, tid, ts: ts++, ret: 2, args: [3, 0, 2]})
+    feed({kind: K_EXIT, tid, pid: tid, ts: ts++, ret: 0})
+  }
+  // the last exit's thread leaves at the next event (libsinsp removes it after the exit is processed)
+  t.deepEqual(c.stateSizes(), {threads: 2, processes: 101, flows: 0})
+  feed({kind: 1, tid: 100, ts: 10_000_000_000n, ret: 1, args: [1, 0, 1]})
+  // the shell only: a live thread (its write's fd 1 is not a file it has open, so no flow)
+  t.deepEqual(c.stateSizes(), {threads: 1, processes: 1, flows: 0})
+  c.finish()
+  t.is(c.out.filter((r) => r.kind === Kind.FileFlow).length, 100)
+})

@@ -214,7 +214,7 @@ export class Collector {
     }
     const approx = hi * 4294967296 + lo
     const sec = Math.floor(approx / 1e9)
-    this.procs.checkForDeletion(sec)
+    if (this.procs.checkForDeletion(sec)) this.procs.forgetUnused(this.flowOwners())
     if (approx - this.lastCheck >= 1e9) {
       this.lastCheck = approx
       this.checkExpired((BigInt(hi) << 32n) | BigInt(lo))
@@ -757,18 +757,28 @@ export class Collector {
     this.control.finish(endTs)
   }
 
+  /** What the state holds: threads, processes, open flows (a long capture keeps these bounded). */
+  stateSizes(): {threads: number; processes: number; flows: number} {
+    let flows = 0
+    for (const _ of this.data.flows.values()) flows++
+    return {threads: this.threads.size, processes: this.procs.size, flows}
+  }
+
+  /** The processes of open flows (process flows included). */
+  private flowOwners(): OID[] {
+    const owners: OID[] = [...this.control.owners()]
+    for (const f of this.data.flows.values()) owners.push(f.procOID)
+    return owners
+  }
+
   /**
    * After rotation: every entity is re-emitted (REUP) on its next reference; processes that exited (with no live
    * descendants or open flows) and files no open flow uses are forgotten.
    */
   clearWritten(): void {
-    const owners: OID[] = [...this.control.owners()]
     const files = new Set<string>()
-    for (const f of this.data.flows.values()) {
-      owners.push(f.procOID)
-      if (!f.net) files.add(f.fileOID)
-    }
-    this.procs.clearWritten(owners)
+    for (const f of this.data.flows.values()) if (!f.net) files.add(f.fileOID)
+    this.procs.clearWritten(this.flowOwners())
     this.files.clearWritten(files)
     this.containers.clearWritten()
   }

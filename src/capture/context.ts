@@ -245,14 +245,20 @@ export class ProcessContext {
     this.exited.set(ent.pid, {ent, sec: Number(ts / NS)})
   }
 
+  /** Processes held (for the soak bench and tests: it must not grow with the processes ever seen). */
+  get size(): number {
+    return this.procs.size
+  }
+
   /** ProcessContext::checkForDeletion, at every event: at most every 2 s, forget exits a second old or more. */
-  checkForDeletion(sec: number): void {
-    if (sec - this.delCheckSec <= 1) return
+  checkForDeletion(sec: number): boolean {
+    if (sec - this.delCheckSec <= 1) return false
     for (const [pid, x] of this.exited) {
       if (sec - x.sec < 1) break
       this.exited.delete(pid)
     }
     this.delCheckSec = sec
+    return true
   }
 
   /**
@@ -260,6 +266,16 @@ export class ProcessContext {
    * flows), and mark the rest unwritten so that they are re-emitted (REUP) on their next reference.
    */
   clearWritten(flowOwners: Iterable<OID>): void {
+    this.forgetUnused(flowOwners)
+    for (const e of this.procs.values()) e.written = false
+  }
+
+  /**
+   * Forget the processes that no live thread, no open flow and no exit still within the deletion delay refers to,
+   * directly or as an ancestor (the collector's clearProcesses: processes without flows or children leave its
+   * table). Their records are in the file already; without this a long capture keeps every process it ever saw.
+   */
+  forgetUnused(flowOwners: Iterable<OID>): void {
     const keep = new Set<string>()
     const keepChain = (o: OID | null) => {
       while (o !== null) {
@@ -271,7 +287,7 @@ export class ProcessContext {
     }
     for (const t of this.threads.values()) keepChain(this.oidOf(t))
     for (const o of flowOwners) keepChain(o)
+    for (const x of this.exited.values()) keepChain(x.ent.rec.oid)
     for (const k of this.procs.keys()) if (!keep.has(k)) this.procs.delete(k)
-    for (const e of this.procs.values()) e.written = false
   }
 }
