@@ -5,6 +5,8 @@ import {spawn, spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {preflightEbpf} from '../src/capture/preflight.js'
+import {findLibbpf} from '../src/native/bpf.js'
 import {loadSources, writeBenchTrace} from './generate.js'
 
 const root = process.cwd()
@@ -125,6 +127,17 @@ async function main(): Promise<void> {
     }
   }
 
+  // Live capture through the eBPF probe: only where the preflight passes (root or CAP_BPF+CAP_PERFMON, BTF,
+  // libbpf); otherwise a visible 'skipped' line with the preflight's reason.
+  let live: Record<string, unknown> | undefined
+  let liveSkipped: string | undefined
+  try {
+    preflightEbpf(() => findLibbpf())
+    live = child('capture-live.js', ['10'])
+  } catch (e) {
+    liveSkipped = (e as Error).message.split('\n')[0]
+  }
+
   const rate = (r: Row) => r.records / r.seconds
   console.log(`\n### sysflow bench (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ${from === path.resolve(root, 'test/fixtures') ? 'fixtures' : 'real traces'} replayed)\n`)
   console.log('| stage | records | seconds | records/s | MB/s | peak RSS MiB |')
@@ -149,6 +162,11 @@ async function main(): Promise<void> {
   target('query: load into DuckDB', q, 1_000_000, 640_000, 'naive avsc stream (640,000/s)')
   target('convert .sf -> .parquet', extra['convert-parquet.js'], 500_000, 640_000, 'naive avsc stream (640,000/s)')
   target('capture -r (events/s)', capture, 840_000, 280_000, 'sysdig -r (280,000 events/s)')
+  console.log('\n| live capture (eBPF, dd bs=1 load, 10 s) | syscalls/s bare | under capture | ratio (goal >= 0.6) | probe records/s | drops (goal 0) | capture RSS start -> end KiB |')
+  console.log('|---|---:|---:|---:|---:|---:|---|')
+  if (live) {
+    console.log(`| measured | ${fmt(Number(live.bareSyscallsPerSec))} | ${fmt(Number(live.capturedSyscallsPerSec))} | ${String(live.ratio)} | ${fmt(Number(live.probeRecordsPerSec))} | ${fmt(Number(live.drops))} | ${String(live.rssStartKiB)} -> ${String(live.rssEndKiB)} |`)
+  } else console.log(`| skipped: ${liveSkipped ?? 'unknown'} | | | | | | |`)
   console.log(`\nread+join vs avsc's file decoder measured on the same file: ${(rate(last) / rate(base)).toFixed(2)}x`)
   console.log(`peak RSS of read+join at ${fmt(readJoin[0].records)} vs ${fmt(last.records)} records: ${fmt(readJoin[0].maxRssKiB / 1024)} vs ${fmt(last.maxRssKiB / 1024)} MiB`)
   const parquet = rows.filter((r) => r.stage === 'sysflow convert .sf -> .parquet')

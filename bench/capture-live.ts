@@ -2,13 +2,18 @@
 // the probe records/s the capture keeps up with, its drops, and the capture's RSS at start and end. The load is
 // `dd bs=1` from /dev/zero to /dev/null: a read and a write per byte, both traced (one record each).
 //   node dist/bench/capture-live.js [SECONDS=10]       prints a Markdown table, then the row as one JSON line
+//   node dist/bench/capture-live.js --soak [SECONDS=300]
+//     a steady workload (a shell loop that forks short-lived processes, rewrites files, and reads them) under
+//     capture for SECONDS: the capture's RSS every 10 s, to show it stays flat (exited processes and idle flows
+//     pruned); prints the samples, then a JSON row.
 import {spawn, spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 const RUN = path.resolve('bin/run.js')
-const seconds = Number(process.argv[2] ?? 10)
+const soak = process.argv[2] === '--soak'
+const seconds = Number((soak ? process.argv[3] : process.argv[2]) ?? (soak ? 300 : 10))
 
 function dd(count: number): number {
   const t0 = process.hrtime.bigint()
@@ -20,6 +25,60 @@ function dd(count: number): number {
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) : 0
+}
+
+/** Start a capture to `out`; resolves once it says it has started. */
+async function startCapture(out: string): Promise<{cap: ReturnType<typeof spawn>; err: () => string}> {
+  const cap = spawn(process.execPath, [RUN, 'capture', '--driver', 'ebpf', '--stats', '-o', out], {stdio: ['ignore', 'ignore', 'pipe']})
+  let err = ''
+  cap.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  await new Promise<void>((resolve, reject) => {
+    const iv = setInterval(() => {
+      if (err.includes('started')) {
+        clearInterval(iv)
+        resolve()
+      }
+      if (cap.exitCode !== null) {
+        clearInterval(iv)
+        reject(new Error(`capture failed: ${err}`))
+      }
+    }, 20)
+  })
+  return {cap, err: () => err}
+}
+
+async function soakRun(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-live-soak-'))
+  const out = path.join(dir, 'soak.sf')
+  const work = path.join(dir, 'work')
+  fs.mkdirSync(work)
+  const {cap, err} = await startCapture(out)
+  // Steady: new processes all the time (each exits), files rewritten and read, a few thousand syscalls/s.
+  const load = spawn('sh', ['-c', 'i=0; while :; do i=$((i+1)); echo $i > f$((i % 50)); cat f$((i % 50)) > /dev/null; done'], {cwd: work, stdio: 'ignore'})
+  const samples: {sec: number; rssKiB: number}[] = []
+  try {
+    const t0 = Date.now()
+    for (let s = 0; s <= seconds; s += 10) {
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - Date.now())))
+      samples.push({sec: s, rssKiB: rssKiB(cap.pid!)})
+      console.log(`${s} s: RSS ${samples.at(-1)!.rssKiB} KiB`)
+    }
+  } finally {
+    load.kill('SIGKILL')
+  }
+  await new Promise((r) => {
+    cap.once('exit', r)
+    cap.kill('SIGINT')
+  })
+  const m = /(\d+) events, (\d+) records written, .* (\d+) probe records, (\d+) drops/.exec(err())
+  const after10 = samples.find((x) => x.sec === 10) ?? samples[0]
+  const row = {soakSeconds: seconds, rssStartKiB: samples[0].rssKiB, rssAt10sKiB: after10.rssKiB, rssEndKiB: samples.at(-1)!.rssKiB,
+    rssMaxKiB: Math.max(...samples.map((x) => x.rssKiB)), events: m ? Number(m[1]) : null, records: m ? Number(m[2]) : null,
+    probeRecords: m ? Number(m[3]) : null, drops: m ? Number(m[4]) : null, outputBytes: fs.statSync(out).size}
+  fs.rmSync(dir, {recursive: true, force: true})
+  console.log(JSON.stringify(row))
 }
 
 async function main(): Promise<void> {
@@ -78,4 +137,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+await (soak ? soakRun() : main())

@@ -156,3 +156,146 @@ test('probe time (CLOCK_MONOTONIC) plus the wall-clock offset, carried across th
   dec.record(b, 0, b.length)
   t.deepEqual(seen, [0x1_ffff_fff0n + offset])
 })
+
+test('a process recorded on the host, then exec-ing inside a container cgroup, is that container\'s from its exec on', (t) => {
+  // The gap this closes: the Process record was made before the process joined the cgroup; libsinsp resolves the
+  // container again from the exec's cgroups, and the MODIFIED Process (after its Container) carries it.
+  const id = 'd'.repeat(64)
+  const out = run([thread(100, 1, '/bin/sh', [])], [
+    {kind: K_FORK, tid: 103, pid: 103, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']},
+    {kind: 2, tid: 103, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+    {kind: 3, tid: 103, ts: 2600n, ret: 0, args: [4]},
+    {kind: K_EXEC, tid: 103, pid: 103, ts: 3000n, args: [0, 0, 100, 103], blobs: ['/usr/bin/y', 'y\0', `${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 103, ts: 3500n, ret: 5, args: [0, 0], blobs: ['/etc/passwd\0']},
+  ])
+  const procs = out.filter((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 103n)
+  t.deepEqual(procs.map((p) => [p.state, p.exe, p.containerId]), [['CREATED', '/bin/sh', null], ['MODIFIED', '/usr/bin/y', 'd'.repeat(12)]])
+  const ci = out.findIndex((r) => r.kind === Kind.Container && r.id === 'd'.repeat(12))
+  const mi = out.findIndex((r) => r.kind === Kind.Process && r.state === 'MODIFIED' && r.oid.hpid === 103n)
+  t.true(ci >= 0 && ci < mi)
+  const files = out.filter((r) => r.kind === Kind.File).map((f) => [f.path, f.containerId])
+  t.deepEqual(files, [['/etc/hosts', null], ['/etc/passwd', 'd'.repeat(12)]])
+})
+
+test('under --compat collector the exec keeps the Process record\'s container id (the collector\'s updateProcess)', (t) => {
+  const id = 'e'.repeat(64)
+  const c = new Collector(LIVE_EVENT_TABLE, {compat: 'collector'})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
+  for (const r of [
+    {kind: K_FORK, tid: 104, pid: 104, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']},
+    {kind: K_EXEC, tid: 104, pid: 104, ts: 3000n, args: [0, 0, 100, 104], blobs: ['/usr/bin/y', 'y\0', `${id}\0docker\0\0\0`]},
+  ]) {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  c.finish()
+  const procs = c.out.filter((r): r is Process => r.kind === Kind.Process && r.oid.hpid === 104n)
+  t.deepEqual(procs.map((p) => [p.state, p.containerId]), [['CREATED', null], ['MODIFIED', null]])
+})
+
+test('a new container is announced once (for the runtime lookup); its answer rewrites the incomplete Container', (t) => {
+  const id = 'f'.repeat(64)
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const seen: string[] = []
+  c.onNewContainer = (_cg, cid) => seen.push(cid)
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at))
+  for (const r of [
+    {kind: K_FORK, tid: 105, pid: 105, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', `${id}\0docker\0\0\0`]},
+    {kind: K_FORK, tid: 106, pid: 106, ts: 2100n, args: [105, 105, 0, 105], blobs: ['', '', `${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 106, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+  ]) {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  t.deepEqual(seen, ['f'.repeat(12)])
+  c.addContainer({id: 'f'.repeat(12), name: 'web', image: 'nginx:latest', imageid: 'abc', type: 'CT_DOCKER', privileged: false})
+  c.finish()
+  const cs = c.out.filter((r) => r.kind === Kind.Container).map((r) => [r.id, r.name, r.image])
+  t.deepEqual(cs, [['f'.repeat(12), 'incomplete', 'incomplete'], ['f'.repeat(12), 'web', 'nginx:latest']])
+})
+
+test('one container-id matcher: an id must be a whole cgroup component of 64 hex (libsinsp), not any 64 hex', (t) => {
+  const id = 'a1'.repeat(32)
+  const out = run([thread(100, 1, '/bin/sh', [])], [
+    // docker's own init cgroup below the container: the old matcher took any 64 hex next to "docker"
+    {kind: K_FORK, tid: 107, pid: 107, ts: 2000n, args: [100, 100, 0, 100], blobs: ['', '', `init\0${id}\0docker\0\0\0`]},
+    {kind: 2, tid: 107, ts: 2500n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+    {kind: K_FORK, tid: 108, pid: 108, ts: 2600n, args: [100, 100, 0, 100], blobs: ['', '', `docker-${id}.scope\0system.slice\0\0\0`]},
+    {kind: 2, tid: 108, ts: 2700n, ret: 4, args: [0, 0], blobs: ['/etc/hosts\0']},
+  ])
+  const cid = (hpid: bigint) => out.find((r): r is Process => r.kind === Kind.Process && r.oid.hpid === hpid)?.containerId
+  t.is(cid(107n), null)
+  t.is(cid(108n), id.slice(0, 12))
+})
+
+test('reads and writes decoded straight into the collector give exactly the records of the libscap-event path', (t) => {
+  // The direct path skips the event bytes; it must change the same state: fds of files and sockets, a failed call,
+  // an unknown fd, an fd closed and reopened as another file, a thread of another process; in every mode.
+  const recs: Rec[] = [
+    {kind: 2, tid: 100, ts: 1000n, ret: 4, args: [0o1, 0], blobs: ['/tmp/a\0']},
+    {kind: 1, tid: 100, ts: 1100n, ret: 5, args: [4, 0, 5]},
+    {kind: 20, tid: 100, ts: 1200n, ret: 7, args: [4, 0, 2]},
+    {kind: 0, tid: 100, ts: 1300n, ret: -11, args: [4, 0, 9]},
+    {kind: 0, tid: 100, ts: 1400n, ret: 3, args: [99, 0, 3]},
+    {kind: 288, tid: 100, ts: 1500n, ret: 7, args: [3, 0, 0, 0], tuple: [2, ip(10, 0, 0, 1), 80, ip(10, 0, 0, 2), 5555]},
+    {kind: 0, tid: 100, ts: 1600n, ret: 10, args: [7, 0, 4096]},
+    {kind: 18, tid: 100, ts: 1700n, ret: 2, args: [7, 0, 2, 0]},
+    {kind: 3, tid: 100, ts: 1800n, ret: 0, args: [4]},
+    {kind: 2, tid: 100, ts: 1900n, ret: 4, args: [0, 0], blobs: ['/etc/b\0']},
+    {kind: 17, tid: 100, ts: 2_000_002_000n, ret: 1, args: [4, 0, 1, 0]},
+    {kind: 1, tid: 200, ts: 2_000_003_000n, ret: 1, args: [1, 0, 1]},
+    {kind: 3, tid: 100, ts: 2_000_004_000n, ret: 0, args: [7]},
+  ]
+  const runBoth = (opts: ConstructorParameters<typeof Collector>[1], direct: boolean): SysFlowRecord[] => {
+    const c = new Collector(LIVE_EVENT_TABLE, opts)
+    const other = {...thread(200, 1, '/bin/cat', []), fds: [{fd: 1, ino: 0n, type: 1, name: '/var/log/x', openFlags: 2, sip: 0, dip: 0, sport: 0, dport: 0, l4proto: 0}]}
+    c.loadState([thread(100, 1, '/usr/sbin/httpd', []), other], {users: [], groups: []})
+    const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), direct)
+    for (const r of recs) {
+      const b = rec(r)
+      dec.record(b, 0, b.length)
+    }
+    c.finish()
+    return c.out
+  }
+  for (const opts of [{}, {mode: 'consume' as const}, {containersOnly: true}, {fileReadMode: 2 as const}]) {
+    const viaEvents = runBoth(opts, false)
+    t.deepEqual(runBoth(opts, true), viaEvents, JSON.stringify(opts))
+    if (Object.keys(opts).length === 0) {
+      // not vacuous: the flows carry the counts
+      const ff = viaEvents.filter((r) => r.kind === Kind.FileFlow).map((r) => [r.numWSendBytes, r.numWSendOps, r.numRRecvBytes, r.numRRecvOps])
+      t.deepEqual(ff, [[12n, 2n, 0n, 1n], [0n, 0n, 1n, 1n], [1n, 1n, 0n, 0n]])
+      const nf = viaEvents.filter((r): r is NetworkFlow => r.kind === Kind.NetworkFlow)
+      t.like(nf[0], {numRRecvBytes: 10n, numRRecvOps: 1n, numWSendBytes: 2n, numWSendOps: 1n})
+    }
+  }
+})
+
+test('processes that exited leave the process table after the deletion delay (a long capture stays bounded)', (t) => {
+  // 100 short-lived children of one shell, each writing a file, then 9 s later one more event: the collector's
+  // deletion check drops the exits over a second old, and with them the processes nothing live refers to.
+  const c = new Collector(LIVE_EVENT_TABLE, {})
+  c.loadState([thread(100, 1, '/bin/sh', [])], {users: [], groups: []})
+  const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), true)
+  const feed = (r: Rec) => {
+    const b = rec(r)
+    dec.record(b, 0, b.length)
+  }
+  let ts = 1_000_000_000n
+  for (let i = 0; i < 100; i++) {
+    const tid = 1000 + i
+    feed({kind: K_FORK, tid, pid: tid, ts: ts++, args: [100, 100, 0, 100], blobs: ['', '', '\0\0']})
+    feed({kind: 2, tid, ts: ts++, ret: 3, args: [0o1, 0], blobs: [`/w/f${i}\0`]})
+    feed({kind: 1, tid, ts: ts++, ret: 2, args: [3, 0, 2]})
+    feed({kind: K_EXIT, tid, pid: tid, ts: ts++, ret: 0})
+  }
+  // the last exit's thread leaves at the next event (libsinsp removes it after the exit is processed)
+  t.deepEqual(c.stateSizes(), {threads: 2, processes: 101, flows: 0})
+  feed({kind: 1, tid: 100, ts: 10_000_000_000n, ret: 1, args: [1, 0, 1]})
+  // the shell only: a live thread (its write's fd 1 is not a file it has open, so no flow)
+  t.deepEqual(c.stateSizes(), {threads: 1, processes: 1, flows: 0})
+  c.finish()
+  t.is(c.out.filter((r) => r.kind === Kind.FileFlow).length, 100)
+})

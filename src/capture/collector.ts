@@ -9,8 +9,9 @@ import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
 import {FileEventProcessor} from './fileevent.js'
 import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
+import {containerIdFromCgroups} from './live/cgroup.js'
 import {RecordSink} from './sink.js'
-import {blankThread, ContainerInfo, containerFromJson, containerIdFromList, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
+import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
 
 export {foid} from './context.js'
 
@@ -83,6 +84,7 @@ export class Collector {
   private setuidArg = ''
   private readonly containersOnly: boolean
   private toRemove = -1
+  private readonly isWrite: boolean[]
   events = 0
   malformed = 0
 
@@ -96,13 +98,14 @@ export class Collector {
     this.out = this.sink.out
     this.containers = new ContainerContext(this.sink)
     this.files = new FileContext(this.sink, this.containers)
-    this.procs = new ProcessContext(this.sink, this.threads, this.containers)
+    this.procs = new ProcessContext(this.sink, this.threads, this.containers, this.compat)
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
     this.data = new DataFlowProcessor(this.sink, this.threads, this.procs, this.files, {compat: this.compat, readMode: opts.fileReadMode ?? 0, exportNs, expireNs})
     this.control = new ControlFlowProcessor(this.sink, this.threads, this.procs, this.data, {procFlows: opts.processFlows ?? !this.compat, exportNs, expireNs})
     this.fileEvents = new FileEventProcessor(this.sink, this.procs, this.files)
     this.ix = new ParamIndex(table)
     this.large = table.map((e) => (e.flags & EF_LARGE_PAYLOAD) !== 0)
+    this.isWrite = table.map((e) => e.name.startsWith('write') || e.name.startsWith('send') || e.name.startsWith('pwrite'))
     this.handlers = bindHandlers(table, this.mode, this.compat)
   }
 
@@ -111,7 +114,11 @@ export class Collector {
   // Initial state
 
   loadState(threads: ScapThread[], users: {users: ScapUser[]; groups: ScapGroup[]}): void {
-    for (const t of threads) this.threads.set(Number(t.tid), threadFromScap(t))
+    for (const t of threads) {
+      const th = threadFromScap(t)
+      this.threads.set(Number(t.tid), th)
+      if (th.containerId !== '') this.seenContainers.add(th.containerId)
+    }
     // Threads of one process share the main thread's fd table.
     for (const t of this.threads.values()) {
       if (t.tid !== t.pid) {
@@ -153,6 +160,51 @@ export class Collector {
     const type = ev.readUInt16LE(at + 20)
     const lo = ev.readUInt32LE(at)
     const hi = ev.readUInt32LE(at + 4)
+    this.advance(lo, hi)
+    const h = this.handlers[type]
+    if (h === undefined) return
+    if (!this.p.load(ev, at, this.large[type])) {
+      this.malformed++
+      return
+    }
+    const ts = ev.readBigUInt64LE(at)
+    const tid = ev.readUInt32LE(at + 8) + ev.readInt32LE(at + 12) * 4294967296
+    h(this, this.threadFor(tid), ts, type)
+  }
+
+  /**
+   * A read or write call (enter and exit as one, as the eBPF probe records it) without libscap bytes: the same
+   * state changes and records as its enter event (`type - 1`: the fd) followed by its exit event (`type`: the
+   * result), at a fraction of the cost. `type` is the exit event's PPME type.
+   */
+  ioCall(type: number, lo: number, hi: number, tid: number, fd: number, res: number): void {
+    this.advance(lo, hi)
+    this.advance(lo, hi)
+    const h = this.handlers[type]
+    if (h === undefined || this.handlers[type - 1] === undefined) return
+    const t = this.threadFor(tid)
+    t.enterType = type - 1
+    t.enterFd = fd
+    t.enterTuple = undefined
+    t.enterNum = 0
+    t.enterUid = 0
+    this.ioExit(t, (BigInt(hi) << 32n) | BigInt(lo), type, res)
+  }
+
+  private threadFor(tid: number): Thread {
+    let t = this.threads.get(tid)
+    if (t === undefined) {
+      t = blankThread(tid)
+      this.threads.set(tid, t)
+    }
+    // -c: events of host threads still update the state, but produce no records (a container can start later
+    // from a host process, and its process needs the right ancestry).
+    this.sink.quiet = this.containersOnly && t.containerId === ''
+    return t
+  }
+
+  /** Per event, handled or not: the capture's time span, deferred thread removal, process deletion, expiry. */
+  private advance(lo: number, hi: number): void {
     this.events++
     if (this.firstHi < 0) {
       this.firstHi = hi
@@ -166,28 +218,11 @@ export class Collector {
     }
     const approx = hi * 4294967296 + lo
     const sec = Math.floor(approx / 1e9)
-    this.procs.checkForDeletion(sec)
+    if (this.procs.checkForDeletion(sec)) this.procs.forgetUnused(this.flowOwners())
     if (approx - this.lastCheck >= 1e9) {
       this.lastCheck = approx
-      this.checkExpired(ev.readBigUInt64LE(at))
+      this.checkExpired((BigInt(hi) << 32n) | BigInt(lo))
     }
-    const h = this.handlers[type]
-    if (h === undefined) return
-    if (!this.p.load(ev, at, this.large[type])) {
-      this.malformed++
-      return
-    }
-    const ts = ev.readBigUInt64LE(at)
-    const tid = ev.readUInt32LE(at + 8) + ev.readInt32LE(at + 12) * 4294967296
-    let t = this.threads.get(tid)
-    if (t === undefined) {
-      t = blankThread(tid)
-      this.threads.set(tid, t)
-    }
-    // -c: events of host threads still update the state, but produce no records (a container can start later
-    // from a host process, and its process needs the right ancestry).
-    this.sink.quiet = this.containersOnly && t.containerId === ''
-    h(this, t, ts, type)
   }
 
   private idx(type: number, name: string): number {
@@ -208,6 +243,31 @@ export class Collector {
 
 
 
+  /**
+   * Called with a thread's cgroups the first time they name a container not seen before (a live source asks the
+   * container's runtime for its name and image, and hands the answer to `addContainer`).
+   */
+  onNewContainer: ((cgroups: string[], id: string) => void) | undefined
+  private readonly seenContainers = new Set<string>()
+
+  /** The container id of a thread's cgroups (libsinsp's engine layouts), "" on the host. */
+  private containerOf(cgroups: string[]): string {
+    const id = containerIdFromCgroups(cgroups)
+    if (id !== '' && !this.seenContainers.has(id)) {
+      this.seenContainers.add(id)
+      this.onNewContainer?.(cgroups, id)
+    }
+    return id
+  }
+
+  /** Container metadata from outside the event stream (a runtime's answer live), as a container event gives it. */
+  addContainer(info: ContainerInfo): void {
+    this.seenContainers.add(info.id)
+    // Written now (again, if it was written "incomplete"): its processes may all be in the file already.
+    this.containers.update(info)
+    if (!this.compat) this.containers.write(info.id)
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Process events
 
@@ -224,10 +284,7 @@ export class Collector {
       const cwd = p.str(s('cwd'))
       if (cwd !== '' || c.cwd === '') c.cwd = cwd
       if (s('comm') >= 0) c.comm = p.str(s('comm'))
-      if (s('cgroups') >= 0) {
-        const cg = p.list(s('cgroups'))
-        c.containerId = containerIdFromList(cg)
-      }
+      if (s('cgroups') >= 0) c.containerId = this.containerOf(p.list(s('cgroups')))
       if (s('uid') >= 0) c.uid = p.int(s('uid'))
       if (s('gid') >= 0) c.gid = p.int(s('gid'))
       if (own && s('vtid') >= 0) c.vtid = p.int(s('vtid'))
@@ -319,7 +376,9 @@ export class Collector {
       t.args = p.list(s('args'))
       if (s('comm') >= 0) t.comm = p.str(s('comm'))
       if (s('env') >= 0) t.env = p.list(s('env'))
-      if (s('cgroups') >= 0) t.containerId = containerIdFromList(p.list(s('cgroups')))
+      // libsinsp resolves the container again from the exec's cgroups: a process that joined a container's
+      // cgroup after it was first seen is in that container from its exec on.
+      if (s('cgroups') >= 0) t.containerId = this.containerOf(p.list(s('cgroups')))
       if (s('tty') >= 0) t.tty = p.int(s('tty'))
       if (s('loginuid') >= 0) t.loginuid = p.int(s('loginuid'))
       const enterMatches = t.enterType === type - 1
@@ -505,13 +564,16 @@ export class Collector {
 
   onIo(t: Thread, ts: bigint, type: number): void {
     if (t.enterType !== type - 1) return
+    this.ioExit(t, ts, type, this.p.int(this.idx(type, 'res')))
+  }
+
+  /** The exit of a read or write whose enter (the fd) is in `t`; the exit's params are loaded when it has a tuple. */
+  private ioExit(t: Thread, ts: bigint, type: number, res: number): void {
     const fd = t.enterFd
     const fdi = t.fds.get(fd)
     if (!fdi) return
     const p = this.p
-    const res = p.int(this.idx(type, 'res'))
-    const name = this.table[type].name
-    const write = name.startsWith('write') || name.startsWith('send') || name.startsWith('pwrite')
+    const write = this.isWrite[type]
     if (fdi.type === '4') {
       if (fdi.dport === 0 && fdi.sport === 0) {
         const ti = this.idx(type, 'tuple')
@@ -700,18 +762,28 @@ export class Collector {
     this.control.finish(endTs)
   }
 
+  /** What the state holds: threads, processes, open flows (a long capture keeps these bounded). */
+  stateSizes(): {threads: number; processes: number; flows: number} {
+    let flows = 0
+    for (const _ of this.data.flows.values()) flows++
+    return {threads: this.threads.size, processes: this.procs.size, flows}
+  }
+
+  /** The processes of open flows (process flows included). */
+  private flowOwners(): OID[] {
+    const owners: OID[] = [...this.control.owners()]
+    for (const f of this.data.flows.values()) owners.push(f.procOID)
+    return owners
+  }
+
   /**
    * After rotation: every entity is re-emitted (REUP) on its next reference; processes that exited (with no live
    * descendants or open flows) and files no open flow uses are forgotten.
    */
   clearWritten(): void {
-    const owners: OID[] = [...this.control.owners()]
     const files = new Set<string>()
-    for (const f of this.data.flows.values()) {
-      owners.push(f.procOID)
-      if (!f.net) files.add(f.fileOID)
-    }
-    this.procs.clearWritten(owners)
+    for (const f of this.data.flows.values()) if (!f.net) files.add(f.fileOID)
+    this.procs.clearWritten(this.flowOwners())
     this.files.clearWritten(files)
     this.containers.clearWritten()
   }

@@ -101,7 +101,8 @@ export class ProcessContext {
   readonly users = new Map<number, string>()
   readonly groups = new Map<number, string>()
 
-  constructor(private readonly sink: RecordSink, private readonly threads: ThreadTable, private readonly containers: ContainerContext) {}
+  /** `compat`: the collector's updateProcess keeps the container id the process was created with. */
+  constructor(private readonly sink: RecordSink, private readonly threads: ThreadTable, private readonly containers: ContainerContext, private readonly compat = false) {}
 
   oidOf(t: Thread): OID {
     const m = this.threads.mainOf(t)
@@ -138,6 +139,10 @@ export class ProcessContext {
     r.gid = m.gid
     r.userName = this.users.get(m.uid) ?? '<NA>'
     r.groupName = this.groups.get(m.gid) ?? '<NA>'
+    // libsinsp resolves a thread's container again at exec (from the exec's cgroups): a process that joined a
+    // container's cgroup after it was first recorded is that container's from then on. The collector's
+    // updateProcess does not copy it into the Process record; under --compat collector neither do we.
+    if (!this.compat) r.containerId = m.containerId === '' ? null : m.containerId
   }
 
   /** The process of thread `t`, written (with its unwritten ancestors, root first) if it is not yet in the file. */
@@ -208,6 +213,7 @@ export class ProcessContext {
     }
     if (!ent.written) this.getProcess(t, 'REUP', ts)
     this.refresh(ent, m)
+    this.containers.write(ent.rec.containerId)
     ent.rec.state = 'MODIFIED'
     ent.rec.ts = ts
     this.sink.out.push({...ent.rec})
@@ -239,14 +245,20 @@ export class ProcessContext {
     this.exited.set(ent.pid, {ent, sec: Number(ts / NS)})
   }
 
+  /** Processes held (for the soak bench and tests: it must not grow with the processes ever seen). */
+  get size(): number {
+    return this.procs.size
+  }
+
   /** ProcessContext::checkForDeletion, at every event: at most every 2 s, forget exits a second old or more. */
-  checkForDeletion(sec: number): void {
-    if (sec - this.delCheckSec <= 1) return
+  checkForDeletion(sec: number): boolean {
+    if (sec - this.delCheckSec <= 1) return false
     for (const [pid, x] of this.exited) {
       if (sec - x.sec < 1) break
       this.exited.delete(pid)
     }
     this.delCheckSec = sec
+    return true
   }
 
   /**
@@ -254,6 +266,16 @@ export class ProcessContext {
    * flows), and mark the rest unwritten so that they are re-emitted (REUP) on their next reference.
    */
   clearWritten(flowOwners: Iterable<OID>): void {
+    this.forgetUnused(flowOwners)
+    for (const e of this.procs.values()) e.written = false
+  }
+
+  /**
+   * Forget the processes that no live thread, no open flow and no exit still within the deletion delay refers to,
+   * directly or as an ancestor (the collector's clearProcesses: processes without flows or children leave its
+   * table). Their records are in the file already; without this a long capture keeps every process it ever saw.
+   */
+  forgetUnused(flowOwners: Iterable<OID>): void {
     const keep = new Set<string>()
     const keepChain = (o: OID | null) => {
       while (o !== null) {
@@ -265,7 +287,7 @@ export class ProcessContext {
     }
     for (const t of this.threads.values()) keepChain(this.oidOf(t))
     for (const o of flowOwners) keepChain(o)
+    for (const x of this.exited.values()) keepChain(x.ent.rec.oid)
     for (const k of this.procs.keys()) if (!keep.has(k)) this.procs.delete(k)
-    for (const e of this.procs.values()) e.written = false
   }
 }

@@ -145,6 +145,12 @@ export async function* run(c: Collector, src: EventSource, opts: CaptureOptions,
     const at = src.next()
     if (at === END) break
     if (at === NEED_MORE) {
+      // A source that feeds the collector directly (the eBPF path's reads and writes) returns here between batches.
+      if (c.out.length >= batchRecords) {
+        stats.records += c.out.length
+        yield {records: c.out.splice(0), rotate, ts: fileTs >= 0n ? fileTs : c.firstTs < 0n ? 0n : c.firstTs}
+        rotate = false
+      }
       if (await src.refill()) continue
       // live timeout: housekeeping and a chance to stop
       if (c.out.length > 0) {

@@ -3,6 +3,8 @@
 import {posix} from 'node:path'
 import type {ScapFd, ScapThread} from '../native/scap.js'
 import type {Tuple} from './decoder.js'
+// The one container-id matcher, offline and live: libsinsp's engine layouts (exact 64 hex ids).
+import {containerIdFromCgroups} from './live/cgroup.js'
 
 /** fd types as sinsp's fd.typechar: f file, d directory, 4 ipv4, 6 ipv6, u unix, p pipe, e event, s signalfd, l eventpoll, i inotify, t timerfd, n netlink, o other. */
 export type FdType = 'f' | 'd' | '4' | '6' | 'u' | 'p' | 'e' | 's' | 'l' | 'i' | 't' | 'n' | 'o'
@@ -48,27 +50,6 @@ export interface Thread {
 }
 
 const FD_TYPES: FdType[] = ['o', 'f', 'd', '4', '6', '4', '6', 'p', 'u', 'e', 'o', 's', 'l', 'i', 't', 'n', 'f']
-
-const CGROUP_PATTERNS = [
-  /\/docker\/([0-9a-f]{64})/,
-  /docker-([0-9a-f]{64})\.scope/,
-  /crio-(?:conmon-)?([0-9a-f]{64})/,
-  /cri-containerd-([0-9a-f]{64})/,
-  /\/kubepods\/[^/]*\/?pod[^/]*\/([0-9a-f]{64})/,
-  /libpod-(?:conmon-)?([0-9a-f]{64})/,
-  /\/containerd\/([0-9a-f]{64})/,
-]
-
-/** Container id (12 chars) from cgroups, docker/cri-o/containerd/podman patterns; "" on the host. */
-export function containerIdFromCgroups(cgroups: readonly string[]): string {
-  for (const c of cgroups) {
-    for (const re of CGROUP_PATTERNS) {
-      const m = re.exec(c)
-      if (m) return m[1].slice(0, 12)
-    }
-  }
-  return ''
-}
 
 export function fdFromScap(f: ScapFd): Fd {
   const type = FD_TYPES[f.type + 1 > 0 ? f.type : 0] ?? 'o'
@@ -202,12 +183,4 @@ export function placeholderLeader(t: Thread): Thread {
   m.containerId = t.containerId
   m.fds = t.fds
   return m
-}
-
-export function containerIdFromList(cg: string[]): string {
-  for (const c of cg) {
-    const m = /([0-9a-f]{64})/.exec(c)
-    if (m && /docker|crio|containerd|libpod|kubepods/.test(c)) return m[1].slice(0, 12)
-  }
-  return ''
 }

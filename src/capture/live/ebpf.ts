@@ -8,13 +8,18 @@ import {BpfProbe} from '../../native/bpf.js'
 import {END, NEED_MORE} from '../../native/savefile.js'
 import {Collector} from '../collector.js'
 import {CaptureBatch, CaptureOptions, CaptureStats, EventSource, run} from '../index.js'
-import {InitialState, scanProc} from './bootstrap.js'
+import {containerFromCgroups} from './cgroup.js'
+import {containerJson, describeContainer, DescribeOptions} from './docker.js'
+import {containerFromJson} from '../state.js'
+import {ProcScan, scanProc} from './procfs.js'
 import {LIVE_EVENT_TABLE} from './events.js'
 import {RecordDecoder, syscallsFor} from './records.js'
 
 export interface EbpfOptions extends CaptureOptions {
-  /** The start state (default: the /proc scan of bootstrap.ts). */
-  initialState?: () => InitialState
+  /** The start state (default: procfs.ts's scan of /proc, as libscap's). */
+  initialState?: () => Pick<ProcScan, 'threads' | 'users'>
+  /** Where container names and images are asked (docker/podman sockets, timeout); false: not asked. */
+  containerRuntime?: DescribeOptions | false
   /** Probe object path (default: the committed one). */
   probeObject?: string
   /** Called once the probe is attached and the start state read: from here on, every call is recorded. */
@@ -36,6 +41,32 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     probe.attach()
     const init = (opts.initialState ?? scanProc)()
     c.loadState(init.threads, init.users)
+    // Container names and images from the runtime's socket (bounded wait each), for the containers of the start
+    // state now, and for a container first seen in an event as its answer comes; 'incomplete' until then.
+    const described: Promise<void>[] = []
+    const describe = (cgroups: readonly string[]): Promise<void> => {
+      const m = containerFromCgroups(cgroups)
+      if (!m || opts.containerRuntime === false) return Promise.resolve()
+      return describeContainer(m, opts.containerRuntime).then((rc) => {
+        const info = containerFromJson(containerJson(rc))
+        if (info && rc.name !== 'incomplete') answers.push(info)
+      })
+    }
+    const answers: NonNullable<ReturnType<typeof containerFromJson>>[] = []
+    const startIds = new Set<string>()
+    for (const t of init.threads) {
+      const m = containerFromCgroups(t.cgroups)
+      if (m && !startIds.has(m.id)) {
+        startIds.add(m.id)
+        described.push(describe(t.cgroups))
+      }
+    }
+    await Promise.all(described)
+    c.onNewContainer = (cgroups) => void describe(cgroups)
+    const applyAnswers = (): void => {
+      while (answers.length > 0) c.addContainer(answers.shift()!)
+    }
+    applyAnswers()
     stats.hostname = os.hostname()
     const ring = probe.ringReader()
     opts.onReady?.()
@@ -46,16 +77,20 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     // the events of the record being read, in place in the decoder's buffer
     let qpos = 0
     const offs: number[] = []
+    // Reads and writes straight into the collector, unless rotation or an event limit needs each event's time.
+    const direct = opts.onRotate === undefined && opts.maxEvents === undefined
     const dec = new RecordDecoder(c, offset, (_ev, at) => {
       offs.push(at)
-    })
+    }, direct)
     const onRecord = (d: Buffer, at: number, len: number) => dec.record(d, at, len)
     let draining = false
+    let outMark = 0
     let sinceCheck = 0
     let lastData = 0
     /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
     const checkStop = (): void => {
       sinceCheck = 0
+      if (answers.length > 0) applyAnswers()
       if (!draining && (userStop?.() || Date.now() >= deadline)) {
         probe.detach()
         draining = true
@@ -71,6 +106,12 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
           offs.length = 0
           qpos = 0
           if (++sinceCheck >= 1024) checkStop()
+          // records written by direct calls: back to the capture loop to hand them on (once per 4096)
+          if (c.out.length < outMark) outMark = 0
+          if (c.out.length - outMark >= 4096) {
+            outMark = c.out.length
+            return NEED_MORE
+          }
           if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
         }
       },

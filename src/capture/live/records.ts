@@ -31,6 +31,9 @@ def([105], 'setuid', 'uid'); def([106], 'setgid', 'uid'); def([117], 'setresuid'
 def([308], 'setns', 'fd'); def([272], 'unshare', 'plain'); def([62], 'kill', 'plain'); def([101], 'ptrace', 'plain')
 def([9], 'mmap', 'mmap'); def([59, 322], 'execve', 'exec')
 
+/** Syscall number -> the PPME exit type of the read/write calls (shape 'io': an fd in, a byte count out). */
+const IO_EXIT: (number | undefined)[] = []
+
 const FILE_CALLS = [0, 1, 17, 18, 19, 20, 295, 296, 327, 328, 2, 85, 257, 437, 9, 80, 81, 83, 84, 87, 258, 263, 82, 86, 264, 316, 265, 88, 266]
 const FILE_EVENTS = [83, 84, 87, 258, 263, 82, 86, 264, 316, 265, 88, 266]
 
@@ -98,7 +101,11 @@ export class RecordDecoder {
    * `sink` gets each event's buffer and offset (valid until the next record: the events of one record are written
    * one after the other, in place); `c` is read for a fork's parent (exe, args, cwd).
    */
-  constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, at: number) => void) {
+  /**
+   * `direct`: read and write calls go to `Collector.ioCall` without libscap bytes or the sink (they then bypass the
+   * capture loop's per-event checks: only where there is no rotation and no event limit).
+   */
+  constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, at: number) => void, private readonly direct = false) {
     this.offLo = Number(offsetNs & 0xffffffffn)
     this.offHi = Number(offsetNs >> 32n)
   }
@@ -145,6 +152,14 @@ export class RecordDecoder {
     this.tsHi = (d.readUInt32LE(at + R.ts + 4) + this.offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0
     const tid = d.readUInt32LE(at + R.tid)
     const kind = d.readUInt16LE(at + R.kind)
+    if (this.direct) {
+      // The hot path (most records are reads and writes): no closures, arrays or event bytes.
+      const io = IO_EXIT[kind]
+      if (io !== undefined) {
+        this.c.ioCall(io, this.tsLo, this.tsHi, tid, d.readInt32LE(at + R.args), i64(d, at + R.ret))
+        return
+      }
+    }
     const l0 = d.readUInt16LE(at + R.dlen0)
     const l1 = d.readUInt16LE(at + R.dlen1)
     const l2 = d.readUInt16LE(at + R.dlen2)
@@ -302,3 +317,5 @@ function basename(p: string): string {
   const i = p.lastIndexOf('/')
   return i >= 0 ? p.slice(i + 1) : p
 }
+
+for (const [nr, [name, shape]] of Object.entries(SYSCALLS)) if (shape === 'io') IO_EXIT[Number(nr)] = PPME[name] + 1
