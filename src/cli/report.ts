@@ -18,15 +18,21 @@ export class Reporter {
   /** What the losses add up to. */
   skippedRecords = 0
   skippedBytes = 0
+  /** Records of record types the reader does not know (or that lack an identity field): decoded and skipped. */
+  unreadableRecords = 0
   /** The exit code of an error that ended the command, once reported. */
   private ended: number | undefined
 
   constructor(private readonly debug = false, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
 
   warn = (w: ReadWarning): void => {
-    if (w.skippedRecords > 0 || w.skippedBytes > 0) this.losses++
-    this.skippedRecords += w.skippedRecords
-    this.skippedBytes += w.skippedBytes
+    // A file-level warning (no offset) that skips records is a record type the reader cannot read, not damage.
+    if (w.offset < 0 && w.skippedBytes === 0 && w.skippedRecords > 0) this.unreadableRecords += w.skippedRecords
+    else {
+      if (w.skippedRecords > 0 || w.skippedBytes > 0) this.losses++
+      this.skippedRecords += w.skippedRecords
+      this.skippedBytes += w.skippedBytes
+    }
     const where = w.offset >= 0 ? `${printable(w.file)}: byte ${w.offset}: ` : `${printable(w.file)}: `
     this.stderr.write(`sysflow: warning: ${where}${w.message}\n`)
   }
@@ -71,19 +77,20 @@ export class Reporter {
    * for the line that says an output is partial. Undefined when everything was read.
    */
   lossSummary(): string | undefined {
-    if (this.losses === 0 && this.errors === 0) return undefined
+    if (this.losses === 0 && this.errors === 0 && this.unreadableRecords === 0) return undefined
     const n = (k: number, w: string) => `${k.toLocaleString('en-US')} ${w}${k === 1 ? '' : 's'}`
     const parts: string[] = []
     // A block whose size is damaged has no known record count: bytes only, then.
     const records = this.skippedRecords > 0 ? `, ${n(this.skippedRecords, 'record')}` : ''
     if (this.losses > 0) parts.push(`${n(this.losses, 'damaged part')} skipped (${n(this.skippedBytes, 'byte')}${records})`)
+    if (this.unreadableRecords > 0) parts.push(`${n(this.unreadableRecords, 'record')} of record types this version cannot read skipped`)
     if (this.errors > 0) parts.push(`${n(this.errors, 'input')} not read to the end`)
     return parts.join(', ')
   }
 
   exitCode(): number {
     if (this.ended !== undefined) return this.ended
-    return this.errors > 0 || this.losses > 0 ? EXIT_INPUT : EXIT_OK
+    return this.errors > 0 || this.losses > 0 || this.unreadableRecords > 0 ? EXIT_INPUT : EXIT_OK
   }
 }
 
