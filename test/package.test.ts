@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
+import {writeExamplesTrace} from './helpers/examples-trace.js'
 
 const ROOT = process.cwd()
 const FIX = path.join(ROOT, 'test/fixtures')
@@ -52,7 +53,7 @@ if (project.error) {
 } else {
   test('packed: ships the entry, its types, the examples; not the tests', (t) => {
     const p = path.join(project.dir, 'node_modules/sysflow')
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs', 'examples/exec-containers.mjs', 'examples/bytes-by-port.mjs', 'examples/shadow-alert.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
     t.false(fs.existsSync(path.join(p, 'dist/test')))
     // of the sources, only the eBPF probe ships (its compiled object is loaded from there, its C source beside it)
     t.deepEqual(fs.readdirSync(path.join(p, 'src'), {recursive: true}).map(String).sort(), ['native', 'native/bpf', 'native/bpf/sysflow.bpf.c', 'native/bpf/sysflow.bpf.o', 'native/bpf/sysflow.h'])
@@ -105,6 +106,28 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
     t.is(r.stdout, '10 records written to out.sf\n')
     const back = node(['count-by-exe.mjs', 'out.sf'])
     t.is(back.stdout, '2\t/bin/bash\n2\t/usr/bin/curl\n4\trecords\n')
+  })
+
+  // The three examples of the issue, on a trace made by our writer (execs in containers, flows to ports, /etc/shadow).
+  let examplesTrace: Promise<string> | undefined
+  const exampleTrace = () => (examplesTrace ??= writeExamplesTrace(project.dir))
+
+  test('packed: examples/exec-containers.mjs', async (t) => {
+    const r = node(['exec-containers.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, 'EXEC-OUTPUT')
+  })
+
+  test('packed: examples/bytes-by-port.mjs', async (t) => {
+    const r = node(['bytes-by-port.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, 'BYTES-OUTPUT')
+  })
+
+  test('packed: examples/shadow-alert.mjs', async (t) => {
+    const r = node(['shadow-alert.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, 'SHADOW-OUTPUT')
   })
 
   test('packed: a strict TypeScript consumer type-checks against the packed types', (t) => {

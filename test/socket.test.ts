@@ -58,7 +58,6 @@ class Listener {
   readonly messages: Buffer[] = []
   connections = 0
   private readonly l: SeqPacketListener
-  private conn: SeqPacketSocket | undefined
   private stopped = false
   readonly done: Promise<void>
 
@@ -76,7 +75,6 @@ class Listener {
       } catch {
         return // closed
       }
-      this.conn = conn
       this.connections++
       for (;;) {
         const m = conn.recv(buf)
@@ -89,14 +87,13 @@ class Listener {
         this.messages.push(m)
       }
       conn.close()
-      this.conn = undefined
     }
   }
 
   /** Go away: the connection, the listening socket and its file. */
   async close(): Promise<void> {
+    // The reading loop closes its connection itself (closing it under a pending poll would race).
     this.stopped = true
-    this.conn?.close()
     this.l.close()
     await this.done
     fs.rmSync(this.path, {force: true})
