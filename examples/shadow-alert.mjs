@@ -2,7 +2,7 @@
 // usage: node shadow-alert.mjs TRACE...   (omit TRACE to watch live: needs a capture driver)
 import {SysFlowDriver, Kind, OpFlag, isOpenRead, isoNanos} from 'sysflow'
 
-const clean = (s) => s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+const clean = (s) => String(s ?? '?').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 let alerts = 0
 
 const driver = new SysFlowDriver({

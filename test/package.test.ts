@@ -116,6 +116,11 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
     const r = node(['exec-containers.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
     t.is(r.stderr, '')
     t.is(r.stdout, 'EXEC-OUTPUT')
+    // Trace strings are hostile: control characters come out escaped, never raw.
+    const h = node(['exec-containers.mjs', path.join(FIX, 'hostile.sf')])
+    t.is(h.stderr, '')
+    t.false(/[\x00-\x09\x0b-\x1f\x7f]/.test(h.stdout), JSON.stringify(h.stdout))
+    t.true(h.stdout.includes('/tmp/\\x1b[31mred\\x1b[0m\\x0d\\x0a\\x07\\x00tab\\x09here'), h.stdout)
   })
 
   test('packed: examples/bytes-by-port.mjs', async (t) => {

@@ -66,6 +66,7 @@ export class SocketOutput {
   private timer: NodeJS.Timeout | undefined
   private waiting = false
   private unreachableSaid = false
+  private droppingSaid = false
   /** write() backpressure while connected: resolved when the queue is down to a quarter. */
   private room: {promise: Promise<void>; resolve: () => void} | undefined
   private idle: (() => void) | undefined
@@ -114,6 +115,8 @@ export class SocketOutput {
 
   private enqueue(item: Item): void | Promise<void> {
     if (this.queued >= this.max) {
+      if (!this.droppingSaid) this.warn(`socket ${this.path}: ${this.max} records queued: dropping records (counted) until the processor takes them`)
+      this.droppingSaid = true
       this.dropped++
       return
     }
@@ -219,6 +222,7 @@ export class SocketOutput {
     this.connects++
     if (this.unreachableSaid) this.warn(`socket ${this.path}: connected`)
     this.unreachableSaid = false
+    this.droppingSaid = false
     this.headerSent = false
     this.written = new WeakSet()
     this.delay = this.retryMs
@@ -246,6 +250,8 @@ export class SocketOutput {
         this.retry()
       }
     }, this.delay)
+    // A writer nobody closes must not keep the process alive on its own (close() waits with a timer of its own).
+    this.timer.unref()
   }
 
   /**
