@@ -4,7 +4,7 @@
 // preceded by the entities it references (its process and ancestors, container, pod, files) unless this connection
 // already carried them: after a reconnect they are sent again, as the collector re-emits its caches (its m_reset).
 //
-// Nothing blocks the event loop. A processor that is not listening yet, or goes away, is retried with backoff
+// Nothing blocks the event loop (a full socket is retried on a timer). A processor that is not listening yet, or goes away, is retried with backoff
 // while records wait in a bounded queue; when the queue is full a record is counted as dropped, never lost
 // silently: `dropped` is in the result and each outage is reported through onWarning.
 import {CaptureBatch} from './index.js'
@@ -65,6 +65,7 @@ export class SocketOutput {
   private delay: number
   private timer: NodeJS.Timeout | undefined
   private waiting = false
+  private fullWait = 0.5
   private unreachableSaid = false
   private droppingSaid = false
   /** write() backpressure while connected: resolved when the queue is down to a quarter. */
@@ -146,14 +147,17 @@ export class SocketOutput {
       const r = this.sendItem(sock, this.queue[this.head])
       if (r === 0) {
         this.head++
+        this.fullWait = 0.5
         continue
       }
       if (r === EAGAIN) {
+        // The processor has not read what it got yet: try again shortly (1 ms, doubling up to 64 ms).
         this.waiting = true
-        void sock.writable(1000).then(() => {
+        this.fullWait = Math.min(this.fullWait * 2, 64)
+        setTimeout(() => {
           this.waiting = false
           if (this.sock === sock) this.drain()
-        })
+        }, this.fullWait)
         break
       }
       this.lost(r)

@@ -1,15 +1,16 @@
 // Tier 2: SOCK_SEQPACKET unix sockets over libc: what the SysFlow processor listens on (Go's "unixpacket"). Each
 // send is one message, delivered whole or not at all, in order. Sends never block (MSG_DONTWAIT) and never raise
-// SIGPIPE (MSG_NOSIGNAL): a full socket says EAGAIN, a peer gone says EPIPE, and the caller decides. Waiting is
-// poll() on a libuv worker thread, so the event loop never blocks.
+// SIGPIPE (MSG_NOSIGNAL): a full socket says EAGAIN, a peer gone says EPIPE, and the caller decides. Waiting is a
+// timer, never a blocking call: no foreign call runs off the main thread (ffi-rs calls on a worker thread racing
+// libscap's on the main one crashed the process).
+import {setTimeout as sleep} from 'node:timers/promises'
 import * as c from './socket-bindings.js'
 
 const AF_UNIX = 1
 const SOCK_SEQPACKET = 5
+const SOCK_NONBLOCK = 0x800
 const MSG_DONTWAIT = 0x40
 const MSG_NOSIGNAL = 0x4000
-const POLLIN = 1
-const POLLOUT = 4
 /** sizeof(struct sockaddr_un): sa_family_t, then sun_path[108]. */
 const SUN_PATH = 108
 
@@ -33,17 +34,10 @@ export function sockaddrUn(path: string): Buffer {
   return a
 }
 
-function newSocket(path: string): number {
-  const s = c.socket(AF_UNIX, SOCK_SEQPACKET, 0)
+function newSocket(path: string, flags = 0): number {
+  const s = c.socket(AF_UNIX, SOCK_SEQPACKET | flags, 0)
   if (s.value < 0) throw new SocketError('socket', path, s.errnoCode, s.errnoMessage)
   return s.value
-}
-
-function pollFd(fd: number, events: number): Buffer {
-  const b = Buffer.alloc(8)
-  b.writeInt32LE(fd, 0)
-  b.writeInt16LE(events, 4)
-  return b
 }
 
 /** A connected SEQPACKET socket. */
@@ -79,16 +73,6 @@ export class SeqPacketSocket {
     return Buffer.from(buf.subarray(0, r.value))
   }
 
-  /** Wait (off the event loop) until the socket can take a message, or `timeoutMs` passed. */
-  async writable(timeoutMs: number): Promise<void> {
-    await c.pollAsync(pollFd(this.fd, POLLOUT), 1, timeoutMs)
-  }
-
-  /** Wait until a message (or the peer's close) is there to read, or `timeoutMs` passed. */
-  async readable(timeoutMs: number): Promise<void> {
-    await c.pollAsync(pollFd(this.fd, POLLIN), 1, timeoutMs)
-  }
-
   close(): void {
     if (this.closed) return
     this.closed = true
@@ -102,7 +86,8 @@ export class SeqPacketListener {
   readonly fd: number
 
   constructor(readonly path: string, backlog = 16) {
-    this.fd = newSocket(path)
+    // Non-blocking, so that accept() says EAGAIN instead of waiting.
+    this.fd = newSocket(path, SOCK_NONBLOCK)
     const b = c.bind(this.fd, sockaddrUn(path))
     const l = b.value === 0 ? c.listen(this.fd, backlog) : b
     if (l.value !== 0) {
@@ -111,14 +96,14 @@ export class SeqPacketListener {
     }
   }
 
-  /** The next connection; waits off the event loop. */
-  async accept(): Promise<SeqPacketSocket> {
+  /** The next connection; checks every `everyMs` without blocking the event loop. */
+  async accept(everyMs = 5): Promise<SeqPacketSocket> {
     for (;;) {
       if (this.closed) throw new SocketError('accept', this.path, 9, 'listener closed')
-      if ((await c.pollAsync(pollFd(this.fd, POLLIN), 1, 200)) <= 0) continue
       const r = c.accept(this.fd)
       if (r.value >= 0) return new SeqPacketSocket(r.value, this.path)
       if (r.errnoCode !== EAGAIN) throw new SocketError('accept', this.path, r.errnoCode, r.errnoMessage)
+      await sleep(everyMs)
     }
   }
 

@@ -1,5 +1,5 @@
 // Tier 1: the libc socket calls a SOCK_SEQPACKET unix socket needs (Node's net has no SEQPACKET), as ffi-rs sees
-// them. Each declaration sits under the C prototype it mirrors (glibc, <sys/socket.h>, <poll.h>, <unistd.h>). Calls
+// them. Each declaration sits under the C prototype it mirrors (glibc, <sys/socket.h>, <unistd.h>). Calls
 // that can fail return errno with `errno: true`; NULL is passed as a U64 0. Nothing here interprets results:
 // src/native/seqpacket.ts does that.
 import {DataType, load, open} from 'ffi-rs'
@@ -47,9 +47,9 @@ export function listen(fd: number, backlog: number): WithErrno<number> {
   return callErrno('listen', I32, [I32, I32], [fd, backlog])
 }
 
-// int accept(int sockfd, struct sockaddr *addr, socklen_t *addrlen);   (the peer's address is not wanted: NULLs)
-export function accept(fd: number): WithErrno<number> {
-  return callErrno('accept', I32, [I32, DataType.U64, DataType.U64], [fd, 0, 0])
+// int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);   (no peer address: NULLs)
+export function accept(fd: number, flags = 0): WithErrno<number> {
+  return callErrno('accept4', I32, [I32, DataType.U64, DataType.U64, I32], [fd, 0, 0, flags])
 }
 
 // ssize_t send(int sockfd, const void *buf, size_t len, int flags);
@@ -65,9 +65,4 @@ export function recv(fd: number, buf: Buffer, flags: number): WithErrno<number> 
 // int close(int fd);
 export function close(fd: number): number {
   return load({library: lib(), funcName: 'close', retType: I32, paramsType: [I32], paramsValue: [fd]}) as number
-}
-
-// int poll(struct pollfd *fds, nfds_t nfds, int timeout);   on a libuv worker thread: the event loop never blocks
-export function pollAsync(fds: Buffer, nfds: number, timeoutMs: number): Promise<number> {
-  return load({library: lib(), funcName: 'poll', retType: I32, paramsType: [DataType.U8Array, DataType.U64, I32], paramsValue: [fds, nfds, timeoutMs], runInNewThread: true}) as Promise<number>
 }
