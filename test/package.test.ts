@@ -115,7 +115,14 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
   test('packed: examples/exec-containers.mjs', async (t) => {
     const r = node(['exec-containers.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
     t.is(r.stderr, '')
-    t.is(r.stdout, 'EXEC-OUTPUT')
+    t.is(r.stdout, [
+      '2023-11-14T22:15:00.011000007Z  web (a1b2c3d4e5f6)  pid 900  /bin/bash -c cat /etc/shadow',
+      '2023-11-14T22:15:00.013000007Z  web (a1b2c3d4e5f6)  pid 901  /usr/bin/cat /etc/shadow',
+      '2023-11-14T22:15:00.021000007Z  db (0f1e2d3c4b5a)  pid 500  /usr/bin/psql -h 10.0.0.5 shop',
+      '2023-11-14T22:13:20.123467789Z  web (c0ffee123456)  pid 4243  /usr/bin/curl -s http://web/',
+      '24 records read', // 13 event and flow records + 11 in v5.sf
+      '',
+    ].join('\n'))
     // Trace strings are hostile: control characters come out escaped, never raw.
     const h = node(['exec-containers.mjs', path.join(FIX, 'hostile.sf')])
     t.is(h.stderr, '')
@@ -126,13 +133,26 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
   test('packed: examples/bytes-by-port.mjs', async (t) => {
     const r = node(['bytes-by-port.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
     t.is(r.stderr, '')
-    t.is(r.stdout, 'BYTES-OUTPUT')
+    t.is(r.stdout, [
+      'container\tdport\tflows\trecv_bytes\tsent_bytes\ttotal_bytes',
+      '"db"\t443\t1\t5000000000\t77\t5000000077',
+      '"db"\t5432\t2\t1024\t206\t1230', // 1000 + 24 received, 200 + 6 sent: two flows summed
+      '"host"\t22\t1\t3000\t4000\t7000',
+      '"web"\t80\t1\t5000000000\t77\t5000000077', // v5.sf: above 2^32, exact
+      '',
+    ].join('\n'))
   })
 
   test('packed: examples/shadow-alert.mjs', async (t) => {
     const r = node(['shadow-alert.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
     t.is(r.stderr, '')
-    t.is(r.stdout, 'SHADOW-OUTPUT')
+    // sshd opened it for reading (no read yet), cat read it; sshd's write-only open is no alert.
+    t.is(r.stdout, [
+      'ALERT 2023-11-14T22:15:00.004000007Z /usr/sbin/sshd (pid 700, user root) in host read /etc/shadow',
+      'ALERT 2023-11-14T22:15:00.014000007Z /usr/bin/cat (pid 901, user root) in web read /etc/shadow',
+      '2 alert(s) in 3 record(s) on /etc/shadow',
+      '',
+    ].join('\n'))
   })
 
   test('packed: a strict TypeScript consumer type-checks against the packed types', (t) => {
