@@ -156,7 +156,7 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
   })
 
   test('packed: a strict TypeScript consumer type-checks against the packed types', (t) => {
-    fs.writeFileSync(path.join(project.dir, 'typed.ts'), `import {SysFlowDriver, records, attr, writer, Kind, opFlagNames, type SysFlowStats, type JoinedRecord, type FileFlow} from 'sysflow'
+    fs.writeFileSync(path.join(project.dir, 'typed.ts'), `import {SysFlowDriver, records, attr, writer, socketWriter, Kind, opFlagNames, type SysFlowStats, type JoinedRecord, type FileFlow} from 'sysflow'
 
 const driver = new SysFlowDriver({
   input: ['a.sf'],
@@ -185,6 +185,10 @@ for await (const r of records('a.sf', {filter: 'sf.type = NF'})) {
 }
 const w = writer('out/', {rotateInterval: 300})
 await w.close()
+const sw = socketWriter('/run/sysflow.sock', {queueRecords: 1024, filter: 'sf.type = NF', onWarning: (m: string) => void m})
+const sent: {records: number; dropped: number; connects: number} = await sw.close()
+const viaDriver = new SysFlowDriver({input: 'a.sf', socketPath: '/run/sysflow.sock', callback: () => undefined})
+void [sent, viaDriver]
 // @ts-expect-error collectionMode is one of flow, consume, nofiles
 new SysFlowDriver({collectionMode: 'all', callback: () => undefined})
 // @ts-expect-error the callback is required
