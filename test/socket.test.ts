@@ -297,6 +297,22 @@ scapTest('CLI: capture -r X --socket PATH, through the real command', async (t) 
   })
 })
 
+scapTest('CLI: capture --socket with no processor: retried, then every record counted as dropped, exit 1', async (t) => {
+  const scap = path.join(collectorDir!, 'files', 'files.scap')
+  await withTempDir(async (dir) => {
+    const sock = path.join(dir, 'nobody.sock')
+    const file = runCli(['capture', '-r', scap, '-o', path.join(dir, 'f.sf')])
+    t.is(file.status, 0, file.stderr)
+    const n = (await avscFile(path.join(dir, 'f.sf'))).length
+    // Waits closeTimeoutMs (10 s) for a processor that never comes.
+    const r = runCli(['capture', '-r', scap, '--socket', sock, '--stats'])
+    t.is(r.status, 1, r.stderr)
+    t.regex(r.errLines[0], /^sysflow: warning: socket .*nobody\.sock: cannot connect \(No such file or directory.*\); retrying$/)
+    t.true(r.errLines.includes(`sysflow: warning: ${sock}: ${n} records dropped (the processor was not taking them)`), r.stderr)
+    t.regex(r.stderr, /, 0 records written,/)
+  })
+})
+
 test.serial('CLI: capture needs exactly one of -o and --socket', (t) => {
   const none = runCli(['capture', '-r', 'x.scap'])
   t.is(none.status, 2)

@@ -60,7 +60,8 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
       if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})\n`)
-      if (stats.socketDropped) process.stderr.write(`sysflow: warning: socket ${flags.socket}: ${stats.socketDropped} records dropped (the processor was not taking them)\n`)
+      // Records the processor never got are a loss, like skipped records: a warning and exit code 1.
+      if (stats.socketDropped) reporter.warn({file: flags.socket!, offset: -1, message: `${stats.socketDropped} records dropped (the processor was not taking them)`, skippedRecords: stats.socketDropped, skippedBytes: 0})
       if (flags.stats) {
         process.stderr.write(`sysflow: capture: ${stats.events} events, ${stats.records} records written, ${stats.skippedUnknownEvents} unknown events skipped, ${stats.malformedEvents} malformed, ${stats.probeRecords !== undefined ? `${stats.probeRecords} probe records, ` : ''}${stats.drops} drops, ${stats.files} file(s), ${stats.seconds.toFixed(3)} s\n`)
       }
