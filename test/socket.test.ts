@@ -316,8 +316,11 @@ scapTest('CLI: capture --socket with no processor: retried, then every record co
 test.serial('CLI: capture needs exactly one of -o and --socket', (t) => {
   const none = runCli(['capture', '-r', 'x.scap'])
   t.is(none.status, 2)
-  t.regex(none.stderr, /output|socket/)
+  t.is(none.stderr, 'sysflow: error: Exactly one of the following must be provided: --output, --socket\n')
   const both = runCli(['capture', '-r', 'x.scap', '-o', 'a.sf', '--socket', '/tmp/x.sock'])
   t.is(both.status, 2)
-  t.regex(both.stderr, /output|socket/)
+  t.regex(both.stderr, /^sysflow: error: --output cannot also be provided when using --socket/)
+  const rotate = runCli(['capture', '-r', 'x.scap', '--socket', '/tmp/x.sock', '-G', '5'])
+  t.is(rotate.stderr, 'sysflow: error: --rotate=5 cannot also be provided when using --socket\n')
+  t.is(rotate.status, 2)
 })
