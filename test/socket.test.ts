@@ -231,6 +231,18 @@ test.serial('socketWriter: reconnects after the processor restarts, header and e
     t.is(l1.messages.length + l2.messages.length, res.records)
     const second = decodeEach(l2.messages)
     t.true(second[0].includes('SFHeader'), 'a new connection starts with the header')
+    // Every event on the new connection refers to a process this connection carried before it (entities resent).
+    const procs = new Set<string>()
+    let checked = 0
+    for (const m of l2.messages) {
+      const [name, v] = Object.entries((V5_TYPE.fromBuffer(m) as {rec: Record<string, {oid?: unknown; procOID?: unknown}>}).rec)[0]
+      if (name === 'sysflow.entity.Process') procs.add(show(v.oid))
+      else if (v.procOID !== undefined) {
+        t.true(procs.has(show(v.procOID)), `${name} at ${checked}: its process was sent first on this connection`)
+        checked++
+      }
+    }
+    t.true(checked > 0)
     // Every event of the second half reached the second processor, in order.
     const want = await avscFile(V5)
     const events = (xs: string[]) => xs.filter((x) => !/"sysflow\.entity\./.test(x.slice(0, 30)))
