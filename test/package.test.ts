@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
+import {writeExamplesTrace} from './helpers/examples-trace.js'
 
 const ROOT = process.cwd()
 const FIX = path.join(ROOT, 'test/fixtures')
@@ -52,7 +53,7 @@ if (project.error) {
 } else {
   test('packed: ships the entry, its types, the examples; not the tests', (t) => {
     const p = path.join(project.dir, 'node_modules/sysflow')
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs', 'examples/exec-containers.mjs', 'examples/bytes-by-port.mjs', 'examples/shadow-alert.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
     t.false(fs.existsSync(path.join(p, 'dist/test')))
     // of the sources, only the eBPF probe ships (its compiled object is loaded from there, its C source beside it)
     t.deepEqual(fs.readdirSync(path.join(p, 'src'), {recursive: true}).map(String).sort(), ['native', 'native/bpf', 'native/bpf/sysflow.bpf.c', 'native/bpf/sysflow.bpf.o', 'native/bpf/sysflow.h'])
@@ -107,8 +108,55 @@ try { await import('sysflow/dist/src/format/join.js'); console.log('exported!') 
     t.is(back.stdout, '2\t/bin/bash\n2\t/usr/bin/curl\n4\trecords\n')
   })
 
+  // The three examples of the issue, on a trace made by our writer (execs in containers, flows to ports, /etc/shadow).
+  let examplesTrace: Promise<string> | undefined
+  const exampleTrace = () => (examplesTrace ??= writeExamplesTrace(project.dir))
+
+  test('packed: examples/exec-containers.mjs', async (t) => {
+    const r = node(['exec-containers.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, [
+      '2023-11-14T22:15:00.011000007Z  web (a1b2c3d4e5f6)  pid 900  /bin/bash -c cat /etc/shadow',
+      '2023-11-14T22:15:00.013000007Z  web (a1b2c3d4e5f6)  pid 901  /usr/bin/cat /etc/shadow',
+      '2023-11-14T22:15:00.021000007Z  db (0f1e2d3c4b5a)  pid 500  /usr/bin/psql -h 10.0.0.5 shop',
+      '2023-11-14T22:13:20.123467789Z  web (c0ffee123456)  pid 4243  /usr/bin/curl -s http://web/',
+      '24 records read', // 13 event and flow records + 11 in v5.sf
+      '',
+    ].join('\n'))
+    // Trace strings are hostile: control characters come out escaped, never raw.
+    const h = node(['exec-containers.mjs', path.join(FIX, 'hostile.sf')])
+    t.is(h.stderr, '')
+    t.false(/[\x00-\x09\x0b-\x1f\x7f]/.test(h.stdout), JSON.stringify(h.stdout))
+    t.true(h.stdout.includes('/tmp/\\x1b[31mred\\x1b[0m\\x0d\\x0a\\x07\\x00tab\\x09here'), h.stdout)
+  })
+
+  test('packed: examples/bytes-by-port.mjs', async (t) => {
+    const r = node(['bytes-by-port.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    t.is(r.stdout, [
+      'container\tdport\tflows\trecv_bytes\tsent_bytes\ttotal_bytes',
+      '"db"\t443\t1\t5000000000\t77\t5000000077',
+      '"db"\t5432\t2\t1024\t206\t1230', // 1000 + 24 received, 200 + 6 sent: two flows summed
+      '"host"\t22\t1\t3000\t4000\t7000',
+      '"web"\t80\t1\t5000000000\t77\t5000000077', // v5.sf: above 2^32, exact
+      '',
+    ].join('\n'))
+  })
+
+  test('packed: examples/shadow-alert.mjs', async (t) => {
+    const r = node(['shadow-alert.mjs', await exampleTrace(), path.join(FIX, 'v5.sf')])
+    t.is(r.stderr, '')
+    // sshd opened it for reading (no read yet), cat read it; sshd's write-only open is no alert.
+    t.is(r.stdout, [
+      'ALERT 2023-11-14T22:15:00.004000007Z /usr/sbin/sshd (pid 700, user root) in host read /etc/shadow',
+      'ALERT 2023-11-14T22:15:00.014000007Z /usr/bin/cat (pid 901, user root) in web read /etc/shadow',
+      '2 alert(s) in 3 record(s) on /etc/shadow',
+      '',
+    ].join('\n'))
+  })
+
   test('packed: a strict TypeScript consumer type-checks against the packed types', (t) => {
-    fs.writeFileSync(path.join(project.dir, 'typed.ts'), `import {SysFlowDriver, records, attr, writer, Kind, opFlagNames, type SysFlowStats, type JoinedRecord, type FileFlow} from 'sysflow'
+    fs.writeFileSync(path.join(project.dir, 'typed.ts'), `import {SysFlowDriver, records, attr, writer, socketWriter, Kind, opFlagNames, type SysFlowStats, type JoinedRecord, type FileFlow} from 'sysflow'
 
 const driver = new SysFlowDriver({
   input: ['a.sf'],
@@ -137,6 +185,10 @@ for await (const r of records('a.sf', {filter: 'sf.type = NF'})) {
 }
 const w = writer('out/', {rotateInterval: 300})
 await w.close()
+const sw = socketWriter('/run/sysflow.sock', {queueRecords: 1024, filter: 'sf.type = NF', onWarning: (m: string) => void m})
+const sent: {records: number; dropped: number; connects: number} = await sw.close()
+const viaDriver = new SysFlowDriver({input: 'a.sf', socketPath: '/run/sysflow.sock', callback: () => undefined})
+void [sent, viaDriver]
 // @ts-expect-error collectionMode is one of flow, consume, nofiles
 new SysFlowDriver({collectionMode: 'all', callback: () => undefined})
 // @ts-expect-error the callback is required

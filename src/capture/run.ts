@@ -1,9 +1,10 @@
 // The capture command's library call: source (offline .scap or live driver) -> collector -> filtered .sf output,
 // with rotation, signals (SIGINT/SIGTERM stop, flush with OP_TRUNCATE, close a valid file) and stats.
 import {Joined} from '../format/join.js'
-import {captureBatches, captureLive, CaptureOptions, CaptureStats, CollectionMode} from './index.js'
+import {CaptureBatch, captureBatches, captureLive, CaptureOptions, CaptureStats, CollectionMode} from './index.js'
 export {CaptureInputError} from './index.js'
 import {CaptureOutput} from './output.js'
+import {SocketOutput} from './socket-output.js'
 import {Driver, explainLiveError, preflight, preflightEbpf, resolveDriver} from './preflight.js'
 import {captureLiveEbpf, EbpfStats} from './live/ebpf.js'
 import {findLibbpf} from '../native/bpf.js'
@@ -12,7 +13,12 @@ import {ScapFormatError} from '../native/savefile.js'
 
 export interface CaptureRunOptions {
   input?: string
+  /** The .sf file or directory; ignored when `socket` is given. */
   output: string
+  /** Stream to the SysFlow processor's unix socket (the collector's -u) instead of writing files. */
+  socket?: string
+  /** Socket output: connection lost, not reachable, reconnected (one line each). */
+  onSocketWarning?: (message: string) => void
   rotateSec?: number
   exporter?: string
   nodeIp?: string
@@ -41,6 +47,8 @@ export interface CaptureRunStats {
   drops: bigint
   files: number
   seconds: number
+  /** Socket output: records dropped because the processor was away (queue full, or still queued at the end). */
+  socketDropped?: number
   /** eBPF driver: records read from the probe, and lost in the kernel (ring buffer full). */
   probeRecords?: number
 }
@@ -64,7 +72,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   const wallOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
   const clock = (ts: bigint) => (live ? process.hrtime.bigint() + wallOffset : ts)
   const opts: CaptureOptions = {
-    exporter: o.exporter, nodeIp: o.nodeIp, filename: o.output, mode: o.mode, compat: o.compat, containersOnly: o.containersOnly,
+    exporter: o.exporter, nodeIp: o.nodeIp, filename: o.socket === undefined ? o.output : '', mode: o.mode, compat: o.compat, containersOnly: o.containersOnly,
     durationSec: o.durationSec, maxEvents: o.maxEvents, libscap: o.libscap, shouldStop: () => stop, onDamage: o.onDamage,
     fileReadMode: o.fileReadMode,
     onRotate: rotNs === undefined ? undefined : (ts) => {
@@ -81,7 +89,11 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
     },
   }
   const stats = new CaptureStats()
-  const out = new CaptureOutput({path: o.output, filter: o.filter, force: o.force})
+  const sock = o.socket === undefined ? undefined : new SocketOutput(o.socket, {filter: o.filter, onWarning: o.onSocketWarning})
+  let socketDropped: number | undefined
+  const out = sock
+    ? {write: (b: CaptureBatch) => sock.writeBatch(b), close: async () => void (socketDropped = (await sock.close()).dropped), abort: () => sock.abort(), get written() { return sock.sent }, files: []}
+    : new CaptureOutput({path: o.output, filter: o.filter, force: o.force})
   try {
     let src
     try {
@@ -101,7 +113,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   }
   return {
     events: stats.events, records: out.written, skippedUnknownEvents: stats.skippedUnknownEvents, malformedEvents: stats.malformedEvents,
-    drops: stats.drops, files: out.files.length, seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    drops: stats.drops, files: out.files.length, seconds: Number(process.hrtime.bigint() - t0) / 1e9, socketDropped,
     probeRecords: live && driver === 'ebpf' ? probe.probeRecords : undefined,
   }
 }

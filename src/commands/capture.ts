@@ -19,7 +19,8 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
   ]
   static override flags = {
     debug: commonFlags.debug,
-    output: Flags.string({char: 'o', description: 'Output .sf file, or a directory (existing or ending in /) for rotated files. An existing file needs --force.', required: true}),
+    output: Flags.string({char: 'o', description: 'Output .sf file, or a directory (existing or ending in /) for rotated files. An existing file needs --force. This or --socket.', exactlyOne: ['output', 'socket']}),
+    socket: Flags.string({description: "Stream records to the SysFlow processor's unix socket (SOCK_SEQPACKET, the collector's -u) instead of a file; a processor not listening yet or gone is retried, and records that cannot wait are counted as dropped.", exactlyOne: ['output', 'socket'], exclusive: ['rotate', 'force']}),
     force: forceFlag,
     read: Flags.string({char: 'r', description: 'Read events from this .scap file (gzipped too) instead of the live driver.'}),
     rotate: Flags.integer({char: 'G', description: 'Start a new file every SECONDS (event time offline, wall clock live); needs a directory output.', min: 1}),
@@ -40,23 +41,27 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
   async run(): Promise<void> {
     const {flags} = await this.parse(Capture)
     await this.guard(async (reporter) => {
-      const format = flags.output.endsWith('/') || isDir(flags.output) ? undefined : formatFromPath(flags.output)
+      const output = flags.output ?? ''
+      const format = flags.socket !== undefined || output.endsWith('/') || isDir(output) ? undefined : formatFromPath(output)
       if (format !== undefined && format !== 'sf') {
         // Capture writes SysFlow (.sf) only; convert reads .scap and writes every other format.
-        const hint = flags.read === undefined ? 'capture to a .sf file, then sysflow convert it' : `sysflow convert ${flags.read} -o ${flags.output}`
+        const hint = flags.read === undefined ? 'capture to a .sf file, then sysflow convert it' : `sysflow convert ${flags.read} -o ${output}`
         throw new UsageError(`capture writes .sf files, not ${format}: ${hint}`)
       }
-      if (flags.rotate !== undefined && !(flags.output.endsWith('/') || isDir(flags.output))) throw new UsageError('-G needs a directory output (-o DIR/)')
+      if (flags.rotate !== undefined && !(output.endsWith('/') || isDir(output))) throw new UsageError('-G needs a directory output (-o DIR/)')
       const stats = await captureToFile({
-        input: flags.read, output: flags.output, rotateSec: flags.rotate, exporter: flags.exporter,
+        input: flags.read, output, socket: flags.socket, rotateSec: flags.rotate, exporter: flags.exporter,
         nodeIp: flags['node-ip'] ?? process.env.NODE_IP, mode: flags.mode as 'flow' | 'consume' | 'nofiles',
         filter: flags.filter === undefined ? undefined : compileFilter(flags.filter), containersOnly: flags.containers,
         durationSec: flags.duration, maxEvents: flags['max-events'], compat: flags.compat as 'collector' | undefined,
         driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2, force: flags.force,
         onReady: flags.stats ? () => process.stderr.write('sysflow: capture: started (eBPF probe attached); SIGINT or SIGTERM stops it\n') : undefined,
+        onSocketWarning: (m) => process.stderr.write(`sysflow: warning: ${m}\n`),
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
       if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})\n`)
+      // Records the processor never got are a loss, like skipped records: a warning and exit code 1.
+      if (stats.socketDropped) reporter.warn({file: flags.socket!, offset: -1, message: `${stats.socketDropped} records dropped (the processor was not taking them)`, skippedRecords: stats.socketDropped, skippedBytes: 0})
       if (flags.stats) {
         process.stderr.write(`sysflow: capture: ${stats.events} events, ${stats.records} records written, ${stats.skippedUnknownEvents} unknown events skipped, ${stats.malformedEvents} malformed, ${stats.probeRecords !== undefined ? `${stats.probeRecords} probe records, ` : ''}${stats.drops} drops, ${stats.files} file(s), ${stats.seconds.toFixed(3)} s\n`)
       }

@@ -691,6 +691,43 @@ export class TraceWriter {
 
 const EMPTY = Buffer.alloc(0)
 
+/**
+ * One record as a bare Avro datum of the SysFlow schema (the `rec` union index, then its fields): no container,
+ * header or block. What the SysFlow processor's socket reads, one record per message (the collector's -u output).
+ */
+export class RecordEncoder {
+  private readonly encoders: (Encoder | undefined)[]
+  private readonly version: SchemaVersion
+  private readonly sink = new Sink(4096)
+
+  constructor(opts: Pick<WriterOptions, 'schema' | 'omit' | 'nullable' | 'symbols'> = {}) {
+    const version = opts.schema ?? '5'
+    if (!SCHEMA_VERSIONS.includes(version)) throw new RangeError(`unknown SysFlow schema version ${String(version)} (expected one of ${SCHEMA_VERSIONS.join(', ')})`)
+    this.version = version
+    this.encoders = compileSchema(version, opts.omit, opts.nullable, opts.symbols).encoders
+  }
+
+  /** The record's bytes, in a new Buffer the caller owns. */
+  encode(rec: SysFlowRecord): Buffer {
+    const enc = this.encoders[rec.kind]
+    if (enc === undefined) {
+      const kind = (rec as {kind?: unknown} | null)?.kind
+      if (typeof kind !== 'number' || !(kind in KIND_FULLNAME)) throw new RecordEncodeError(`not a SysFlow record (kind ${String(kind)})`)
+      throw new RecordEncodeError(`schema version ${this.version} has no ${KIND_FULLNAME[kind]} records: cannot write a ${KIND_ABBREV[kind]} record with it`)
+    }
+    const s = this.sink
+    s.reset()
+    try {
+      enc(s, rec)
+    } catch (e) {
+      if (e instanceof RecordEncodeError) throw e
+      throw new RecordEncodeError(`${KIND_ABBREV[rec.kind]} record: ${(e as Error).message}`, {cause: e})
+    }
+    return Buffer.from(s.take())
+  }
+}
+
+
 /** Magic, the metadata map (avro.schema, avro.codec) and the sync marker. */
 function makeHeader(schemaJson: string, codec: string, sync: Buffer): Buffer {
   const s = new Sink(schemaJson.length + 256)

@@ -4,6 +4,7 @@ import {compileFilter} from '../format/filter/index.js'
 import {Joined} from '../format/join.js'
 import {Container, EventRecord, File, Process, SFHeader} from '../format/records.js'
 import {joinedSource, SourceOptions, SysFlowInput, SysFlowStats} from './source.js'
+import {socketWriter, SysFlowSocketOptions} from './socket.js'
 
 /**
  * Called for every event and flow record, in production order, with its entities resolved (undefined where there
@@ -25,6 +26,10 @@ export interface SysFlowConfig extends SourceOptions {
   /** The source: .sf path(s), a directory, a glob, a .scap file, or a readable stream; absent = live capture. */
   input?: SysFlowInput
   callback: SysFlowCallback
+  /** Also stream every delivered record to the SysFlow processor's unix socket (the collector's -u). */
+  socketPath?: string
+  /** Options of that socket output (queue size, retry delays, warnings). */
+  socketOptions?: SysFlowSocketOptions
 }
 
 /** The record being delivered to a callback: lets attr() accept the callback's plain `record` argument. */
@@ -70,11 +75,17 @@ export class SysFlowDriver {
     if (signal?.aborted) this.stopRequested = true
     signal?.addEventListener('abort', onAbort, {once: true})
     const stop = () => this.stopRequested
+    const sock = config.socketPath === undefined ? undefined : socketWriter(config.socketPath, config.socketOptions)
+    let ok = false
     try {
       outer: for await (const batch of joinedSource(config.input, config, stats, stop)) {
         for (let i = 0; i < batch.length; i++) {
           if (this.stopRequested) break outer
           const j = batch[i]
+          if (sock) {
+            const p = sock.write(j)
+            if (p) await p
+          }
           delivering = j
           const r = cb(j.header, j.container, j.proc, j.file, j.newFile, j.rec, j) as PromiseLike<void> | undefined
           stats.records++
@@ -85,7 +96,10 @@ export class SysFlowDriver {
         }
         if (this.stopRequested) break
       }
+      ok = true
     } finally {
+      if (sock && ok) stats.socket = await sock.close()
+      else sock?.abort()
       delivering = undefined
       signal?.removeEventListener('abort', onAbort)
       stats.stopped = this.stopRequested

@@ -68,6 +68,8 @@ export class SysFlowStats {
   drops = 0n
   /** True when exit() or the AbortSignal ended the run before the source did. */
   stopped = false
+  /** With socketPath: messages sent to the processor, records dropped, connections made. */
+  socket?: {path: string; records: number; dropped: number; connects: number}
 }
 
 type Segment = {kind: 'sf'; inputs: TraceInput[]} | {kind: 'scap'; path: string} | {kind: 'live'}
