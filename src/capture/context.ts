@@ -51,12 +51,19 @@ export class ContainerContext {
 
 export class FileContext {
   private readonly files = new Map<string, {written: boolean; rec: File}>()
+  /** FOIDs by container id + path: a SHA-1 per open costs more than the rest of the open; cleared with the files. */
+  private readonly oids = new Map<string, string>()
 
   constructor(private readonly sink: RecordSink, private readonly containers: ContainerContext) {}
 
   /** The File of `path` in a container, written (after its container) if it is not yet in the file; its FOID. */
   write(containerId: string, path: string, state: 'CREATED' | 'REUP', restype: number, ts: bigint): string {
-    const oid = foid(containerId, path)
+    const name = containerId + path
+    let oid = this.oids.get(name)
+    if (oid === undefined) {
+      oid = foid(containerId, path)
+      this.oids.set(name, oid)
+    }
     const known = this.files.get(oid)
     if (known?.written) return oid
     const rec: File = known ? {...known.rec, state: 'REUP'} : {kind: Kind.File, state, oid, ts, restype, path, containerId: containerId === '' ? null : containerId}
@@ -74,6 +81,7 @@ export class FileContext {
 
   clearWritten(keep: Set<string>): void {
     for (const k of this.files.keys()) if (!keep.has(k)) this.files.delete(k)
+    this.oids.clear()
     for (const f of this.files.values()) f.written = false
   }
 }
