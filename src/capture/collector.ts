@@ -8,7 +8,7 @@ import {ContainerContext, FileContext, ProcessContext} from './context.js'
 import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
 import {FileEventProcessor} from './fileevent.js'
-import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
+import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params, readU64} from './decoder.js'
 import {containerIdFromCgroups} from './live/cgroup.js'
 import {RecordSink} from './sink.js'
 import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
@@ -167,7 +167,7 @@ export class Collector {
       this.malformed++
       return
     }
-    const ts = ev.readBigUInt64LE(at)
+    const ts = readU64(ev, at)
     const tid = ev.readUInt32LE(at + 8) + ev.readInt32LE(at + 12) * 4294967296
     h(this, this.threadFor(tid), ts, type)
   }
