@@ -160,6 +160,13 @@ export class ParamIndex {
   get(type: number, name: string): number {
     return this.byType[type]?.get(name) ?? -1
   }
+
+  /** The index of param `name` for every event type (-1 where it lacks it): hot handlers index it by type. */
+  column(name: string): Int16Array {
+    const out = new Int16Array(this.byType.length)
+    for (let t = 0; t < out.length; t++) out[t] = this.byType[t].get(name) ?? -1
+    return out
+  }
 }
 
 export interface Tuple {
