@@ -8,7 +8,7 @@ import {ContainerContext, FileContext, ProcessContext} from './context.js'
 import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
 import {FileEventProcessor} from './fileevent.js'
-import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params} from './decoder.js'
+import {decodeTuple, EF_LARGE_PAYLOAD, ParamIndex, Params, readU64} from './decoder.js'
 import {containerIdFromCgroups} from './live/cgroup.js'
 import {RecordSink} from './sink.js'
 import {blankThread, ContainerInfo, containerFromJson, Fd, FdType, ipv4Name, joinPath, newFd, normalize, placeholderLeader, sinspCwd, Thread, threadFromScap, ThreadTable, unixName} from './state.js'
@@ -85,6 +85,15 @@ export class Collector {
   private readonly containersOnly: boolean
   private toRemove = -1
   private readonly isWrite: boolean[]
+  /** Param indexes of the names the per-I/O handlers read, by event type (ParamIndex.get is a Map lookup). */
+  private readonly iFd: Int16Array
+  private readonly iRes: Int16Array
+  private readonly iTuple: Int16Array
+  private readonly iEnterNum: Int16Array
+  private readonly iType: Int16Array
+  private readonly iName: Int16Array
+  private readonly iFlags: Int16Array
+  private readonly iDirfd: Int16Array
   events = 0
   malformed = 0
 
@@ -104,6 +113,15 @@ export class Collector {
     this.control = new ControlFlowProcessor(this.sink, this.threads, this.procs, this.data, {procFlows: opts.processFlows ?? !this.compat, exportNs, expireNs})
     this.fileEvents = new FileEventProcessor(this.sink, this.procs, this.files)
     this.ix = new ParamIndex(table)
+    this.iFd = this.ix.column('fd')
+    this.iRes = this.ix.column('res')
+    this.iTuple = this.ix.column('tuple')
+    // onEnterFd's number: `cmd` (fcntl) where the event has one, else `domain` (socket).
+    this.iEnterNum = this.ix.column('cmd').map((c, ty) => (c >= 0 ? c : this.ix.get(ty, 'domain')))
+    this.iType = this.ix.column('type')
+    this.iName = this.ix.column('name')
+    this.iFlags = this.ix.column('flags')
+    this.iDirfd = this.ix.column('dirfd')
     this.large = table.map((e) => (e.flags & EF_LARGE_PAYLOAD) !== 0)
     this.isWrite = table.map((e) => e.name.startsWith('write') || e.name.startsWith('send') || e.name.startsWith('pwrite'))
     this.handlers = bindHandlers(table, this.mode, this.compat)
@@ -167,7 +185,7 @@ export class Collector {
       this.malformed++
       return
     }
-    const ts = ev.readBigUInt64LE(at)
+    const ts = readU64(ev, at)
     const tid = ev.readUInt32LE(at + 8) + ev.readInt32LE(at + 12) * 4294967296
     h(this, this.threadFor(tid), ts, type)
   }
@@ -441,11 +459,11 @@ export class Collector {
   onEnterFd(t: Thread, _ts: bigint, type: number): void {
     const p = this.p
     t.enterType = type
-    t.enterFd = p.int(this.idx(type, 'fd'), -1)
-    const ti = this.idx(type, 'tuple')
+    t.enterFd = p.int(this.iFd[type], -1)
+    const ti = this.iTuple[type]
     t.enterTuple = ti >= 0 ? decodeTuple(p.raw(ti)) : undefined
-    t.enterNum = p.int(this.idx(type, this.idx(type, 'cmd') >= 0 ? 'cmd' : 'domain'))
-    t.enterUid = p.int(this.idx(type, 'type'))
+    t.enterNum = p.int(this.iEnterNum[type])
+    t.enterUid = p.int(this.iType[type])
   }
 
   /** connect enter: libsinsp names the socket here (parse_connect_enter), before the exit says how it went. */
@@ -472,12 +490,11 @@ export class Collector {
 
   onOpen(t: Thread, ts: bigint, type: number): void {
     const p = this.p
-    const s = (n: string) => this.idx(type, n)
-    const fd = p.int(s('fd'), -1)
+    const fd = p.int(this.iFd[type], -1)
     if (fd < 0) return
-    let name = p.str(s('name'))
-    const flags = p.uint(s('flags'))
-    const dirfd = s('dirfd') >= 0 ? p.int(s('dirfd')) : AT_FDCWD
+    let name = p.str(this.iName[type])
+    const flags = p.uint(this.iFlags[type])
+    const dirfd = this.iDirfd[type] >= 0 ? p.int(this.iDirfd[type]) : AT_FDCWD
     if (!name.startsWith('/')) {
       if (dirfd === AT_FDCWD) name = joinPath(t.cwd, name)
       else {
@@ -564,7 +581,7 @@ export class Collector {
 
   onIo(t: Thread, ts: bigint, type: number): void {
     if (t.enterType !== type - 1) return
-    this.ioExit(t, ts, type, this.p.int(this.idx(type, 'res')))
+    this.ioExit(t, ts, type, this.p.int(this.iRes[type]))
   }
 
   /** The exit of a read or write whose enter (the fd) is in `t`; the exit's params are loaded when it has a tuple. */
@@ -576,7 +593,7 @@ export class Collector {
     const write = this.isWrite[type]
     if (fdi.type === '4') {
       if (fdi.dport === 0 && fdi.sport === 0) {
-        const ti = this.idx(type, 'tuple')
+        const ti = this.iTuple[type]
         const tu = ti >= 0 ? decodeTuple(p.raw(ti)) : t.enterTuple
         if (tu && tu.family === 2) Object.assign(fdi, {sip: tu.sip, sport: tu.sport, dip: tu.dip, dport: tu.dport})
       }
@@ -614,7 +631,7 @@ export class Collector {
     if (t.enterType !== type - 1) return
     const fd = t.enterFd
     const fdi = t.fds.get(fd)
-    const res = this.p.int(this.idx(type, 'res'))
+    const res = this.p.int(this.iRes[type])
     if (!fdi) return
     if (this.mode !== 'consume' && (fdi.type === '4' || this.keepFile(fdi))) {
       this.data.close(fdi.type === '4' ? this.data.netFlow(t, fd, fdi, ts) : this.data.fileFlow(t, fd, fdi, ts), ts)

@@ -51,12 +51,19 @@ export class ContainerContext {
 
 export class FileContext {
   private readonly files = new Map<string, {written: boolean; rec: File}>()
+  /** FOIDs by container id + path: a SHA-1 per open costs more than the rest of the open; cleared with the files. */
+  private readonly oids = new Map<string, string>()
 
   constructor(private readonly sink: RecordSink, private readonly containers: ContainerContext) {}
 
   /** The File of `path` in a container, written (after its container) if it is not yet in the file; its FOID. */
   write(containerId: string, path: string, state: 'CREATED' | 'REUP', restype: number, ts: bigint): string {
-    const oid = foid(containerId, path)
+    const name = containerId + path
+    let oid = this.oids.get(name)
+    if (oid === undefined) {
+      oid = foid(containerId, path)
+      this.oids.set(name, oid)
+    }
     const known = this.files.get(oid)
     if (known?.written) return oid
     const rec: File = known ? {...known.rec, state: 'REUP'} : {kind: Kind.File, state, oid, ts, restype, path, containerId: containerId === '' ? null : containerId}
@@ -74,6 +81,7 @@ export class FileContext {
 
   clearWritten(keep: Set<string>): void {
     for (const k of this.files.keys()) if (!keep.has(k)) this.files.delete(k)
+    this.oids.clear()
     for (const f of this.files.values()) f.written = false
   }
 }
@@ -103,6 +111,30 @@ export class ProcessContext {
 
   /** `compat`: the collector's updateProcess keeps the container id the process was created with. */
   constructor(private readonly sink: RecordSink, private readonly threads: ThreadTable, private readonly containers: ContainerContext, private readonly compat = false) {}
+
+  /** Table keys of OIDs (never mutated), and the last thread key made: no BigInt formatting per flow write. */
+  private readonly oidKeys = new WeakMap<OID, string>()
+  private lastPid = -1
+  private lastCloneTs = -1n
+  private lastKey = ''
+
+  private keyOfOid(o: OID): string {
+    let k = this.oidKeys.get(o)
+    if (k === undefined) {
+      k = `${o.hpid}:${o.createTS}`
+      this.oidKeys.set(o, k)
+    }
+    return k
+  }
+
+  private keyOfMain(m: Thread): string {
+    if (m.pid !== this.lastPid || m.cloneTs !== this.lastCloneTs) {
+      this.lastPid = m.pid
+      this.lastCloneTs = m.cloneTs
+      this.lastKey = `${m.pid}:${m.cloneTs}`
+    }
+    return this.lastKey
+  }
 
   oidOf(t: Thread): OID {
     const m = this.threads.mainOf(t)
@@ -148,7 +180,7 @@ export class ProcessContext {
   /** The process of thread `t`, written (with its unwritten ancestors, root first) if it is not yet in the file. */
   getProcess(t: Thread, state: Process['state'], ts: bigint): ProcEnt {
     const m = this.threads.mainOf(t)
-    const key = `${m.pid}:${m.cloneTs}`
+    const key = this.keyOfMain(m)
     let ent = this.procs.get(key)
     if (ent !== undefined && ent.written) return ent
     if (this.sink.quiet) {
@@ -225,7 +257,7 @@ export class ProcessContext {
     const chain: ProcEnt[] = []
     let o: OID | null = oid
     while (o !== null && chain.length < 1000) {
-      const e = this.procs.get(`${o.hpid}:${o.createTS}`)
+      const e = this.procs.get(this.keyOfOid(o))
       if (e === undefined || e.written) break
       chain.push(e)
       o = e.rec.poid

@@ -40,17 +40,24 @@ export class DataFlowProcessor {
   /** The FileFlow of thread `t` on `fd` (keyed by file, container, thread and fd), created if new. */
   fileFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): FFlow {
     if (this.sink.quiet) return this.dummyFile
-    const key = fileFlowKey(this.threads.mainOf(t).pid, t.tid, fd, t.containerId, fdi.name)
+    const pid = this.threads.mainOf(t).pid
+    const c = fdi.flow as Flow | undefined
+    if (c !== undefined && c.inTable && !c.net && c.tidNum === t.tid && c.fd === fd && c.pid === pid && c.path === fdi.name && c.containerId === t.containerId) {
+      c.lastUpdate = ts
+      return c
+    }
+    const key = fileFlowKey(pid, t.tid, fd, t.containerId, fdi.name)
     let f = this.flows.get(key) as FFlow | undefined
     if (f === undefined) {
       const proc = this.procs.getProcess(t, 'REUP', ts)
       const oid = this.files.write(t.containerId, fdi.name, 'REUP', fdi.type.charCodeAt(0), ts)
       f = {
-        net: false, key, rkey: relatedKey(key), pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
+        net: false, key, rkey: relatedKey(key), pid: proc.pid, tidNum: t.tid, containerId: t.containerId, inTable: false, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, openFlags: 0, fileOID: oid, path: fdi.name,
       }
       this.flows.add(f)
     }
+    fdi.flow = f
     f.lastUpdate = ts
     return f
   }
@@ -58,16 +65,23 @@ export class DataFlowProcessor {
   /** The NetworkFlow of thread `t` on `fd` (keyed by thread, fd and 4-tuple), created if new. */
   netFlow(t: Thread, fd: number, fdi: Fd, ts: bigint): NFlow {
     if (this.sink.quiet) return this.dummyNet
-    const key = netFlowKey(this.threads.mainOf(t).pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
+    const pid = this.threads.mainOf(t).pid
+    const c = fdi.flow as Flow | undefined
+    if (c !== undefined && c.inTable && c.net && c.tidNum === t.tid && c.fd === fd && c.pid === pid && c.sip === fdi.sip && c.sport === fdi.sport && c.dip === fdi.dip && c.dport === fdi.dport) {
+      c.lastUpdate = ts
+      return c
+    }
+    const key = netFlowKey(pid, t.tid, fd, fdi.sip, fdi.sport, fdi.dip, fdi.dport)
     let f = this.flows.get(key) as NFlow | undefined
     if (f === undefined) {
       const proc = this.procs.getProcess(t, 'REUP', ts)
       f = {
-        net: true, key, rkey: relatedKey(key), pid: proc.pid, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
+        net: true, key, rkey: relatedKey(key), pid: proc.pid, tidNum: t.tid, containerId: '', inTable: false, procOID: proc.rec.oid, ts, tid: BigInt(t.tid), opFlags: 0, fd, lastUpdate: ts, exportTime: ts + this.o.exportNs,
         numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n, sip: fdi.sip, sport: fdi.sport, dip: fdi.dip, dport: fdi.dport, proto: fdi.proto || 6,
       }
       this.flows.add(f)
     }
+    fdi.flow = f
     f.lastUpdate = ts
     return f
   }
@@ -171,6 +185,6 @@ export class DataFlowProcessor {
 }
 
 function dummyFlow(net: boolean): FFlow | NFlow {
-  const base = {key: '', rkey: '', pid: -1, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
+  const base = {key: '', rkey: '', pid: -1, tidNum: -1, containerId: '', inTable: false, procOID: {hpid: 0n, createTS: 0n}, ts: 0n, tid: 0n, opFlags: 0, fd: -1, lastUpdate: 0n, exportTime: 0n, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n}
   return net ? {...base, net: true, sip: 0, sport: 0, dip: 0, dport: 0, proto: 0} : {...base, net: false, openFlags: 0, fileOID: '', path: ''}
 }

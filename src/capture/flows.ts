@@ -10,6 +10,11 @@ export interface FlowBase {
   /** The same without the thread: flows sharing it are related. */
   rkey: string
   pid: number
+  /** The thread, fd and container of the key, as numbers and strings (the descriptor cache compares them). */
+  tidNum: number
+  containerId: string
+  /** True while the flow is in the table. */
+  inTable: boolean
   procOID: OID
   ts: bigint
   tid: bigint
@@ -75,6 +80,7 @@ export class FlowTable {
 
   add(f: Flow): void {
     this.byKey.set(f.key, f)
+    f.inTable = true
     const l = this.byRelated.get(f.rkey)
     if (l === undefined) this.byRelated.set(f.rkey, [f])
     else l.push(f)
@@ -83,6 +89,7 @@ export class FlowTable {
   delete(f: Flow): void {
     if (this.byKey.get(f.key) !== f) return
     this.byKey.delete(f.key)
+    f.inTable = false
     const l = this.byRelated.get(f.rkey)
     if (l === undefined) return
     const i = l.indexOf(f)
@@ -91,6 +98,7 @@ export class FlowTable {
   }
 
   clear(): void {
+    for (const f of this.byKey.values()) f.inTable = false
     this.byKey.clear()
     this.byRelated.clear()
   }

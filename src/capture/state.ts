@@ -18,6 +18,11 @@ export interface Fd {
   dip: number
   dport: number
   proto: number
+  /**
+   * The flow last found for this descriptor (set by the data-flow processor): a read or write checks it is still in
+   * the table and still this thread's, fd's and file's or 4-tuple's, instead of building the flow key again.
+   */
+  flow?: unknown
 }
 
 export interface Thread {
