@@ -1,5 +1,5 @@
-// The package as users get it: `npm pack`, the tarball unpacked into a fresh project's node_modules/sysflow (its
-// dependencies linked from this repository's node_modules: no network), imported by name. The examples it ships
+// The package as users get it: `npm pack`, the tarball installed into a fresh project by npm (or, where npm cannot
+// reach a registry, unpacked with its dependencies linked from this repository), imported by name. The examples it ships
 // run on the fixtures with exact output, internals are not importable, and a strict TypeScript program
 // type-checks against the packed types.
 import test from 'ava'
@@ -17,6 +17,8 @@ interface Project {
   error?: string
 }
 
+let installedBy = ''
+
 /** Pack (no scripts: dist is already built) and unpack into a temporary project. Synchronous, before the tests. */
 function makeProject(): Project {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-pack-'))
@@ -25,18 +27,32 @@ function makeProject(): Project {
   const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))
   if (!tgz) return {dir, error: 'npm pack wrote no tarball'}
   const nm = path.join(dir, 'node_modules')
-  fs.mkdirSync(nm)
-  const x = spawnSync('tar', ['xzf', path.join(dir, tgz), '-C', nm], {encoding: 'utf8'})
-  if (x.status !== 0) return {dir, error: `tar failed: ${x.stderr}`}
-  fs.renameSync(path.join(nm, 'package'), path.join(nm, 'sysflow'))
-  // The dependencies an install would bring, from this repository (their own dependencies resolve from there).
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>}
-  for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
-    const to = path.join(nm, dep)
-    fs.mkdirSync(path.dirname(to), {recursive: true})
-    fs.symlinkSync(path.join(ROOT, 'node_modules', dep), to)
-  }
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({name: 'consumer', private: true, type: 'module'}))
+  // A real install of the tarball, as users do (npm's cache first; the registry for what it lacks). Where npm
+  // cannot (no registry), the tarball is unpacked and the dependencies an install would bring are linked from this
+  // repository instead; the test log says which.
+  const i = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `./${tgz}`], {cwd: dir, encoding: 'utf8', timeout: 180_000})
+  if (i.status === 0 && fs.existsSync(path.join(nm, 'sysflow', 'package.json'))) {
+    installedBy = 'npm install of the tarball'
+  } else {
+    installedBy = `unpacked, dependencies linked (npm install failed: ${(i.error?.message ?? i.stderr.trim().split('\n').pop() ?? '').slice(0, 120)})`
+    fs.rmSync(nm, {recursive: true, force: true})
+    fs.mkdirSync(nm)
+    const x = spawnSync('tar', ['xzf', path.join(dir, tgz), '-C', nm], {encoding: 'utf8'})
+    if (x.status !== 0) return {dir, error: `tar failed: ${x.stderr}`}
+    fs.renameSync(path.join(nm, 'package'), path.join(nm, 'sysflow'))
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>}
+    for (const dep of Object.keys(pkg.dependencies)) {
+      const to = path.join(nm, dep)
+      fs.mkdirSync(path.dirname(to), {recursive: true})
+      fs.symlinkSync(path.join(ROOT, 'node_modules', dep), to)
+    }
+  }
+  // The consumer's own dev dependency for the strict TypeScript check.
+  if (!fs.existsSync(path.join(nm, '@types/node'))) {
+    fs.mkdirSync(path.join(nm, '@types'), {recursive: true})
+    fs.symlinkSync(path.join(ROOT, 'node_modules', '@types/node'), path.join(nm, '@types/node'))
+  }
   for (const f of fs.readdirSync(path.join(nm, 'sysflow', 'examples'))) fs.copyFileSync(path.join(nm, 'sysflow', 'examples', f), path.join(dir, f))
   return {dir}
 }
@@ -52,6 +68,7 @@ if (project.error) {
   test(`packed package: SKIPPED (${project.error})`, (t) => t.pass())
 } else {
   test('packed: ships the entry, its types, the examples; not the tests', (t) => {
+    t.log(`installed by: ${installedBy}`)
     const p = path.join(project.dir, 'node_modules/sysflow')
     for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/lib/driver.js', 'oclif.manifest.json', 'bin/run.js', 'examples/count-by-exe.mjs', 'examples/exec-containers.mjs', 'examples/bytes-by-port.mjs', 'examples/shadow-alert.mjs']) t.true(fs.existsSync(path.join(p, f)), f)
     t.false(fs.existsSync(path.join(p, 'dist/test')))

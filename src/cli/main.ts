@@ -1,7 +1,7 @@
 // The process entry (bin/run.js): oclif runs the command; anything that escapes it (a flag oclif's parser rejects,
 // an unknown command, an error before a command's own guard) becomes the same one line `sysflow: error: ...` and
 // exit code as every other error, instead of oclif's `› Error:` block and usage dump.
-import {Errors, flush, run} from '@oclif/core'
+import {Errors, flush, run, settings} from '@oclif/core'
 import {closestNames} from '../format/suggest.js'
 import {printable} from '../format/avro/container.js'
 import {EXIT_INPUT, EXIT_USAGE} from './report.js'
@@ -51,6 +51,9 @@ export function describeTopLevel(e: unknown): {message?: string; code: number} {
 }
 
 export async function main(dir: string): Promise<void> {
+  // The commands always run compiled: never look for TypeScript sources (under NODE_ENV=development or test oclif
+  // would, and warn on stderr when typescript is not installed, as in an installed package).
+  settings.enableAutoTranspile = false
   try {
     await run(process.argv.slice(2), dir)
     await flush()
