@@ -89,24 +89,8 @@ async function main(): Promise<void> {
   const bareSec = dd(count)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-live-bench-'))
   const out = path.join(dir, 'bench.sf')
-  const cap = spawn(process.execPath, [RUN, 'capture', '--driver', 'ebpf', '--stats', '-o', out], {stdio: ['ignore', 'ignore', 'pipe']})
-  let err = ''
-  cap.stderr.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
+  const {cap, err} = await startCapture(out)
   try {
-    await new Promise<void>((resolve, reject) => {
-      const iv = setInterval(() => {
-        if (err.includes('started')) {
-          clearInterval(iv)
-          resolve()
-        }
-        if (cap.exitCode !== null) {
-          clearInterval(iv)
-          reject(new Error(`capture failed: ${err}`))
-        }
-      }, 20)
-    })
     const rss0 = rssKiB(cap.pid!)
     const capSec = dd(count)
     const rss1 = rssKiB(cap.pid!)
@@ -116,8 +100,8 @@ async function main(): Promise<void> {
       cap.kill('SIGINT')
     })
     const drainSec = Number(process.hrtime.bigint() - t0) / 1e9
-    const m = /(\d+) events, (\d+) records written, .* (\d+) probe records, (\d+) drops/.exec(err)
-    if (!m) throw new Error(`no stats from the capture: ${err}`)
+    const m = /(\d+) events, (\d+) records written, .* (\d+) probe records, (\d+) drops/.exec(err())
+    if (!m) throw new Error(`no stats from the capture: ${err()}`)
     const probeRecords = Number(m[3])
     const drops = Number(m[4])
     const row = {
