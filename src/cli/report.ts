@@ -26,8 +26,7 @@ export class Reporter {
   constructor(private readonly debug = false, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
 
   warn = (w: ReadWarning): void => {
-    // A file-level warning (no offset) that skips records is a record type the reader cannot read, not damage.
-    if (w.offset < 0 && w.skippedBytes === 0 && w.skippedRecords > 0) this.unreadableRecords += w.skippedRecords
+    if (w.unreadableType) this.unreadableRecords += w.skippedRecords
     else {
       if (w.skippedRecords > 0 || w.skippedBytes > 0) this.losses++
       this.skippedRecords += w.skippedRecords

@@ -34,4 +34,6 @@ export interface ReadWarning {
   /** Records known to be lost (a corrupt block's declared count), 0 when unknown. */
   skippedRecords: number
   skippedBytes: number
+  /** The skipped records were intact, of a record type this reader cannot read (not damage). */
+  unreadableType?: true
 }

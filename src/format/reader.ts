@@ -136,7 +136,7 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
       const message = decode.branchKinds[i] < 0 && why.startsWith('a record type')
         ? `skipped ${n} records of a record type this version does not know (${name})`
         : `skipped ${n} records of ${name}: ${printable(why)}`
-      opts.onWarning?.({file, offset: -1, skippedRecords: n, skippedBytes: 0, message})
+      opts.onWarning?.({file, offset: -1, skippedRecords: n, skippedBytes: 0, message, unreadableType: true})
       stats.skippedRecords += n
     }
   } catch (e) {
