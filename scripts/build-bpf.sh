@@ -13,7 +13,7 @@ done
 [ -f /usr/include/bpf/bpf_helpers.h ] || { echo "build-bpf: libbpf headers not found (apt-get install -y libbpf-dev)" >&2; exit 1; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. -fno-ident \
+clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. -fno-ident \
   -Wall -Werror -Wno-unused-function -I"$src" -c "$src/sysflow.bpf.c" -o "$tmp"
 llvm-strip -g "$tmp"
 cp "$tmp" "$out"

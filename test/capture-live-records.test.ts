@@ -4,7 +4,7 @@
 import test from 'ava'
 import {Collector} from '../src/capture/collector.js'
 import {LIVE_EVENT_TABLE} from '../src/capture/live/events.js'
-import {cgroupList, K_EXEC, K_EXIT, K_FORK, openFlagsToScap, RecordDecoder} from '../src/capture/live/records.js'
+import {cgroupList, K_EXEC, K_EXIT, K_FORK, K_IOAGG, openFlagsToScap, RecordDecoder} from '../src/capture/live/records.js'
 import {preflightEbpf} from '../src/capture/preflight.js'
 import {OpFlag} from '../src/format/flags.js'
 import {Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
@@ -230,7 +230,7 @@ test('one container-id matcher: an id must be a whole cgroup component of 64 hex
   t.is(cid(108n), id.slice(0, 12))
 })
 
-test('reads and writes decoded straight into the collector give exactly the records of the libscap-event path', (t) => {
+test('reads and writes decoded straight into the collector, one by one or as the probe\'s aggregates, give exactly the records of the libscap-event path', (t) => {
   // The direct path skips the event bytes; it must change the same state: fds of files and sockets, a failed call,
   // an unknown fd, an fd closed and reopened as another file, a thread of another process; in every mode.
   const recs: Rec[] = [
@@ -260,9 +260,43 @@ test('reads and writes decoded straight into the collector give exactly the reco
     c.finish()
     return c.out
   }
+  // The probe's aggregates (K_IOAGG): the runs of reads and writes of one thread on one fd between other records,
+  // summed (ops, bytes of the calls that succeeded), first and last time.
+  const IO: Record<number, 'r' | 'w'> = {0: 'r', 17: 'r', 19: 'r', 295: 'r', 1: 'w', 18: 'w', 20: 'w', 296: 'w'}
+  const aggregated: Rec[] = []
+  for (const r of recs) {
+    const dir = IO[r.kind]
+    if (dir === undefined) {
+      aggregated.push(r)
+      continue
+    }
+    const prev = aggregated[aggregated.length - 1]
+    const fd = r.args![0]
+    const a = prev?.kind === K_IOAGG && prev.tid === r.tid && prev.args![0] === fd ? prev : undefined
+    const sum = a ?? {kind: K_IOAGG, tid: r.tid, ts: r.ts, args: [fd, 0, 0, 0, 0]}
+    if (!a) aggregated.push(sum)
+    const i = dir === 'r' ? 1 : 3
+    sum.args![i]++
+    sum.args![i + 1] += Math.max(r.ret ?? 0, 0)
+    sum.aux = r.ts
+  }
+  t.is(aggregated.length, recs.length - 3, 'the three calls on fd 4 and the two on socket 7 became a record each')
+  const runAggregated = (opts: ConstructorParameters<typeof Collector>[1]): SysFlowRecord[] => {
+    const c = new Collector(LIVE_EVENT_TABLE, opts)
+    const other = {...thread(200, 1, '/bin/cat', []), fds: [{fd: 1, ino: 0n, type: 1, name: '/var/log/x', openFlags: 2, sip: 0, dip: 0, sport: 0, dport: 0, l4proto: 0}]}
+    c.loadState([thread(100, 1, '/usr/sbin/httpd', []), other], {users: [], groups: []})
+    const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), false)
+    for (const r of aggregated) {
+      const b = rec(r)
+      dec.record(b, 0, b.length)
+    }
+    c.finish()
+    return c.out
+  }
   for (const opts of [{}, {mode: 'consume' as const}, {containersOnly: true}, {fileReadMode: 2 as const}]) {
     const viaEvents = runBoth(opts, false)
     t.deepEqual(runBoth(opts, true), viaEvents, JSON.stringify(opts))
+    t.deepEqual(runAggregated(opts), viaEvents, `aggregated ${JSON.stringify(opts)}`)
     if (Object.keys(opts).length === 0) {
       // not vacuous: the flows carry the counts
       const ff = viaEvents.filter((r) => r.kind === Kind.FileFlow).map((r) => [r.numWSendBytes, r.numWSendOps, r.numRRecvBytes, r.numRRecvOps])

@@ -209,6 +209,31 @@ export class Collector {
     this.ioExit(t, (BigInt(hi) << 32n) | BigInt(lo), type, res)
   }
 
+  /**
+   * Reads and writes counted in the kernel (the eBPF probe's aggregates): `rOps` reads and `wOps` writes by `tid`
+   * on `fd` from `first` to `last`, with the bytes of those that succeeded. The same state and flow as those calls
+   * one by one, except that the whole aggregate lands in the export interval current at `last` (an aggregate spans
+   * at most the probe's window, 100 ms). Counted as two events per call, as a .scap has them. `type`: the exit
+   * type of a read; nothing is counted in a mode that does not handle reads (as with ioCall).
+   */
+  ioBatch(type: number, tid: number, fd: number, first: bigint, last: bigint, rOps: number, rBytes: bigint, wOps: number, wBytes: bigint): void {
+    const ops = rOps + wOps
+    if (ops <= 0) return
+    this.advance(Number(first & 0xffffffffn), Number(first >> 32n))
+    this.advance(Number(last & 0xffffffffn), Number(last >> 32n))
+    this.events += 2 * ops - 2
+    if (this.handlers[type] === undefined || this.handlers[type - 1] === undefined) return
+    const t = this.threadFor(tid)
+    const fdi = t.fds.get(fd)
+    if (!fdi) return
+    let f
+    if (fdi.type === '4') f = this.data.netFlow(t, fd, fdi, first)
+    else if (this.keepFile(fdi) && this.mode !== 'consume') f = this.data.fileFlow(t, fd, fdi, first)
+    else return
+    this.data.countMany(f, rOps, rBytes, wOps, wBytes)
+    f.lastUpdate = last
+  }
+
   private threadFor(tid: number): Thread {
     let t = this.threads.get(tid)
     if (t === undefined) {

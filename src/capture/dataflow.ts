@@ -99,6 +99,20 @@ export class DataFlowProcessor {
     }
   }
 
+  /** Many reads and writes at once (the eBPF probe's aggregates): ops and the positive results' bytes, summed. */
+  countMany(f: Flow, rOps: number, rBytes: bigint, wOps: number, wBytes: bigint): void {
+    if (wOps > 0) {
+      f.opFlags |= OpFlag.WRITE_SEND
+      f.numWSendOps += BigInt(wOps)
+      f.numWSendBytes += wBytes
+    }
+    if (rOps > 0) {
+      f.opFlags |= OpFlag.READ_RECV
+      f.numRRecvOps += BigInt(rOps)
+      f.numRRecvBytes += rBytes
+    }
+  }
+
   /** OP_CLOSE: the flow is written after its related flows, and leaves the table. */
   close(f: Flow, ts: bigint): void {
     f.opFlags |= OpFlag.CLOSE

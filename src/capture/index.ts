@@ -128,6 +128,11 @@ export interface EventSource {
   readonly event: Buffer
   /** Offline: read more of the file (false at its end). Live: false. */
   refill(): Promise<boolean>
+  /**
+   * Live sources: the wall-clock time now (ns). Rotation then also happens between events (a quiet system, or
+   * reads and writes that reach the collector without events: the eBPF probe's aggregates).
+   */
+  now?(): bigint
 }
 
 /** The capture loop: events -> collector -> batches of records, with the stop, duration and rotation checks. */
@@ -140,20 +145,39 @@ export async function* run(c: Collector, src: EventSource, opts: CaptureOptions,
   let fileTs = -1n
   let rotate = false
   let n = 0
+  /** A new file from `ts` on: what is pending goes to the current one, entities are written again in the next. */
+  function* rotateAt(ts: bigint): Generator<CaptureBatch> {
+    if (c.out.length > 0) {
+      stats.records += c.out.length
+      yield {records: c.out.splice(0), rotate, ts: fileTs >= 0n ? fileTs : c.firstTs < 0n ? 0n : c.firstTs}
+    }
+    rotate = true
+    fileTs = ts
+    c.clearWritten()
+    c.out.push(header(opts, stats.hostname))
+  }
   for (;;) {
     if (n >= maxEvents || opts.shouldStop?.()) break
     const at = src.next()
     if (at === END) break
     if (at === NEED_MORE) {
       // A source that feeds the collector directly (the eBPF path's reads and writes) returns here between batches.
+      if (opts.onRotate !== undefined && src.now !== undefined) {
+        const ts = src.now()
+        if (opts.onRotate(ts)) {
+          yield* rotateAt(ts)
+          continue
+        }
+      }
       if (c.out.length >= batchRecords) {
         stats.records += c.out.length
         yield {records: c.out.splice(0), rotate, ts: fileTs >= 0n ? fileTs : c.firstTs < 0n ? 0n : c.firstTs}
         rotate = false
       }
       if (await src.refill()) continue
-      // live timeout: housekeeping and a chance to stop
-      if (c.out.length > 0) {
+      // live timeout: housekeeping and a chance to stop (the batch waits for the first event, whose time names a
+      // rotated file)
+      if (c.out.length > 0 && (fileTs >= 0n || c.firstTs >= 0n)) {
         stats.records += c.out.length
         yield {records: c.out.splice(0), rotate, ts: fileTs >= 0n ? fileTs : c.firstTs < 0n ? 0n : c.firstTs}
         rotate = false
@@ -165,16 +189,7 @@ export async function* run(c: Collector, src: EventSource, opts: CaptureOptions,
     if (checkTs) {
       const ts = ev.readBigUInt64LE(at)
       if (durNs >= 0n && c.firstTs >= 0n && ts - c.firstTs > durNs) break
-      if (opts.onRotate?.(ts)) {
-        if (c.out.length > 0) {
-          stats.records += c.out.length
-          yield {records: c.out.splice(0), rotate, ts: fileTs >= 0n ? fileTs : c.firstTs < 0n ? 0n : c.firstTs}
-        }
-        rotate = true
-        fileTs = ts
-        c.clearWritten()
-        c.out.push(header(opts, stats.hostname))
-      }
+      if (opts.onRotate?.(ts)) yield* rotateAt(ts)
     }
     c.event(ev, at)
     n++

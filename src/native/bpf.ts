@@ -32,7 +32,13 @@ export const PROBE_OBJECT = fileURLToPath(new URL('../../../src/native/bpf/sysfl
 /** Size of the `events` ring buffer map (max_entries in sysflow.bpf.c). */
 export const RING_BYTES = 16 << 20
 
-const PROGRAMS = ['sys_enter', 'sys_exit', 'sched_process_exec', 'sched_process_fork', 'sched_process_exit']
+/** The probe's kind of a read/write aggregate record, its header size, its marker and its aggregate's size. */
+export const K_IOAGG = 1003
+export const SF_HDR_BYTES = 104
+const SWEEP_MAGIC = 0x5f5f5f5e
+const IO_AGG_BYTES = 48
+
+const PROGRAMS = ['sys_exit', 'sched_process_exec', 'sched_process_fork', 'sched_process_exit']
 
 export function findLibbpf(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.SYSFLOW_LIBBPF) return fs.existsSync(env.SYSFLOW_LIBBPF) ? env.SYSFLOW_LIBBPF : undefined
@@ -82,7 +88,7 @@ export class BpfProbe {
       if (rc !== -11 || attempt === 10) throw new BpfUnavailableError(`the kernel refused the eBPF probe (${errnoText(-rc)}); set SYSFLOW_BPF_DEBUG=1 to see libbpf's log`)
     }
     const fds: Record<string, number> = {}
-    for (const m of ['events', 'settings', 'counters']) fds[m] = b.bpf_object__find_map_fd_by_name(o.value, m)
+    for (const m of ['events', 'settings', 'counters', 'io_aggs']) fds[m] = b.bpf_object__find_map_fd_by_name(o.value, m)
     return new BpfProbe(o.value, fds)
   }
 
@@ -124,6 +130,57 @@ export class BpfProbe {
   ringReader(): RingReader {
     this.ring ??= new RingReader(this.fds.events, RING_BYTES)
     return this.ring
+  }
+
+  /**
+   * Ask the probe to flush the read/write aggregates older than its window (`all`: every one) into the ring
+   * buffer, now: a marker call the probe recognizes from our own process (sysflow.bpf.c, SWEEP_MAGIC).
+   */
+  sweep(all = false): void {
+    b.getpgid(SWEEP_MAGIC | (all ? 1 : 0))
+  }
+
+  /**
+   * The aggregates still in the kernel, as K_IOAGG records (the ring buffer's layout, one Buffer each), removed
+   * from the map. Only after detach(): no program can then count into them.
+   */
+  takeIoAggregates(): Buffer[] {
+    const fd = this.fds.io_aggs
+    const out: Buffer[] = []
+    if (fd === undefined || fd < 0) return out
+    // the keys first, then each taken and deleted (deleting while walking would restart the walk)
+    const keys: Buffer[] = []
+    for (let key = Buffer.alloc(8); ; ) {
+      const next = Buffer.alloc(8)
+      if (b.bpf_map_get_next_key(fd, key, next) !== 0) break
+      keys.push(next)
+      key = next
+    }
+    const value = Buffer.alloc(IO_AGG_BYTES)
+    const now = process.hrtime.bigint()
+    for (const next of keys) {
+      if (b.bpf_map_lookup_elem(fd, next, value) !== 0) continue
+      b.bpf_map_delete_elem(fd, next)
+      // struct io_agg: first_ts, rops, rbytes, wops, wbytes (u64), tid (u32)
+      const rops = value.readBigUInt64LE(8)
+      const wops = value.readBigUInt64LE(24)
+      if (rops === 0n && wops === 0n) continue
+      const r = Buffer.alloc(SF_HDR_BYTES)
+      const first = value.readBigUInt64LE(0)
+      r.writeBigUInt64LE(first === 0n ? now : first, 0) // ts: the first call
+      r.writeUInt32LE(value.readUInt32LE(40), 8) // tid
+      r.writeUInt32LE(next.readUInt32LE(0), 12) // pid (tgid)
+      r.writeUInt16LE(K_IOAGG, 16)
+      r.writeUInt16LE(SF_HDR_BYTES, 18)
+      r.writeBigInt64LE(BigInt(next.readInt32LE(4)), 48) // args[0]: fd
+      r.writeBigUInt64LE(rops, 56)
+      r.writeBigUInt64LE(value.readBigUInt64LE(16), 64)
+      r.writeBigUInt64LE(wops, 72)
+      r.writeBigUInt64LE(value.readBigUInt64LE(32), 80)
+      r.writeBigUInt64LE(now, 96) // aux: when it was taken (CLOCK_MONOTONIC, as the probe's bpf_ktime_get_ns)
+      out.push(r)
+    }
+    return out
   }
 
   counters(): ProbeCounters {

@@ -79,6 +79,17 @@ export function bpf_map_lookup_elem(fd: number, key: Buffer, value: Buffer): num
   return call('bpf_map_lookup_elem', I32, [I32, DataType.U8Array, DataType.U8Array], [fd, key, value])
 }
 
+// int bpf_map_delete_elem(int fd, const void *key);
+export function bpf_map_delete_elem(fd: number, key: Buffer): number {
+  return call('bpf_map_delete_elem', I32, [I32, DataType.U8Array], [fd, key])
+}
+
+// int bpf_map_get_next_key(int fd, const void *key, void *next_key);   a key not in a hash map gives its first key;
+// -ENOENT after the last
+export function bpf_map_get_next_key(fd: number, key: Buffer, next: Buffer): number {
+  return call('bpf_map_get_next_key', I32, [I32, DataType.U8Array, DataType.U8Array], [fd, key, next])
+}
+
 // int libbpf_num_possible_cpus(void);
 export function libbpf_num_possible_cpus(): number {
   return call('libbpf_num_possible_cpus', I32, [], [])
@@ -104,6 +115,11 @@ export function munmap(addr: JsExternal, length: number): number {
 // int poll(struct pollfd *fds, nfds_t nfds, int timeout);   on a libuv worker thread: the event loop never blocks
 export function pollAsync(fds: Buffer, nfds: number, timeoutMs: number): Promise<number> {
   return load({library: LIBC, funcName: 'poll', retType: I32, paramsType: [DataType.U8Array, DataType.U64, I32], paramsValue: [fds, nfds, timeoutMs], runInNewThread: true}) as Promise<number>
+}
+
+// pid_t getpgid(pid_t pid);   the probe's marker call (see sysflow.bpf.c: SWEEP_MAGIC)
+export function getpgid(pid: number): number {
+  return call('getpgid', I32, [I32], [pid], LIBC)
 }
 
 // long sysconf(int name);

@@ -87,19 +87,38 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     let outMark = 0
     let sinceCheck = 0
     let lastData = 0
-    /** Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load. */
+    let lastSweep = Date.now()
+    let leftovers: Buffer[] | undefined
+    /**
+     * Stop asked (signal, --duration): detach, then read what is left. Checked every 1024 records under load, and
+     * every 100 ms the probe is asked to flush its older read/write aggregates (sysflow.bpf.c).
+     */
     const checkStop = (): void => {
       sinceCheck = 0
       if (answers.length > 0) applyAnswers()
-      if (!draining && (userStop?.() || Date.now() >= deadline)) {
+      const now = Date.now()
+      if (!draining && now - lastSweep >= 100) {
+        lastSweep = now
+        probe.sweep()
+      }
+      if (!draining && (userStop?.() || now >= deadline)) {
         probe.detach()
         draining = true
       }
+    }
+    /** After detach and the ring read to its end: the aggregates still in the kernel; false when none are left. */
+    const takeLeftover = (): boolean => {
+      leftovers ??= probe.takeIoAggregates()
+      const r = leftovers.shift()
+      if (r === undefined) return false
+      onRecord(r, 0, r.length)
+      return true
     }
     const src: EventSource = {
       get event() {
         return dec.events
       },
+      now: () => process.hrtime.bigint() + offset,
       next(): number {
         for (;;) {
           if (qpos < offs.length) return offs[qpos++]
@@ -112,7 +131,10 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
             outMark = c.out.length
             return NEED_MORE
           }
-          if (ring.drain(onRecord, 1) === 0) return draining ? END : NEED_MORE
+          if (ring.drain(onRecord, 1) === 0) {
+            if (!draining) return NEED_MORE
+            if (!takeLeftover()) return END
+          }
         }
       },
       async refill(): Promise<boolean> {

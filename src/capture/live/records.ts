@@ -1,5 +1,6 @@
 // Probe records (struct sf_rec in src/native/bpf/sysflow.bpf.c) -> libscap events for the Collector. One record is
-// one system call (enter and exit paired in the kernel), or an exec, fork or exit from the sched tracepoints.
+// one system call (read at its exit), an exec, fork or exit from the sched tracepoints, or an aggregate of the
+// reads and writes of one thread on one fd, which goes to the Collector as those calls (Collector.ioBatch).
 import type {Collector, CollectionMode} from '../collector.js'
 import {EventWriter, PPME, ParamValue} from './events.js'
 
@@ -8,6 +9,7 @@ const R = {ts: 0, tid: 8, pid: 12, kind: 16, dlen0: 20, dlen1: 22, dlen2: 24, fa
 export const K_EXEC = 1000
 export const K_FORK = 1001
 export const K_EXIT = 1002
+export const K_IOAGG = 1003
 
 /** x86_64 syscall numbers -> [libscap event name, kind of decoding]. */
 const SYSCALLS: Record<number, [string, Shape]> = {}
@@ -93,6 +95,7 @@ export class RecordDecoder {
   /** `offsetNs` turns the probe's CLOCK_MONOTONIC time into wall-clock ns. */
   private readonly offLo: number
   private readonly offHi: number
+  private readonly offsetNs: bigint
   /** The current record's wall-clock time, as u32 halves (no BigInt per record). */
   private tsLo = 0
   private tsHi = 0
@@ -106,6 +109,7 @@ export class RecordDecoder {
    * capture loop's per-event checks: only where there is no rotation and no event limit).
    */
   constructor(private readonly c: Collector, offsetNs: bigint, private readonly sink: (ev: Buffer, at: number) => void, private readonly direct = false) {
+    this.offsetNs = offsetNs
     this.offLo = Number(offsetNs & 0xffffffffn)
     this.offHi = Number(offsetNs >> 32n)
   }
@@ -152,6 +156,14 @@ export class RecordDecoder {
     this.tsHi = (d.readUInt32LE(at + R.ts + 4) + this.offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0
     const tid = d.readUInt32LE(at + R.tid)
     const kind = d.readUInt16LE(at + R.kind)
+    if (kind === K_IOAGG) {
+      // Straight into the collector in either mode: a sum of calls has no per-call time or result to put in events.
+      const first = (BigInt(this.tsHi) << 32n) | BigInt(this.tsLo)
+      const a = at + R.args
+      this.c.ioBatch(IO_EXIT[0]!, tid, d.readInt32LE(a), first, d.readBigUInt64LE(at + R.aux) + this.offsetNs,
+        Number(d.readBigUInt64LE(a + 8)), d.readBigUInt64LE(a + 16), Number(d.readBigUInt64LE(a + 24)), d.readBigUInt64LE(a + 32))
+      return
+    }
     if (this.direct) {
       // The hot path (most records are reads and writes): no closures, arrays or event bytes.
       const io = IO_EXIT[kind]

@@ -1,11 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sysflow's CO-RE probe: the system calls SysFlow maps, one record per call.
+/* sysflow's CO-RE probe: the system calls SysFlow maps, one record per call, except reads and writes.
  *
- * sys_enter keeps each allowed call's arguments per thread (a hash keyed by tid); sys_exit pairs them with the
- * result and emits one record with the strings and the socket tuple read there (at exit the user pages are
- * resident: at enter bpf_probe_read_user_str fails now and then). exec, fork and exit come from the sched
- * tracepoints, which see the new image, both tasks of a fork, and every exit. The record layout is `struct
- * sf_rec` below; src/native/ringbuf.ts and src/capture/live/records.ts read it. x86_64 syscall numbers. */
+ * Only sys_exit is attached: on x86_64 a call's arguments are still in the task's saved registers when it
+ * returns, so exit alone has the call number (orig_ax), the arguments and the result, and every traced call
+ * costs one program instead of two and no per-thread map of pending calls. Strings and socket tuples are read
+ * there (at exit the user pages are resident: at enter bpf_probe_read_user_str fails now and then). exec, fork
+ * and exit come from the sched tracepoints, which see the new image, both tasks of a fork, and every exit.
+ *
+ * Reads and writes (most calls by far) are counted in the kernel instead: per (process, fd), the thread that did
+ * them, their ops and bytes in each direction and the times of the first and last. User space gets one K_IOAGG
+ * record per aggregate, which it applies as those calls, in place. An aggregate is emitted (flushed) before
+ * anything that its calls must precede:
+ *   - any other record that names the same fd of the same process (close, dup2 onto it, mmap, sendto, shutdown,
+ *     setns, ...), by whichever thread: the key has no thread, so another thread finds it;
+ *   - the exit and the exec of the thread that owns it (the task keeps a short list of the fds it owns);
+ *   - the same fd used by another thread (the aggregate changes owner);
+ *   - a window of IO_WINDOW_NS since its first call (so no aggregate spans more than that), and a sweep of the
+ *     aggregates older than that, which user space asks for every 100 ms with a marker call (getpgid of
+ *     SWEEP_MAGIC from its own process), so an fd that goes quiet is reported within ~200 ms.
+ * What is left when the probe is detached is read from the map by user space. Counters are taken with atomic
+ * exchanges, so a sweep that races the owning thread never loses or doubles a call.
+ *
+ * The record layout is `struct sf_rec` below; src/native/ringbuf.ts and src/capture/live/records.ts read it.
+ * x86_64 syscall numbers. */
 #include "sysflow.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -16,6 +33,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define K_EXEC 1000
 #define K_FORK 1001
 #define K_EXIT 1002
+#define K_IOAGG 1003
+
+#define IO_WINDOW_NS 100000000ULL
+#define IO_AGGS 16384
+#define TASK_FDS 16
+#define SWEEP_NR 121 /* getpgid */
+#define SWEEP_MAGIC 0x5f5f5f5eUL /* | 1: every aggregate, not only those older than the window */
 
 #define STR_MAX 4096
 #define NAME_MAX_ 128
@@ -27,29 +51,35 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define AF_INET 2
 
-struct sf_rec {
-	__u64 ts;
-	__u32 tid;
-	__u32 pid;
-	__u16 kind;
-	__u16 size;
-	__u16 dlen[3];
-	__u8 fam;
-	__u8 proto;
-	__u16 sport;
-	__u16 dport;
-	__u32 sip;
-	__u32 dip;
-	__s64 ret;
-	__u64 args[6];
+/* The record: a fixed header, then the strings (data). K_IOAGG records are the header alone: ts = the first
+ * call, aux = the last, args = fd, read ops, read bytes, write ops, write bytes. */
+#define SF_HDR_FIELDS \
+	__u64 ts; \
+	__u32 tid; \
+	__u32 pid; \
+	__u16 kind; \
+	__u16 size; \
+	__u16 dlen[3]; \
+	__u8 fam; \
+	__u8 proto; \
+	__u16 sport; \
+	__u16 dport; \
+	__u32 sip; \
+	__u32 dip; \
+	__s64 ret; \
+	__u64 args[6]; \
 	__u64 aux;
+
+struct sf_hdr {
+	SF_HDR_FIELDS
+};
+
+struct sf_rec {
+	SF_HDR_FIELDS
 	char data[DATA_MAX];
 };
 
-struct enter_args {
-	__u64 args[6];
-	__u32 nr;
-};
+_Static_assert(__builtin_offsetof(struct sf_rec, data) == sizeof(struct sf_hdr), "header layout");
 
 /* Written by user space before attach: its own tgid (never traced) and the allow-list of syscall numbers. */
 struct sf_settings {
@@ -70,14 +100,42 @@ struct {
 	__type(value, struct sf_settings);
 } settings SEC(".maps");
 
+struct io_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct io_agg {
+	__u64 first_ts; /* 0: empty (emitted), the next call sets it */
+	__u64 rops;
+	__u64 rbytes;
+	__u64 wops;
+	__u64 wbytes;
+	__u32 tid;
+	__u32 pad;
+};
+
 struct {
-	/* a plain (preallocated) hash: an LRU hash costs several times more per update; a thread that exits inside a
-	 * call has its entry removed by sched_process_exit */
+	/* preallocated: an update never allocates on the hot path; when it is full, calls go out one record each */
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, struct enter_args);
-} pending SEC(".maps");
+	__uint(max_entries, IO_AGGS);
+	__type(key, struct io_key);
+	__type(value, struct io_agg);
+} io_aggs SEC(".maps");
+
+/* The fds whose aggregates a thread owns (a cursor picks which one to flush when all slots are taken). */
+struct task_fds {
+	__u32 n;
+	__u32 cursor;
+	__s32 fd[TASK_FDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_fds);
+} task_io SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -126,6 +184,8 @@ static __always_inline struct sf_rec *new_rec(__u16 kind, __u32 tid, __u32 pid)
 	return r;
 }
 
+static __always_inline void output(void *rec, __u64 size);
+
 static __always_inline void submit(struct sf_rec *r, __u32 dlen)
 {
 	__u64 size = __builtin_offsetof(struct sf_rec, data) + (__u64)dlen;
@@ -133,16 +193,9 @@ static __always_inline void submit(struct sf_rec *r, __u32 dlen)
 		size = sizeof(struct sf_rec);
 	barrier_var(size);
 	r->size = size;
-	/* No wakeup per record (3-4 us each): the reader polls every 10 ms, and is woken once each time the backlog
-	 * grows past another MiB (not on every record above it: that costs as much as waking per record). */
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size;
-	__u64 flags = (avail / WAKEUP_BACKLOG) != ((avail - size) / WAKEUP_BACKLOG) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (size < 8)
 		return;
-	if (bpf_ringbuf_output(&events, r, size, flags) != 0)
-		count(0);
-	else
-		count(1);
+	output(r, size);
 }
 
 /* A user string at data[off]; returns the new offset (the string keeps its NUL). */
@@ -291,56 +344,233 @@ static __always_inline __u64 mmsg_bytes(__u64 vec, long n)
 	return sum;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+/* 1: a read, 2: a write (the calls user space maps as plain reads and writes of an fd), 0: anything else. */
+static __always_inline int io_dir(long nr)
 {
-	struct sf_settings *cfg = get_settings();
-	if (!cfg || id < 0 || id >= 512)
+	switch (nr) {
+	case 0: case 17: case 19: case 295: case 327: /* read pread64 readv preadv preadv2 */
+		return 1;
+	case 1: case 18: case 20: case 296: case 328: /* write pwrite64 writev pwritev pwritev2 */
+		return 2;
+	}
+	return 0;
+}
+
+static __always_inline void output(void *rec, __u64 size)
+{
+	/* No wakeup per record (3-4 us each): the reader polls every 10 ms, and is woken once each time the backlog
+	 * grows past another MiB (not on every record above it: that costs as much as waking per record). */
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size;
+	__u64 flags = (avail / WAKEUP_BACKLOG) != ((avail - size) / WAKEUP_BACKLOG) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, rec, size, flags) != 0)
+		count(0);
+	else
+		count(1);
+}
+
+/* Emit what an aggregate holds (nothing when it is empty) and leave it empty. Its first call's time is taken
+ * first (an emptied aggregate has none: the next call sets it); the counters are taken with atomic exchanges, so
+ * calls counted meanwhile by the owning thread on another CPU land in the next record, never in two or none.
+ * The record's last time is `now`, when the aggregate is flushed: calls are not timed one by one (a clock read
+ * costs more than the rest of the count), and user space only needs it to tell an idle flow. */
+static __always_inline void io_emit(__u32 tgid, __s32 fd, struct io_agg *v, __u64 now)
+{
+	__u64 first = v->first_ts;
+	v->first_ts = 0;
+	__u64 rops = __sync_lock_test_and_set(&v->rops, 0);
+	__u64 wops = __sync_lock_test_and_set(&v->wops, 0);
+	__u64 rbytes = __sync_lock_test_and_set(&v->rbytes, 0);
+	__u64 wbytes = __sync_lock_test_and_set(&v->wbytes, 0);
+	if (rops == 0 && wops == 0)
+		return;
+	struct sf_hdr h = {};
+	h.ts = first ? first : now;
+	h.aux = now;
+	h.tid = v->tid;
+	h.pid = tgid;
+	h.kind = K_IOAGG;
+	h.size = sizeof(h);
+	h.args[0] = (__u64)(__s64)fd;
+	h.args[1] = rops;
+	h.args[2] = rbytes;
+	h.args[3] = wops;
+	h.args[4] = wbytes;
+	output(&h, sizeof(h));
+}
+
+/* Flush the aggregate of (tgid, fd), if any, before a record that must come after its calls; `drop` also removes
+ * it (the fd is closed, or its owner is gone). */
+static __always_inline void io_flush(__u32 tgid, __s32 fd, bool drop)
+{
+	struct io_key k = {.tgid = tgid, .fd = fd};
+	struct io_agg *v = bpf_map_lookup_elem(&io_aggs, &k);
+	if (!v)
+		return;
+	io_emit(tgid, fd, v, bpf_ktime_get_ns());
+	if (drop)
+		bpf_map_delete_elem(&io_aggs, &k);
+}
+
+/* Remember that the current thread owns the aggregate of fd; false when the task storage is unavailable. When all
+ * slots are taken, the aggregate of the slot under the cursor is flushed and dropped to make room. */
+static __always_inline bool io_own(__u32 tgid, __u32 tid, __s32 fd)
+{
+	struct task_fds *tf = bpf_task_storage_get(&task_io, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tf)
+		return false;
+	__u32 n = tf->n;
+	for (int i = 0; i < TASK_FDS; i++) {
+		if (i >= n)
+			break;
+		if (tf->fd[i] == fd)
+			return true;
+	}
+	if (n < TASK_FDS) {
+		tf->fd[n & (TASK_FDS - 1)] = fd;
+		tf->n = n + 1;
+		return true;
+	}
+	__u32 c = tf->cursor & (TASK_FDS - 1);
+	tf->cursor = c + 1;
+	struct io_key k = {.tgid = tgid, .fd = tf->fd[c]};
+	struct io_agg *old = bpf_map_lookup_elem(&io_aggs, &k);
+	if (old && old->tid == tid) {
+		io_emit(tgid, k.fd, old, bpf_ktime_get_ns());
+		bpf_map_delete_elem(&io_aggs, &k);
+	}
+	tf->fd[c] = fd;
+	return true;
+}
+
+/* Flush (and drop) every aggregate the task owns: at its exit and exec, before their records. */
+static __always_inline void io_flush_task(struct task_struct *task, __u32 tgid, __u32 tid)
+{
+	struct task_fds *tf = bpf_task_storage_get(&task_io, task, 0, 0);
+	if (!tf)
+		return;
+	__u32 n = tf->n;
+	for (int i = 0; i < TASK_FDS; i++) {
+		if (i >= n)
+			break;
+		struct io_key k = {.tgid = tgid, .fd = tf->fd[i]};
+		struct io_agg *v = bpf_map_lookup_elem(&io_aggs, &k);
+		if (v && v->tid == tid) {
+			io_emit(tgid, k.fd, v, bpf_ktime_get_ns());
+			bpf_map_delete_elem(&io_aggs, &k);
+		}
+	}
+	tf->n = 0;
+}
+
+/* A read or write: counted into its aggregate. The common case (the aggregate exists, this thread owns it) reads
+ * no clock and calls nothing but the map lookup. */
+static __always_inline void io_count(__u32 tgid, __u32 tid, __s32 fd, int dir, long ret)
+{
+	struct io_key k = {.tgid = tgid, .fd = fd};
+	__u64 bytes = ret > 0 ? ret : 0;
+	struct io_agg *v = bpf_map_lookup_elem(&io_aggs, &k);
+	if (v) {
+		if (v->tid != tid || v->first_ts == 0) {
+			__u64 now = bpf_ktime_get_ns();
+			io_emit(tgid, fd, v, now);
+			if (v->tid != tid) {
+				io_own(tgid, tid, fd);
+				v->tid = tid;
+			}
+			v->first_ts = now;
+		}
+		if (dir == 1) {
+			__sync_fetch_and_add(&v->rops, 1);
+			__sync_fetch_and_add(&v->rbytes, bytes);
+		} else {
+			__sync_fetch_and_add(&v->wops, 1);
+			__sync_fetch_and_add(&v->wbytes, bytes);
+		}
+		return;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	struct io_agg nv = {.first_ts = now, .tid = tid};
+	if (dir == 1) {
+		nv.rops = 1;
+		nv.rbytes = bytes;
+	} else {
+		nv.wops = 1;
+		nv.wbytes = bytes;
+	}
+	if (io_own(tgid, tid, fd) && bpf_map_update_elem(&io_aggs, &k, &nv, BPF_NOEXIST) == 0)
+		return;
+	/* no room (or another CPU inserted it first): this call goes out as a record of its own, nothing is lost */
+	io_emit(tgid, fd, &nv, now);
+}
+
+struct sweep_ctx {
+	__u64 now;
+	__u64 all;
+};
+
+static long io_sweep_one(void *map, struct io_key *k, struct io_agg *v, struct sweep_ctx *sc)
+{
+	if (v->rops == 0 && v->wops == 0)
 		return 0;
-	if (!(cfg->allow[(id >> 6) & 7] & (1ULL << (id & 63))))
+	if (!sc->all && sc->now - v->first_ts < IO_WINDOW_NS)
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	if ((__u32)(pt >> 32) == cfg->own_tgid)
-		return 0;
-	struct enter_args e = {};
-	e.nr = id;
-	e.args[0] = BPF_CORE_READ(regs, di);
-	e.args[1] = BPF_CORE_READ(regs, si);
-	e.args[2] = BPF_CORE_READ(regs, dx);
-	e.args[3] = BPF_CORE_READ(regs, r10);
-	e.args[4] = BPF_CORE_READ(regs, r8);
-	e.args[5] = BPF_CORE_READ(regs, r9);
-	/* mmap: only of files (anonymous maps are most of them, and SysFlow has no use for them) */
-	if (id == 9 && ((long)e.args[4] < 0 || (e.args[3] & 0x20)))
-		return 0;
-	__u32 tid = (__u32)pt;
-	bpf_map_update_elem(&pending, &tid, &e, BPF_ANY);
+	io_emit(k->tgid, k->fd, v, sc->now);
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pt;
-	struct enter_args *e = bpf_map_lookup_elem(&pending, &tid);
-	if (!e)
+	struct sf_settings *cfg = get_settings();
+	long nr = regs->orig_ax;
+	if (!cfg || nr < 0 || nr >= 512)
 		return 0;
-	__u32 nr = e->nr;
+	__u64 pt;
+	if (nr == SWEEP_NR && (regs->di | 1) == (SWEEP_MAGIC | 1)) {
+		pt = bpf_get_current_pid_tgid();
+		if ((__u32)(pt >> 32) == cfg->own_tgid) {
+			struct sweep_ctx sc = {.now = bpf_ktime_get_ns(), .all = regs->di & 1};
+			bpf_for_each_map_elem(&io_aggs, io_sweep_one, &sc, 0);
+		}
+		return 0;
+	}
+	if (!(cfg->allow[(nr >> 6) & 7] & (1ULL << (nr & 63))))
+		return 0;
+	pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt;
+	if (tgid == cfg->own_tgid)
+		return 0;
+	int dir = io_dir(nr);
+	if (dir) {
+		io_count(tgid, tid, (__s32)regs->di, dir, ret);
+		return 0;
+	}
+	/* mmap: only of files (anonymous maps are most of them, and SysFlow has no use for them) */
+	if (nr == 9 && ((long)regs->r8 < 0 || (regs->r10 & 0x20)))
+		return 0;
+	/* the child's side of a fork returns 0: sched_process_fork has reported it */
+	if ((nr == 56 || nr == 57 || nr == 58 || nr == 435) && ret == 0)
+		return 0;
 	/* a successful exec is reported by sched_process_exec, with the new image */
-	if ((nr == 59 || nr == 322) && ret == 0) {
-		bpf_map_delete_elem(&pending, &tid);
+	if ((nr == 59 || nr == 322) && ret == 0)
 		return 0;
-	}
-	struct sf_rec *r = new_rec(nr, tid, pt >> 32);
-	if (!r) {
-		bpf_map_delete_elem(&pending, &tid);
+	/* The calls counted on an fd this call names come first (a guess for calls whose first argument is not an fd:
+	 * flushing early only costs a record). close and dup2/dup3 end the fd, mmap names it fifth. */
+	io_flush(tgid, (__s32)regs->di, nr == 3);
+	if (nr == 33 || nr == 292)
+		io_flush(tgid, (__s32)regs->si, true);
+	else if (nr == 9)
+		io_flush(tgid, (__s32)regs->r8, false);
+	struct sf_rec *r = new_rec(nr, tid, tgid);
+	if (!r)
 		return 0;
-	}
 	r->ret = ret;
-	for (int i = 0; i < 6; i++)
-		r->args[i] = e->args[i];
-	bpf_map_delete_elem(&pending, &tid);
+	r->args[0] = regs->di;
+	r->args[1] = regs->si;
+	r->args[2] = regs->dx;
+	r->args[3] = regs->r10;
+	r->args[4] = regs->r8;
+	r->args[5] = regs->r9;
 
 	/* which arguments are paths (s0, s1), and where the socket is */
 	int s0 = -1, s1 = -1;
@@ -411,6 +641,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, __u32 old_pid, struct li
 	__u64 pt = bpf_get_current_pid_tgid();
 	if (!cfg || (__u32)(pt >> 32) == cfg->own_tgid)
 		return 0;
+	/* the calls before the exec belong to the old image; a thread that execs takes the leader's tid */
+	io_flush_task(p, pt >> 32, old_pid);
 	struct sf_rec *r = new_rec(K_EXEC, (__u32)pt, pt >> 32);
 	if (!r)
 		return 0;
@@ -464,9 +696,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	struct sf_settings *cfg = get_settings();
 	int tgid = BPF_CORE_READ(p, tgid);
 	__u32 tid = BPF_CORE_READ(p, pid);
-	bpf_map_delete_elem(&pending, &tid);
 	if (!cfg || (__u32)tgid == cfg->own_tgid)
 		return 0;
+	io_flush_task(p, tgid, tid);
 	struct sf_rec *r = new_rec(K_EXIT, tid, tgid);
 	if (!r)
 		return 0;
