@@ -1,6 +1,10 @@
-// Live eBPF capture bench (root, or CAP_BPF + CAP_PERFMON): a load generator's syscalls/s bare and under capture,
-// the probe records/s the capture keeps up with, its drops, and the capture's RSS at start and end. The load is
-// `dd bs=1` from /dev/zero to /dev/null: a read and a write per byte, both traced (one record each).
+// Live eBPF capture bench (root, or CAP_BPF + CAP_PERFMON): two loads, each bare and under capture.
+//  - `dd bs=1` from /dev/zero to /dev/null: a read and a write per byte, the cheapest traced calls there are, so
+//    the probe's cost per call shows as the workload's slowdown (syscalls/s bare and captured: the ratio). The
+//    probe counts reads and writes in the kernel, so few records cross to user space here.
+//  - an open/close loop (perl): every open and every close is a record of its own with a path to read, decode and
+//    map (a File, a FileFlow), so it measures the records/s the capture keeps up with, and its drops.
+// Also the capture's RSS at start and end.
 //   node dist/bench/capture-live.js [SECONDS=10]       prints a Markdown table, then the row as one JSON line
 //   node dist/bench/capture-live.js --soak [SECONDS=300]
 //     a steady workload (a shell loop that forks short-lived processes, rewrites files, and reads them) under
@@ -19,6 +23,14 @@ function dd(count: number): number {
   const t0 = process.hrtime.bigint()
   const r = spawnSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${count}`], {stdio: 'ignore'})
   if (r.status !== 0) throw new Error('dd failed')
+  return Number(process.hrtime.bigint() - t0) / 1e9
+}
+
+/** `n` iterations of open + close of one file (two traced calls, two probe records): seconds taken. */
+function opens(n: number): number {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync('perl', ['-e', 'for (1..$ARGV[0]) { open(my $f, "<", "/etc/hostname") or die; close($f) }', String(n)], {stdio: 'ignore'})
+  if (r.status !== 0) throw new Error('perl failed')
   return Number(process.hrtime.bigint() - t0) / 1e9
 }
 
@@ -81,18 +93,31 @@ async function soakRun(): Promise<void> {
   console.log(JSON.stringify(row))
 }
 
-async function main(): Promise<void> {
+interface LoadRow {
+  bareCallsPerSec: number
+  capturedCallsPerSec: number
+  ratio: number
+  probeRecords: number
+  probeRecordsPerSec: number
+  drops: number
+  drainSec: number
+  rssStartKiB: number
+  rssEndKiB: number
+  loadSeconds: number
+}
+
+/** One load (`work(n)` runs n units of `callsPer` calls and returns its seconds), bare and under capture. */
+async function measure(work: (n: number) => number, callsPer: number): Promise<LoadRow> {
   // bare: calibrate the count so the bare run lasts about a second, then size the measured runs to `seconds`
-  const probe = dd(200_000)
-  const bareRate = (2 * 200_000) / probe
-  const count = Math.round((bareRate * seconds) / 2)
-  const bareSec = dd(count)
+  const probe = work(100_000)
+  const count = Math.round((100_000 / probe) * seconds)
+  const bareSec = work(count)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-live-bench-'))
   const out = path.join(dir, 'bench.sf')
   const {cap, err} = await startCapture(out)
   try {
     const rss0 = rssKiB(cap.pid!)
-    const capSec = dd(count)
+    const capSec = work(count)
     const rss1 = rssKiB(cap.pid!)
     const t0 = process.hrtime.bigint()
     await new Promise((r) => {
@@ -103,22 +128,31 @@ async function main(): Promise<void> {
     const m = /(\d+) events, (\d+) records written, .* (\d+) probe records, (\d+) drops/.exec(err())
     if (!m) throw new Error(`no stats from the capture: ${err()}`)
     const probeRecords = Number(m[3])
-    const drops = Number(m[4])
-    const row = {
-      syscalls: 2 * count, bareSyscallsPerSec: Math.round((2 * count) / bareSec), capturedSyscallsPerSec: Math.round((2 * count) / capSec),
+    return {
+      bareCallsPerSec: Math.round((callsPer * count) / bareSec), capturedCallsPerSec: Math.round((callsPer * count) / capSec),
       ratio: Number((bareSec / capSec).toFixed(3)), probeRecords, probeRecordsPerSec: Math.round(probeRecords / (capSec + drainSec)),
-      drops, drainSec: Number(drainSec.toFixed(2)), rssStartKiB: rss0, rssEndKiB: rss1, loadSeconds: Number(capSec.toFixed(2)),
+      drops: Number(m[4]), drainSec: Number(drainSec.toFixed(2)), rssStartKiB: rss0, rssEndKiB: rss1, loadSeconds: Number(capSec.toFixed(2)),
     }
-    console.log('| load (dd bs=1) | syscalls/s | ratio | probe records/s | drops | capture RSS start -> end |')
-    console.log('|---|---|---|---|---|---|')
-    console.log(`| bare | ${row.bareSyscallsPerSec} | 1 | | | |`)
-    console.log(`| under capture | ${row.capturedSyscallsPerSec} | ${row.ratio} | ${row.probeRecordsPerSec} | ${drops} | ${rss0} -> ${rss1} KiB |`)
-    // last line: the row as JSON, for bench.ts's child() (it parses the last line of a stage's output)
-    console.log(JSON.stringify(row))
   } finally {
     if (cap.exitCode === null) cap.kill('SIGKILL')
     fs.rmSync(dir, {recursive: true, force: true})
   }
+}
+
+async function main(): Promise<void> {
+  const io = await measure((n) => dd(n), 2)
+  const oc = await measure(opens, 2)
+  console.log('| load | calls/s bare | under capture | ratio | probe records/s | drops | capture RSS start -> end |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const [name, r] of [['dd bs=1 (read+write)', io], ['open+close loop', oc]] as const) {
+    console.log(`| ${name} | ${r.bareCallsPerSec} | ${r.capturedCallsPerSec} | ${r.ratio} | ${r.probeRecordsPerSec} | ${r.drops} | ${r.rssStartKiB} -> ${r.rssEndKiB} KiB |`)
+  }
+  // last line: the row as JSON, for bench.ts's child() (it parses the last line of a stage's output)
+  console.log(JSON.stringify({
+    syscalls: Math.round(io.capturedCallsPerSec * io.loadSeconds), bareSyscallsPerSec: io.bareCallsPerSec, capturedSyscallsPerSec: io.capturedCallsPerSec,
+    ratio: io.ratio, probeRecordsPerSec: io.probeRecordsPerSec, drops: io.drops, drainSec: io.drainSec, rssStartKiB: io.rssStartKiB, rssEndKiB: io.rssEndKiB,
+    loadSeconds: io.loadSeconds, opens: oc,
+  }))
 }
 
 await (soak ? soakRun() : main())

@@ -252,6 +252,24 @@ console.log(JSON.stringify(Object.fromEntries(fds.map((fd, k) => ['k' + k, fd]))
     })
   })
 
+  test.serial('aggregates: an fd closed without a close call (close_range) and reused: the old calls come before the new open', async (t) => {
+    await withTempDir(async (dir) => {
+      await withProbe(async (s) => {
+        const [a, b] = [path.join(dir, 'ra'), path.join(dir, 'rb')]
+        const {pid} = await run('perl', ['-e', 'use POSIX; open(my $f, ">", $ARGV[0]) or die; syswrite($f, "abc"); my $n = fileno($f); syscall(436, $n, $n, 0) == 0 or die; open(my $g, ">", $ARGV[1]) or die; fileno($g) == $n or die; syswrite($g, "de"); POSIX::_exit(0)', a, b])
+        await untilExit(s, pid)
+        const openA = s.recs.findIndex((r) => r.pid === pid && OPENS.has(r.kind) && r.path === a)
+        const openB = s.recs.findIndex((r) => r.pid === pid && OPENS.has(r.kind) && r.path === b)
+        t.true(openA >= 0 && openB > openA)
+        const fd = Number(s.recs[openA].ret)
+        t.is(Number(s.recs[openB].ret), fd)
+        const between = (from: number, to: number) => s.recs.slice(from + 1, to).filter((r) => r.kind === K_IOAGG && r.pid === pid && Number(r.args[0]) === fd)
+        t.deepEqual(sums(between(openA, openB)), [0, 0, 1, 3], 'the write to the first file, before the second open')
+        t.deepEqual(sums(between(openB, s.recs.length)), [0, 0, 1, 2])
+      })
+    })
+  })
+
   test.serial('aggregates: a sweep reports a quiet fd while it is open; detach leaves the rest to takeIoAggregates', async (t) => {
     await withTempDir(async (dir) => {
       await withProbe(async (s) => {

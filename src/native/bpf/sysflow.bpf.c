@@ -561,6 +561,13 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		io_flush(tgid, (__s32)regs->si, true);
 	else if (nr == 9)
 		io_flush(tgid, (__s32)regs->r8, false);
+	/* A new fd whose number had an aggregate: its file was closed without a close call (close_range, an exec's
+	 * close-on-exec), and those calls belong to the old file. */
+	switch (nr) {
+	case 2: case 85: case 257: case 437: case 41: case 43: case 288: case 32: case 72:
+		if (ret >= 0 && ret != regs->di)
+			io_flush(tgid, (__s32)ret, true);
+	}
 	struct sf_rec *r = new_rec(nr, tid, tgid);
 	if (!r)
 		return 0;
