@@ -248,12 +248,12 @@ test('reads and writes decoded straight into the collector, one by one or as the
     {kind: 1, tid: 200, ts: 2_000_003_000n, ret: 1, args: [1, 0, 1]},
     {kind: 3, tid: 100, ts: 2_000_004_000n, ret: 0, args: [7]},
   ]
-  const runBoth = (opts: ConstructorParameters<typeof Collector>[1], direct: boolean): SysFlowRecord[] => {
+  const runBoth = (opts: ConstructorParameters<typeof Collector>[1], direct: boolean, list = recs): SysFlowRecord[] => {
     const c = new Collector(LIVE_EVENT_TABLE, opts)
     const other = {...thread(200, 1, '/bin/cat', []), fds: [{fd: 1, ino: 0n, type: 1, name: '/var/log/x', openFlags: 2, sip: 0, dip: 0, sport: 0, dport: 0, l4proto: 0}]}
     c.loadState([thread(100, 1, '/usr/sbin/httpd', []), other], {users: [], groups: []})
     const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), direct)
-    for (const r of recs) {
+    for (const r of list) {
       const b = rec(r)
       dec.record(b, 0, b.length)
     }
@@ -281,22 +281,10 @@ test('reads and writes decoded straight into the collector, one by one or as the
     sum.aux = r.ts
   }
   t.is(aggregated.length, recs.length - 3, 'the three calls on fd 4 and the two on socket 7 became a record each')
-  const runAggregated = (opts: ConstructorParameters<typeof Collector>[1]): SysFlowRecord[] => {
-    const c = new Collector(LIVE_EVENT_TABLE, opts)
-    const other = {...thread(200, 1, '/bin/cat', []), fds: [{fd: 1, ino: 0n, type: 1, name: '/var/log/x', openFlags: 2, sip: 0, dip: 0, sport: 0, dport: 0, l4proto: 0}]}
-    c.loadState([thread(100, 1, '/usr/sbin/httpd', []), other], {users: [], groups: []})
-    const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), false)
-    for (const r of aggregated) {
-      const b = rec(r)
-      dec.record(b, 0, b.length)
-    }
-    c.finish()
-    return c.out
-  }
   for (const opts of [{}, {mode: 'consume' as const}, {containersOnly: true}, {fileReadMode: 2 as const}]) {
     const viaEvents = runBoth(opts, false)
     t.deepEqual(runBoth(opts, true), viaEvents, JSON.stringify(opts))
-    t.deepEqual(runAggregated(opts), viaEvents, `aggregated ${JSON.stringify(opts)}`)
+    t.deepEqual(runBoth(opts, false, aggregated), viaEvents, `aggregated ${JSON.stringify(opts)}`)
     if (Object.keys(opts).length === 0) {
       // not vacuous: the flows carry the counts
       const ff = viaEvents.filter((r) => r.kind === Kind.FileFlow).map((r) => [r.numWSendBytes, r.numWSendOps, r.numRRecvBytes, r.numRRecvOps])

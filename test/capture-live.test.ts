@@ -13,21 +13,11 @@ import {OpFlag} from '../src/format/flags.js'
 import {fileInput, readTrace} from '../src/format/reader.js'
 import {FileEvent, FileFlow, Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
 import {foid} from '../src/capture/index.js'
-import {preflightEbpf} from '../src/capture/preflight.js'
-import {findLibbpf} from '../src/native/bpf.js'
 import {runCli} from './helpers/cli.js'
+import {canCapture} from './helpers/bpf.js'
 import {withTempDir} from './helpers/tmp.js'
 
 const RUN = path.resolve('bin/run.js')
-
-function canCapture(): string | undefined {
-  try {
-    preflightEbpf(() => findLibbpf())
-    return undefined
-  } catch (e) {
-    return (e as Error).message
-  }
-}
 
 const WORKLOAD = `
 import fs from 'node:fs'

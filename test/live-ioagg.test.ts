@@ -8,8 +8,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
 import {K_EXEC, K_EXIT, K_IOAGG, syscallsFor} from '../src/capture/live/records.js'
-import {preflightEbpf} from '../src/capture/preflight.js'
-import {BpfProbe, findLibbpf} from '../src/native/bpf.js'
+import {BpfProbe} from '../src/native/bpf.js'
+import {canCapture} from './helpers/bpf.js'
 import {withTempDir} from './helpers/tmp.js'
 
 interface ProbeRec {
@@ -23,15 +23,6 @@ interface ProbeRec {
 }
 
 const OPENS = new Set([2, 85, 257, 437])
-
-function canCapture(): string | undefined {
-  try {
-    preflightEbpf(() => findLibbpf())
-    return undefined
-  } catch (e) {
-    return (e as Error).message
-  }
-}
 
 function parse(d: Buffer, at: number): ProbeRec {
   const args: bigint[] = []
@@ -109,6 +100,15 @@ function life(s: Session, pid: number, fd: number, file: string, from = -1): {op
   const aggs = s.recs.slice(open + 1, close < 0 ? undefined : close).filter((r) => r.kind === K_IOAGG && r.pid === pid && Number(r.args[0]) === fd)
   return {open, close, aggs}
 }
+/** Run a perl one-liner that opens `file` (its first argument) and wait for its exit; the life of that fd. */
+async function perl(s: Session, src: string, file: string): Promise<{pid: number; l: ReturnType<typeof life>}> {
+  const {pid} = await run('perl', ['-e', src, file])
+  await untilExit(s, pid)
+  const open = s.recs.find((r) => r.pid === pid && OPENS.has(r.kind) && r.path === file)
+  if (!open) throw new Error(`perl did not open ${file}`)
+  return {pid, l: life(s, pid, Number(open.ret), file)}
+}
+
 /** [read ops, read bytes, write ops, write bytes] summed over aggregates. */
 function sums(aggs: ProbeRec[]): number[] {
   const t = [0, 0, 0, 0]
@@ -221,10 +221,7 @@ console.log(JSON.stringify(Object.fromEntries(fds.map((fd, k) => ['k' + k, fd]))
       await withProbe(async (s) => {
         // POSIX::_exit: no cleanup, so the kernel closes the file at exit and no close call is made
         const file = path.join(dir, 'i')
-        const {pid} = await run('perl', ['-e', 'use POSIX; open(my $f, ">", $ARGV[0]) or die; syswrite($f, "xyz") for 1..5; POSIX::_exit(0)', file])
-        await untilExit(s, pid)
-        const open = s.recs.find((r) => r.pid === pid && OPENS.has(r.kind) && r.path === file)!
-        const l = life(s, pid, Number(open.ret), file)
+        const {pid, l} = await perl(s, 'use POSIX; open(my $f, ">", $ARGV[0]) or die; syswrite($f, "xyz") for 1..5; POSIX::_exit(0)', file)
         t.is(l.close, -1, 'never closed')
         t.is(l.aggs.length, 1)
         t.is(l.aggs[0].tid, pid)
@@ -240,10 +237,7 @@ console.log(JSON.stringify(Object.fromEntries(fds.map((fd, k) => ['k' + k, fd]))
       await withProbe(async (s) => {
         // perl (Debian's perl-base is essential) marks its files close-on-exec: exec closes the fd, no close call
         const file = path.join(dir, 'j')
-        const {pid} = await run('perl', ['-e', 'open(my $f, ">", $ARGV[0]) or die; syswrite($f, "abc"); syswrite($f, "de"); print fileno($f), "\\n"; exec "/bin/true"', file])
-        await untilExit(s, pid)
-        const open = s.recs.find((r) => r.pid === pid && OPENS.has(r.kind) && r.path === file)!
-        const l = life(s, pid, Number(open.ret), file)
+        const {pid, l} = await perl(s, 'open(my $f, ">", $ARGV[0]) or die; syswrite($f, "abc"); syswrite($f, "de"); exec "/bin/true"', file)
         const exec = s.recs.findIndex((r, i) => i > l.open && r.kind === K_EXEC && r.pid === pid)
         t.true(exec > l.open)
         t.true(l.close < 0 || l.close > exec, 'no close before the exec')
