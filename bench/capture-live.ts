@@ -97,6 +97,8 @@ interface LoadRow {
   bareCallsPerSec: number
   capturedCallsPerSec: number
   ratio: number
+  /** The collector's events (two per call, as a .scap holds them) per second of load, and the probe's records. */
+  eventsPerSec: number
   probeRecords: number
   probeRecordsPerSec: number
   drops: number
@@ -130,7 +132,7 @@ async function measure(work: (n: number) => number, callsPer: number): Promise<L
     const probeRecords = Number(m[3])
     return {
       bareCallsPerSec: Math.round((callsPer * count) / bareSec), capturedCallsPerSec: Math.round((callsPer * count) / capSec),
-      ratio: Number((bareSec / capSec).toFixed(3)), probeRecords, probeRecordsPerSec: Math.round(probeRecords / (capSec + drainSec)),
+      ratio: Number((bareSec / capSec).toFixed(3)), eventsPerSec: Math.round(Number(m[1]) / capSec), probeRecords, probeRecordsPerSec: Math.round(probeRecords / (capSec + drainSec)),
       drops: Number(m[4]), drainSec: Number(drainSec.toFixed(2)), rssStartKiB: rss0, rssEndKiB: rss1, loadSeconds: Number(capSec.toFixed(2)),
     }
   } finally {
@@ -142,15 +144,15 @@ async function measure(work: (n: number) => number, callsPer: number): Promise<L
 async function main(): Promise<void> {
   const io = await measure((n) => dd(n), 2)
   const oc = await measure(opens, 2)
-  console.log('| load | calls/s bare | under capture | ratio | probe records/s | drops | capture RSS start -> end |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('| load | calls/s bare | under capture | ratio | events/s captured | probe records/s | drops | capture RSS start -> end |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const [name, r] of [['dd bs=1 (read+write)', io], ['open+close loop', oc]] as const) {
-    console.log(`| ${name} | ${r.bareCallsPerSec} | ${r.capturedCallsPerSec} | ${r.ratio} | ${r.probeRecordsPerSec} | ${r.drops} | ${r.rssStartKiB} -> ${r.rssEndKiB} KiB |`)
+    console.log(`| ${name} | ${r.bareCallsPerSec} | ${r.capturedCallsPerSec} | ${r.ratio} | ${r.eventsPerSec} | ${r.probeRecordsPerSec} | ${r.drops} | ${r.rssStartKiB} -> ${r.rssEndKiB} KiB |`)
   }
   // last line: the row as JSON, for bench.ts's child() (it parses the last line of a stage's output)
   console.log(JSON.stringify({
     syscalls: Math.round(io.capturedCallsPerSec * io.loadSeconds), bareSyscallsPerSec: io.bareCallsPerSec, capturedSyscallsPerSec: io.capturedCallsPerSec,
-    ratio: io.ratio, probeRecordsPerSec: io.probeRecordsPerSec, drops: io.drops, drainSec: io.drainSec, rssStartKiB: io.rssStartKiB, rssEndKiB: io.rssEndKiB,
+    ratio: io.ratio, eventsPerSec: io.eventsPerSec, probeRecordsPerSec: io.probeRecordsPerSec, drops: io.drops, drainSec: io.drainSec, rssStartKiB: io.rssStartKiB, rssEndKiB: io.rssEndKiB,
     loadSeconds: io.loadSeconds, opens: oc,
   }))
 }
