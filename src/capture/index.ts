@@ -43,6 +43,8 @@ export class CaptureStats {
   malformedEvents = 0
   records = 0
   drops = 0n
+  /** Live, after drops: threads ended because /proc no longer listed them (their exit was among the drops). */
+  purgedThreads = 0
   firstTs = 0n
   lastTs = 0n
   hostname = ''

@@ -51,6 +51,8 @@ export interface CaptureRunStats {
   socketDropped?: number
   /** eBPF driver: records read from the probe, and lost in the kernel (ring buffer full). */
   probeRecords?: number
+  /** eBPF driver, after drops: threads ended because /proc no longer listed them (their exit was dropped). */
+  purgedThreads?: number
 }
 
 export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunStats> {
@@ -115,5 +117,6 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
     events: stats.events, records: out.written, skippedUnknownEvents: stats.skippedUnknownEvents, malformedEvents: stats.malformedEvents,
     drops: stats.drops, files: out.files.length, seconds: Number(process.hrtime.bigint() - t0) / 1e9, socketDropped,
     probeRecords: live && driver === 'ebpf' ? probe.probeRecords : undefined,
+    purgedThreads: live && driver === 'ebpf' ? stats.purgedThreads : undefined,
   }
 }

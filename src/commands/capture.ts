@@ -59,7 +59,7 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
         onSocketWarning: (m) => process.stderr.write(`sysflow: warning: ${m}\n`),
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
-      if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})\n`)
+      if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})${stats.purgedThreads ? `; ${stats.purgedThreads} threads whose exit was among them were ended when /proc no longer listed them` : ''}\n`)
       // Records the processor never got are a loss, like skipped records: a warning and exit code 1.
       if (stats.socketDropped) reporter.warn({file: flags.socket!, offset: -1, message: `${stats.socketDropped} records dropped (the processor was not taking them)`, skippedRecords: stats.socketDropped, skippedBytes: 0})
       if (flags.stats) {

@@ -3,8 +3,9 @@
 // (exe, args, cwd) from the Collector as it is at that point. Stopping (a signal, --duration) detaches the probe
 // first and then drains what is already in the ring buffer, so the output ends with every recorded call; the
 // capture loop then flushes the open flows with OP_TRUNCATE.
+import fs from 'node:fs'
 import os from 'node:os'
-import {BpfProbe} from '../../native/bpf.js'
+import {BpfProbe, SF_HDR_BYTES} from '../../native/bpf.js'
 import {END, NEED_MORE} from '../../native/savefile.js'
 import {Collector} from '../collector.js'
 import {CaptureBatch, CaptureOptions, CaptureStats, EventSource, run} from '../index.js'
@@ -13,7 +14,8 @@ import {containerJson, describeContainer, DescribeOptions} from './docker.js'
 import {containerFromJson} from '../state.js'
 import {ProcScan, scanProc} from './procfs.js'
 import {LIVE_EVENT_TABLE} from './events.js'
-import {RecordDecoder, syscallsFor} from './records.js'
+import {GoneThreads} from './purge.js'
+import {K_EXIT, RecordDecoder, syscallsFor} from './records.js'
 
 export interface EbpfOptions extends CaptureOptions {
   /** The start state (default: procfs.ts's scan of /proc, as libscap's). */
@@ -100,11 +102,38 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
       if (!draining && now - lastSweep >= 100) {
         lastSweep = now
         probe.sweep()
+        purge(now)
       }
       if (!draining && (userStop?.() || now >= deadline)) {
         probe.detach()
         draining = true
       }
+    }
+    // After drops, threads whose exit was lost are ended as an exit would (purge.ts), checked every 10 s, one
+    // synthetic exit record at a time between ring records.
+    const gone = new GoneThreads()
+    let lastPurge = Date.now()
+    const toEnd: number[] = []
+    const exitRec = Buffer.alloc(SF_HDR_BYTES)
+    const purge = (now: number): void => {
+      if (now - lastPurge < 10_000) return
+      lastPurge = now
+      toEnd.push(...gone.check(probe.counters().lost, c.threads, (tid) => fs.existsSync(`/proc/${tid}`)))
+      if (toEnd.length > 0) stats.purgedThreads += toEnd.length
+    }
+    /** The next synthetic exit, decoded; false when none is waiting. */
+    const endOne = (): boolean => {
+      const tid = toEnd.shift()
+      if (tid === undefined) return false
+      const t = c.threads.get(tid)
+      if (t === undefined) return endOne()
+      exitRec.writeBigUInt64LE(process.hrtime.bigint(), 0)
+      exitRec.writeUInt32LE(tid, 8)
+      exitRec.writeUInt32LE(t.pid, 12)
+      exitRec.writeUInt16LE(K_EXIT, 16)
+      exitRec.writeUInt16LE(SF_HDR_BYTES, 18)
+      onRecord(exitRec, 0, SF_HDR_BYTES)
+      return true
     }
     /** After detach and the ring read to its end: the aggregates still in the kernel; false when none are left. */
     const takeLeftover = (): boolean => {
@@ -131,6 +160,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
             outMark = c.out.length
             return NEED_MORE
           }
+          if (toEnd.length > 0 && endOne()) continue
           if (ring.drain(onRecord, 1) === 0) {
             if (!draining) return NEED_MORE
             if (!takeLeftover()) return END
