@@ -4,6 +4,7 @@
 import crypto from 'node:crypto'
 import {File, Kind, OID, Process} from '../format/records.js'
 import type {RecordSink} from './sink.js'
+import type {PodExporter} from './k8s/context.js'
 import {ContainerInfo, Thread, ThreadTable} from './state.js'
 
 const NS = 1_000_000_000n
@@ -15,7 +16,8 @@ export function foid(containerId: string, path: string): string {
 export class ContainerContext {
   private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
 
-  constructor(private readonly sink: RecordSink) {}
+  /** `pods`: live k8s (k8s/context.ts); the container's Pod is written before it (the collector's exportPod). */
+  constructor(private readonly sink: RecordSink, private readonly pods?: PodExporter) {}
 
   /** The container `id`, written if it is not yet in the file ("incomplete" until its metadata is known). */
   write(id: string | null): void {
@@ -28,7 +30,8 @@ export class ContainerContext {
     if (c.written) return
     c.written = true
     const i = c.info
-    this.sink.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId: null})
+    const podId = this.pods?.exportPod(i.id, this.sink.out) ?? null
+    this.sink.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId})
   }
 
   /** Metadata from a container event; true when the container is new. Completed metadata is written again. */
@@ -46,6 +49,7 @@ export class ContainerContext {
 
   clearWritten(): void {
     for (const c of this.containers.values()) c.written = false
+    this.pods?.clearWritten()
   }
 }
 

@@ -1,0 +1,82 @@
+// Kubernetes data for a live capture: the client's informers feed the pod state (for Pod records, written by the
+// collector's ContainerContext through `context`) and queue K8sEvent records and MODIFIED pods, which the capture
+// loop takes with `drain` between ring-buffer reads (so they land after the header and in the current file, and
+// the ring-buffer reader never waits for the API).
+import {Kind, K8sEvent, SysFlowRecord} from '../../format/records.js'
+import {K8sClient} from './client.js'
+import type {K8sSetup} from './config.js'
+import {K8sContext} from './context.js'
+import {actionOf, ApiObject, componentOf} from './message.js'
+import {K8sState} from './pods.js'
+
+export interface K8sLiveOptions {
+  onWarning: (message: string) => void
+  /** Backoff bounds, ms (tests). */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+}
+
+export class K8sLive {
+  readonly state = new K8sState()
+  readonly context: K8sContext
+  private readonly client: K8sClient
+  private readonly queue: ({ke: K8sEvent} | {modified: string})[] = []
+  /** Wall clock in ns (records carry wall-clock time). */
+  private readonly offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+  /** K8sEvent records queued so far (for --stats and tests). */
+  k8sEvents = 0
+
+  constructor(setup: K8sSetup, o: K8sLiveOptions) {
+    const now = () => process.hrtime.bigint() + this.offset
+    this.context = new K8sContext(this.state, now)
+    this.client = new K8sClient({
+      kubeConfig: setup.kubeConfig, nodeName: setup.nodeName, onWarning: o.onWarning, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs,
+      onObject: (r, verb, obj) => {
+        if (r.plural === 'pods') verb === 'delete' ? this.state.deletePod(obj) : this.state.setPod(obj)
+        else if (r.plural === 'services') verb === 'delete' ? this.state.deleteService(obj) : this.state.setService(obj)
+      },
+      onMessage: (message) => {
+        // What k8seventprocessor.cpp reads back from the payload: kind and action, and a MODIFIED pod rewritten.
+        let kind: unknown
+        let type: unknown
+        let items: unknown
+        try {
+          const j = JSON.parse(message.slice(0, message.indexOf('\n'))) as {kind?: unknown; type?: unknown; items?: unknown}
+          ;({kind, type, items} = j)
+        } catch {
+          // our own JSON: cannot happen
+        }
+        const component = componentOf(kind)
+        const action = actionOf(type)
+        if (action === 'K8S_COMPONENT_MODIFIED' && component === 'K8S_PODS' && Array.isArray(items)) {
+          for (const it of items as ApiObject[]) if (typeof it?.uid === 'string') this.queue.push({modified: it.uid})
+        }
+        this.queue.push({ke: {kind: Kind.K8sEvent, component, action, ts: now(), message}})
+        this.k8sEvents++
+      },
+    })
+  }
+
+  start(): void {
+    this.client.start()
+  }
+
+  /** Resolves when the pods are listed, or after `ms` (the capture does not wait longer for the API). */
+  ready(ms: number): Promise<void> {
+    let t: NodeJS.Timeout | undefined
+    return Promise.race([this.client.firstSync, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t))
+  }
+
+  /** Queued K8sEvents and rewritten pods into the capture's output, in arrival order. */
+  drain(out: SysFlowRecord[]): void {
+    while (this.queue.length > 0) {
+      const q = this.queue.shift()!
+      if ('ke' in q) out.push(q.ke)
+      else this.context.podModified(q.modified, out)
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.client.stop()
+  }
+}
