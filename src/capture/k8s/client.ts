@@ -81,7 +81,7 @@ function reasonOf(e: unknown): string {
 }
 
 export class K8sClient {
-  private readonly informers: {r: Resource; lw: ListWatch<KubernetesObject>; backoff: number; timer?: NodeJS.Timeout; refused?: string}[] = []
+  private readonly informers: {r: Resource; lw: ListWatch<KubernetesObject>; backoff: number; timer?: NodeJS.Timeout; refused?: string; broken?: boolean}[] = []
   private readonly requests = new Set<http.ClientRequest>()
   private stopped = false
   private down = false
@@ -126,16 +126,23 @@ export class K8sClient {
   private watcher(r: Resource): Watch {
     const inner = new Watch(this.o.kubeConfig)
     const wrapped = {
-      watch: (path: string, query: Record<string, unknown>, cb: (phase: string, obj: ApiObject, raw: unknown) => void, done: (err: unknown) => void) =>
-        inner.watch(path, {...query, allowWatchBookmarks: true}, (phase: string, obj: ApiObject, raw: unknown) => {
+      watch: async (path: string, query: Record<string, unknown>, cb: (phase: string, obj: ApiObject, raw: unknown) => void, done: (err: unknown) => void) => {
+        // done() before the watch resolves: the request failed; after: an established stream broke (retried at once).
+        let established = false
+        const ctl = await inner.watch(path, {...query, allowWatchBookmarks: true}, (phase: string, obj: ApiObject, raw: unknown) => {
           if (this.stopped) return
           this.up()
           cb(phase, obj, raw) // the informer's cache (and onObject) first, as libsinsp's state is updated first
           if (phase !== 'BOOKMARK') this.o.onMessage(eventMessage(r, phase, obj ?? {}), r)
         }, (err: unknown) => {
           if (err && statusOf(err) === 403) this.refused(r, 'watch')
+          const inf = this.informers.find((x) => x.r === r)
+          if (inf) inf.broken = established
           done(err)
-        }),
+        })
+        established = true
+        return ctl
+      },
     }
     return wrapped as unknown as Watch
   }
@@ -185,6 +192,12 @@ export class K8sClient {
   private failed(inf: (typeof this.informers)[number], e: unknown): void {
     if (this.stopped) return
     const status = statusOf(e)
+    if (inf.broken) {
+      // The stream of a working watch broke: reconnect at once; a warning only if that fails.
+      inf.broken = false
+      void inf.lw.start().catch((err: unknown) => this.failed(inf, err))
+      return
+    }
     if (status !== 403 && !this.down) {
       this.down = true
       const why = status !== undefined ? `HTTP ${status}` : reasonOf(e)
