@@ -131,11 +131,11 @@ function workloadFlows(recs: SysFlowRecord[], dir: string, id: string): FileFlow
   return recs.filter((r): r is FileFlow => r.kind === Kind.FileFlow && files.has(r.fileOID) && inCt.has(r.procOID.hpid))
 }
 
-function podObj(uid: string, cid: string, labels: Record<string, string>, node = NODE, name = 'web-0') {
+function podObj(uid: string, cid: string, labels: Record<string, string>, node = NODE, name = 'web-0', sidecar?: string) {
   return {
     metadata: {name, namespace: 'shop', uid, labels, creationTimestamp: '2026-12-03T10:00:00Z'},
     spec: {nodeName: node, containers: [{name: 'app', image: 'web:1'}]},
-    status: {phase: 'Running', hostIP: '192.168.59.100', podIP: '10.244.1.17', containerStatuses: [{name: 'app', restartCount: 1, containerID: `containerd://${cid}`}]},
+    status: {phase: 'Running', hostIP: '192.168.59.100', podIP: '10.244.1.17', containerStatuses: [{name: 'app', restartCount: 1, containerID: `containerd://${cid}`}, ...(sidecar ? [{name: 'side', restartCount: 0, containerID: `containerd://${sidecar}`}] : [])]},
   }
 }
 
@@ -152,7 +152,11 @@ if (why !== undefined) {
     const cid = crypto.randomBytes(32).toString('hex')
     const id = cid.slice(0, 12)
     const cg = makeKubepodsCgroup(uid, cid)
-    if (!cg) {
+    // a second container of the pod, started before the pod's status lists it
+    const cid2 = crypto.randomBytes(32).toString('hex')
+    const cg2 = cg ? makeKubepodsCgroup(uid, cid2) : undefined
+    if (!cg || !cg2) {
+      cg?.cleanup()
       t.log('no writable cgroup hierarchy: skipped')
       t.pass()
       return
@@ -194,7 +198,8 @@ if (why !== undefined) {
           await until(() => api.watches('/api/v1/pods').length >= 1 && api.watches('/api/v1/events').length >= 1, 'the watches')
           t.is(api.watches('/api/v1/pods')[0].query.get('fieldSelector'), `status.phase!=Failed,status.phase!=Unknown,status.phase!=Succeeded,spec.nodeName=${NODE}`)
           await workload(cg.dir, wDir, 0, FILES / 2)
-          api.emit('/api/v1/pods', 'MODIFIED', podObj(uid, cid, {app: 'web', tier: 'back'}))
+          await workload(cg2.dir, path.join(dir, 'ref'), 0, 2)
+          api.emit('/api/v1/pods', 'MODIFIED', podObj(uid, cid, {app: 'web', tier: 'back'}, NODE, 'web-0', cid2))
           api.emit('/api/v1/events', 'ADDED', eventObj('web-0.2', 'Started'))
           await sleep(1000) // the watch delivers in milliseconds; the capture loop drains between ring reads
           await api.stop()
@@ -237,6 +242,8 @@ if (why !== undefined) {
         t.is((recs[ci] as Container).podId, uid)
         t.true(recs.indexOf(first) < ci, 'the Pod before its Container')
         t.true(recs.some((r) => r.kind === Kind.Process && r.containerId === id))
+        // the sidecar, recorded before its pod listed it: written again, linked, once the MODIFIED pod names it
+        t.deepEqual(recs.filter((r): r is Container => r.kind === Kind.Container && r.id === cid2.slice(0, 12)).map((c) => c.podId), [null, uid])
 
         // the label change: MODIFIED event, the Pod written again as it is now
         const kes = recs.filter((r): r is K8sEvent => r.kind === Kind.K8sEvent)
@@ -272,6 +279,7 @@ if (why !== undefined) {
       })
     } finally {
       await api.stop()
+      cg2.cleanup()
       cg.cleanup()
     }
   })

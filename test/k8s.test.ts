@@ -140,6 +140,23 @@ test('context: the Pod written before the Container that links it, once per file
   t.deepEqual(kinds(sink.out), ['Pod:u-1', 'C:ab12cd34ef56:u-1'])
 })
 
+test('context: a container written before any pod listed it is written again, after its Pod, once a pod does', (t) => {
+  const s = new K8sState()
+  const k = new K8sContext(s, () => 7n)
+  const sink = new RecordSink()
+  const cc = new ContainerContext(sink, k)
+  cc.write('ab12cd34ef56')
+  t.deepEqual(k.newlyLinked(), [])
+  // kubelet reports the container's id in the pod's status after the container started
+  s.setPod(pod('web-0', 'u-1', {app: 'web'}, {containerID: `containerd://${CID}`}))
+  t.deepEqual(k.newlyLinked(), ['ab12cd34ef56'])
+  for (const id of k.newlyLinked()) cc.relinkPod(id)
+  cc.relinkPod('ab12cd34ef56') // linked already: nothing more
+  cc.relinkPod('ffffffffffff') // never seen
+  t.deepEqual(sink.out.map((r) => (r.kind === Kind.Pod ? `Pod:${r.id}` : r.kind === Kind.Container ? `C:${r.id}:${r.podId}` : '?')), ['C:ab12cd34ef56:null', 'Pod:u-1', 'C:ab12cd34ef56:u-1'])
+  t.deepEqual(k.newlyLinked(), [])
+})
+
 test('config: --k8s auto/on/off, --k8s-api, --kubeconfig, in-cluster, node name', (t) => {
   const none = '/nonexistent-sa'
   t.is(resolveK8s({mode: 'off', apiUrl: 'http://127.0.0.1:1'}, {}, none), undefined)

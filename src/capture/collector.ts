@@ -281,6 +281,11 @@ export class Collector {
     return id
   }
 
+  /** Live k8s: a container written before its pod listed it is written again, linked (ContainerContext.relinkPod). */
+  relinkPod(containerId: string): void {
+    this.containers.relinkPod(containerId)
+  }
+
   /** Container metadata from outside the event stream (a runtime's answer live), as a container event gives it. */
   addContainer(info: ContainerInfo): void {
     this.seenContainers.add(info.id)

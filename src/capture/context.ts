@@ -14,7 +14,7 @@ export function foid(containerId: string, path: string): string {
 }
 
 export class ContainerContext {
-  private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
+  private readonly containers = new Map<string, {info: ContainerInfo; written: boolean; podId?: string | null}>()
 
   /** `pods`: live k8s (k8s/context.ts); the container's Pod is written before it (the collector's exportPod). */
   constructor(private readonly sink: RecordSink, private readonly pods?: PodExporter) {}
@@ -31,6 +31,7 @@ export class ContainerContext {
     c.written = true
     const i = c.info
     const podId = this.pods?.exportPod(i.id, this.sink.out) ?? null
+    c.podId = podId
     this.sink.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId})
   }
 
@@ -50,6 +51,15 @@ export class ContainerContext {
   clearWritten(): void {
     for (const c of this.containers.values()) c.written = false
     this.pods?.clearWritten()
+  }
+
+  /** A container written without a pod whose pod is known now (kubelet reports a container's id after it starts):
+   * written again, after its Pod, linking to it. */
+  relinkPod(id: string): void {
+    const c = this.containers.get(id)
+    if (c === undefined || !c.written || c.podId !== null) return
+    c.written = false
+    this.write(id)
   }
 }
 

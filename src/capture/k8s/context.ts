@@ -14,12 +14,18 @@ export interface PodExporter {
 
 export class K8sContext implements PodExporter {
   private readonly written = new Map<string, boolean>()
+  /** Containers written without a pod (none listed them yet). */
+  private readonly unlinked = new Set<string>()
 
   constructor(private readonly state: K8sState, private readonly now: () => bigint) {}
 
   exportPod(containerId: string, out: SysFlowRecord[]): string | null {
     const uid = this.state.podOfContainer(containerId)
-    if (uid === undefined) return null
+    if (uid === undefined) {
+      this.unlinked.add(containerId)
+      return null
+    }
+    this.unlinked.delete(containerId)
     if (this.written.get(uid) !== true) {
       const rec = this.state.podRecord(uid, this.now())
       if (rec === undefined) return null
@@ -36,6 +42,13 @@ export class K8sContext implements PodExporter {
     if (rec === undefined) return
     out.push(rec)
     this.written.set(uid, true)
+  }
+
+  /** Containers written without a pod that a pod lists now. */
+  newlyLinked(): string[] {
+    const out: string[] = []
+    for (const id of this.unlinked) if (this.state.podOfContainer(id) !== undefined) out.push(id)
+    return out
   }
 
   clearWritten(): void {

@@ -23,6 +23,7 @@ export class K8sLive {
   private readonly queue: ({ke: K8sEvent} | {modified: string})[] = []
   /** Wall clock in ns (records carry wall-clock time). */
   private readonly offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+  private podsChanged = false
   /** K8sEvent records queued so far (for --stats and tests). */
   k8sEvents = 0
 
@@ -32,7 +33,10 @@ export class K8sLive {
     this.client = new K8sClient({
       kubeConfig: setup.kubeConfig, nodeName: setup.nodeName, onWarning: o.onWarning, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs,
       onObject: (r, verb, obj) => {
-        if (r.plural === 'pods') verb === 'delete' ? this.state.deletePod(obj) : this.state.setPod(obj)
+        if (r.plural === 'pods') {
+          verb === 'delete' ? this.state.deletePod(obj) : this.state.setPod(obj)
+          this.podsChanged = true
+        }
         else if (r.plural === 'services') verb === 'delete' ? this.state.deleteService(obj) : this.state.setService(obj)
       },
       onMessage: (message) => {
@@ -67,12 +71,19 @@ export class K8sLive {
     return Promise.race([this.client.firstSync, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t))
   }
 
-  /** Queued K8sEvents and rewritten pods into the capture's output, in arrival order. */
-  drain(out: SysFlowRecord[]): void {
+  /**
+   * Queued K8sEvents and rewritten pods into the capture's output, in arrival order; after a pod change, `relink`
+   * is called with each container written without a pod that a pod lists now.
+   */
+  drain(out: SysFlowRecord[], relink?: (containerId: string) => void): void {
     while (this.queue.length > 0) {
       const q = this.queue.shift()!
       if ('ke' in q) out.push(q.ke)
       else this.context.podModified(q.modified, out)
+    }
+    if (this.podsChanged && relink) {
+      this.podsChanged = false
+      for (const id of this.context.newlyLinked()) relink(id)
     }
   }
 

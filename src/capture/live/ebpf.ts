@@ -100,7 +100,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     const checkStop = (): void => {
       sinceCheck = 0
       if (answers.length > 0) applyAnswers()
-      k8s?.drain(c.out)
+      k8s?.drain(c.out, (id) => c.relinkPod(id))
       if (!draining && (userStop?.() || Date.now() >= deadline)) {
         probe.detach()
         draining = true
@@ -138,7 +138,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
       },
     }
     yield* run(c, src, {...opts, shouldStop: undefined, durationSec: undefined}, stats, () => {
-      k8s?.drain(c.out)
+      k8s?.drain(c.out, (id) => c.relinkPod(id))
       const k = probe.counters()
       stats.drops = k.lost
       if (probeStats) {
