@@ -4,6 +4,9 @@
 // (test/helpers/k8s-api.ts): list then watch, a watch that breaks (resumed from its resourceVersion, no relist),
 // a 410 Gone in the stream and as an HTTP status (relist), bookmarks asked for, RBAC 403 naming resource and
 // verb, the API going away (one warning) and coming back (picked up again).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import test from 'ava'
 import {Kind, Pod, SysFlowRecord} from '../src/format/records.js'
 import {actionOf, componentOf, eventMessage, fastWrite, RESOURCES, stateMessage} from '../src/capture/k8s/message.js'
@@ -15,6 +18,7 @@ import {K8sConfigError, resolveK8s} from '../src/capture/k8s/config.js'
 import {ContainerContext} from '../src/capture/context.js'
 import {RecordSink} from '../src/capture/sink.js'
 import {FakeK8sApi} from './helpers/k8s-api.js'
+import {runCli} from './helpers/cli.js'
 
 const res = (plural: string) => RESOURCES.find((r) => r.plural === plural)!
 const CID = 'ab12cd34ef56'.padEnd(64, '0')
@@ -168,6 +172,17 @@ test('config: --k8s auto/on/off, --k8s-api, --kubeconfig, in-cluster, node name'
   t.throws(() => resolveK8s({mode: 'on'}, {}, none), {instanceOf: K8sConfigError, message: /no Kubernetes API configured/})
   t.throws(() => resolveK8s({apiUrl: 'ftp://x'}, {}, none), {instanceOf: K8sConfigError, message: /needs http/})
   t.throws(() => resolveK8s({mode: 'on'}, {KUBECONFIG: '/no/such/kubeconfig'}, none), {instanceOf: K8sConfigError, message: /no such file/})
+})
+
+test.serial('cli: --k8s on with -r is a usage error (exit 2, one line); -r ignores --k8s auto', (t) => {
+  const r = runCli(['capture', '-r', '/nonexistent/x.scap', '--k8s', 'on', '-o', '/nonexistent/y.sf'])
+  t.is(r.status, 2)
+  t.deepEqual(r.errLines, ['sysflow: error: --k8s on needs a live capture (Kubernetes metadata is read at capture time, not from a .scap file)'])
+  const out = path.join(os.tmpdir(), `sysflow-k8s-${process.pid}.sf`)
+  const auto = runCli(['capture', '-r', '/nonexistent/x.scap', '--k8s-api', 'http://127.0.0.1:1', '-o', out])
+  t.is(auto.status, 1)
+  t.deepEqual(auto.errLines, ['sysflow: error: /nonexistent/x.scap: no such file'])
+  t.false(fs.existsSync(out))
 })
 
 /** Poll until `cond` holds (the client works on the event loop). */
