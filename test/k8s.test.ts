@@ -161,17 +161,17 @@ test('context: a container written before any pod listed it is written again, af
   t.deepEqual(k.newlyLinked(), [])
 })
 
-test('config: --k8s auto/on/off, --k8s-api, --kubeconfig, in-cluster, node name', (t) => {
+test('config: --k8s auto/on/off, --k8s-api, --kubeconfig, in-cluster, node name', async (t) => {
   const none = '/nonexistent-sa'
-  t.is(resolveK8s({mode: 'off', apiUrl: 'http://127.0.0.1:1'}, {}, none), undefined)
-  t.is(resolveK8s({mode: 'auto'}, {KUBECONFIG: '/x'}, none), undefined) // a developer's KUBECONFIG alone does not turn it on
-  const s = resolveK8s({mode: 'auto', apiUrl: 'http://127.0.0.1:8001/'}, {NODE_NAME: 'n7'}, none)!
+  t.is(await resolveK8s({mode: 'off', apiUrl: 'http://127.0.0.1:1'}, {}, none), undefined)
+  t.is(await resolveK8s({mode: 'auto'}, {KUBECONFIG: '/x'}, none), undefined) // a developer's KUBECONFIG alone does not turn it on
+  const s = (await resolveK8s({mode: 'auto', apiUrl: 'http://127.0.0.1:8001/'}, {NODE_NAME: 'n7'}, none))!
   t.is(s.server, 'http://127.0.0.1:8001')
   t.is(s.nodeName, 'n7')
-  t.is(resolveK8s({apiUrl: 'http://127.0.0.1:8001', nodeName: 'flag'}, {NODE_NAME: 'env'}, none)!.nodeName, 'flag')
-  t.throws(() => resolveK8s({mode: 'on'}, {}, none), {instanceOf: K8sConfigError, message: /no Kubernetes API configured/})
-  t.throws(() => resolveK8s({apiUrl: 'ftp://x'}, {}, none), {instanceOf: K8sConfigError, message: /needs http/})
-  t.throws(() => resolveK8s({mode: 'on'}, {KUBECONFIG: '/no/such/kubeconfig'}, none), {instanceOf: K8sConfigError, message: /no such file/})
+  t.is((await resolveK8s({apiUrl: 'http://127.0.0.1:8001', nodeName: 'flag'}, {NODE_NAME: 'env'}, none))!.nodeName, 'flag')
+  await t.throwsAsync(resolveK8s({mode: 'on'}, {}, none), {instanceOf: K8sConfigError, message: /no Kubernetes API configured/})
+  await t.throwsAsync(resolveK8s({apiUrl: 'ftp://x'}, {}, none), {instanceOf: K8sConfigError, message: /needs http/})
+  await t.throwsAsync(resolveK8s({mode: 'on'}, {KUBECONFIG: '/no/such/kubeconfig'}, none), {instanceOf: K8sConfigError, message: /no such file/})
 })
 
 test.serial('cli: --k8s on with -r is a usage error (exit 2, one line); -r ignores --k8s auto', (t) => {
@@ -204,12 +204,12 @@ async function withApi(body: (api: FakeK8sApi) => Promise<void>): Promise<void> 
   }
 }
 
-function client(api: FakeK8sApi, plurals: string[], node = 'node-1') {
+async function client(api: FakeK8sApi, plurals: string[], node = 'node-1') {
   const messages: {m: Record<string, unknown>; r: string}[] = []
   const warnings: string[] = []
   const objects: string[] = []
   const c = new K8sClient({
-    kubeConfig: resolveK8s({apiUrl: api.url}, {}, '/nonexistent-sa')!.kubeConfig, nodeName: node, minBackoffMs: 50, maxBackoffMs: 200,
+    kubeConfig: (await resolveK8s({apiUrl: api.url}, {}, '/nonexistent-sa'))!.kubeConfig, nodeName: node, minBackoffMs: 50, maxBackoffMs: 200,
     resources: RESOURCES.filter((r) => plurals.includes(r.plural)),
     onMessage: (m, r) => messages.push({m: JSON.parse(m.slice(0, -2)) as Record<string, unknown>, r: r.plural}),
     onObject: (r, verb, o) => objects.push(`${r.plural}:${verb}:${String(o.metadata?.name)}`),
@@ -222,7 +222,7 @@ test('client: list, watch, a broken watch resumed without relisting, 410 Gone in
   await withApi(async (api) => {
     api.seed('/api/v1/pods', pod('web-0', 'u-1', {app: 'web'}, {containerID: `containerd://${CID}`}))
     api.seed('/api/v1/pods', pod('elsewhere', 'u-3', {app: 'web'}, {node: 'node-2'}))
-    const {c, messages, warnings, objects} = client(api, ['pods'])
+    const {c, messages, warnings, objects} = await client(api, ['pods'])
     c.start()
     try {
       await c.firstSync
@@ -273,7 +273,7 @@ test('client: 410 Gone as the watch HTTP status relists too', async (t) => {
   await withApi(async (api) => {
     api.goneAsHttp = true
     api.seed('/api/v1/services', service('web', 's-1', {app: 'web'}))
-    const {c, messages, warnings} = client(api, ['services'])
+    const {c, messages, warnings} = await client(api, ['services'])
     c.start()
     try {
       await until(() => api.watches('/api/v1/services').length === 1, 'the watch')
@@ -292,7 +292,7 @@ test('client: RBAC 403 names resource and verb; the others go on', async (t) => 
   await withApi(async (api) => {
     api.forbidden.add('events')
     api.seed('/api/v1/namespaces', {metadata: {name: 'shop', uid: 'ns-1'}})
-    const {c, messages, warnings} = client(api, ['namespaces', 'events'])
+    const {c, messages, warnings} = await client(api, ['namespaces', 'events'])
     c.start()
     try {
       await until(() => warnings.length === 1 && messages.length === 1, 'the refusal and the namespaces list')
@@ -310,7 +310,7 @@ test('client: the API goes away (one warning), comes back on the same port (pick
   const api = new FakeK8sApi()
   await api.start()
   const port = Number(new URL(api.url).port)
-  const {c, messages, warnings} = client(api, ['pods', 'services'])
+  const {c, messages, warnings} = await client(api, ['pods', 'services'])
   c.start()
   try {
     await until(() => api.watches('/api/v1/pods').length === 1 && api.watches('/api/v1/services').length === 1, 'the watches')
@@ -334,8 +334,8 @@ test('live: K8sEvents and MODIFIED pods queued, drained in order (Pod rewritten 
   await withApi(async (api) => {
     api.seed('/api/v1/pods', pod('web-0', 'u-1', {app: 'web'}, {containerID: `containerd://${CID}`}))
     api.seed('/api/v1/services', service('web', 's-1', {app: 'web'}))
-    const live = new K8sLive(resolveK8s({apiUrl: api.url, nodeName: 'node-1'}, {}, '/nonexistent-sa')!, {onWarning: (w) => t.fail(w)})
-    live.start()
+    const live = new K8sLive((await resolveK8s({apiUrl: api.url, nodeName: 'node-1'}, {}, '/nonexistent-sa'))!, {onWarning: (w) => t.fail(w)})
+    void live.start()
     try {
       await live.ready(5000)
       await until(() => api.watches('/api/v1/services').length === 1 && api.watches('/api/v1/events').length === 1, 'the watches')

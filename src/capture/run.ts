@@ -63,7 +63,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   const live = o.input === undefined
   const driver = resolveDriver(o.driver ?? 'auto')
   if (!live && o.k8s?.mode === 'on') throw new K8sConfigError('--k8s on needs a live capture (Kubernetes metadata is read at capture time, not from a .scap file)')
-  const k8s = live ? resolveK8s(o.k8s ?? {}) : undefined
+  const k8s = live ? await resolveK8s(o.k8s ?? {}) : undefined
   if (k8s && driver !== 'ebpf') o.onK8sWarning?.(`Kubernetes metadata is collected with --driver ebpf only; capturing without it`)
   if (live && driver === 'ebpf') preflightEbpf(() => findLibbpf())
   else if (live) preflight(driver)

@@ -3,7 +3,7 @@
 // loop takes with `drain` between ring-buffer reads (so they land after the header and in the current file, and
 // the ring-buffer reader never waits for the API).
 import {Kind, K8sEvent, SysFlowRecord} from '../../format/records.js'
-import {K8sClient} from './client.js'
+import type {K8sClient} from './client.js'
 import type {K8sSetup} from './config.js'
 import {K8sContext} from './context.js'
 import {actionOf, ApiObject, componentOf} from './message.js'
@@ -19,7 +19,9 @@ export interface K8sLiveOptions {
 export class K8sLive {
   readonly state = new K8sState()
   readonly context: K8sContext
-  private readonly client: K8sClient
+  private client: K8sClient | undefined
+  private started: Promise<void> | undefined
+  private readonly make: () => Promise<K8sClient>
   private readonly queue: ({ke: K8sEvent} | {modified: string})[] = []
   /** Wall clock in ns (records carry wall-clock time). */
   private readonly offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
@@ -30,7 +32,8 @@ export class K8sLive {
   constructor(setup: K8sSetup, o: K8sLiveOptions) {
     const now = () => process.hrtime.bigint() + this.offset
     this.context = new K8sContext(this.state, now)
-    this.client = new K8sClient({
+    // The client (and its library) is loaded when the capture starts it.
+    this.make = async () => new (await import('./client.js')).K8sClient({
       kubeConfig: setup.kubeConfig, nodeName: setup.nodeName, onWarning: o.onWarning, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs,
       onObject: (r, verb, obj) => {
         if (r.plural === 'pods') {
@@ -61,14 +64,21 @@ export class K8sLive {
     })
   }
 
-  start(): void {
-    this.client.start()
+  start(): Promise<void> {
+    this.started ??= this.make().then((c) => {
+      this.client = c
+      if (!this.stopped) c.start()
+    })
+    return this.started
   }
+
+  private stopped = false
 
   /** Resolves when the pods are listed, or after `ms` (the capture does not wait longer for the API). */
   ready(ms: number): Promise<void> {
     let t: NodeJS.Timeout | undefined
-    return Promise.race([this.client.firstSync, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t))
+    const synced = this.start().then(() => this.client!.firstSync)
+    return Promise.race([synced, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t))
   }
 
   /**
@@ -87,7 +97,9 @@ export class K8sLive {
     }
   }
 
-  stop(): Promise<void> {
-    return this.client.stop()
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.started) await this.started.catch(() => {})
+    await this.client?.stop()
   }
 }

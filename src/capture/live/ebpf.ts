@@ -44,7 +44,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
   const k8s = opts.k8s ? new K8sLive(opts.k8s, {onWarning: opts.onK8sWarning ?? (() => {})}) : undefined
   try {
     const c = new Collector(LIVE_EVENT_TABLE, k8s ? {...opts, pods: k8s.context} : opts)
-    k8s?.start()
+    void k8s?.start()
     probe.configure(process.pid, syscallsFor(opts.mode ?? 'flow'))
     // Attach before the scan: a process that starts in between is then seen twice rather than not at all.
     probe.attach()
