@@ -7,6 +7,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
 import test from 'ava'
 import {Kind, Pod, SysFlowRecord} from '../src/format/records.js'
 import {actionOf, componentOf, eventMessage, fastWrite, RESOURCES, stateMessage} from '../src/capture/k8s/message.js'
@@ -279,8 +281,8 @@ test('client: 410 Gone as the watch HTTP status relists too', async (t) => {
       await until(() => api.watches('/api/v1/services').length === 1, 'the watch')
       api.compact()
       api.breakWatches()
-      await until(() => api.lists('/api/v1/services') === 2, 'the relist')
-      t.is(messages.filter((x) => x.m.type === 'ADDED').length, 2)
+      await until(() => messages.filter((x) => x.m.type === 'ADDED').length === 2, 'the relist')
+      t.is(api.lists('/api/v1/services'), 2)
       t.deepEqual(warnings, [])
     } finally {
       await c.stop()
@@ -291,15 +293,18 @@ test('client: 410 Gone as the watch HTTP status relists too', async (t) => {
 test('client: RBAC 403 names resource and verb; the others go on', async (t) => {
   await withApi(async (api) => {
     api.forbidden.add('events')
+    api.forbiddenWatch.add('replicasets')
     api.seed('/api/v1/namespaces', {metadata: {name: 'shop', uid: 'ns-1'}})
-    const {c, messages, warnings} = await client(api, ['namespaces', 'events'])
+    const {c, messages, warnings} = await client(api, ['namespaces', 'events', 'replicasets'])
     c.start()
     try {
-      await until(() => warnings.length === 1 && messages.length === 1, 'the refusal and the namespaces list')
-      await new Promise((r) => setTimeout(r, 300)) // retried at most once more: still one warning
-      t.deepEqual(warnings, ['kubernetes API refused to list events (403 Forbidden): the capture\'s account needs the RBAC verb "list" on resource "events" in the core API group (""); capturing without events'])
-      t.is(messages[0].r, 'namespaces')
-      t.is(messages[0].m.kind, 'Namespace')
+      await until(() => warnings.length === 2 && messages.length === 2, 'the refusals and the lists')
+      await new Promise((r) => setTimeout(r, 300)) // retried at most once more: still one warning each
+      t.deepEqual(warnings.sort(), [
+        'kubernetes API refused to list events (403 Forbidden): the capture\'s account needs the RBAC verb "list" on resource "events" in the core API group (""); capturing without events',
+        'kubernetes API refused to watch replicasets (403 Forbidden): the capture\'s account needs the RBAC verb "watch" on resource "replicasets" in API group "apps"; capturing without replicasets',
+      ])
+      t.deepEqual(messages.map((x) => `${x.r}:${String(x.m.kind)}`).sort(), ['namespaces:Namespace', 'replicasets:ReplicaSet'])
     } finally {
       await c.stop()
     }
@@ -327,6 +332,25 @@ test('client: the API goes away (one warning), comes back on the same port (pick
   } finally {
     await c.stop()
     await api.stop()
+  }
+})
+
+test('live: an API that accepts connections but never answers: the start waits a bounded time, one warning', async (t) => {
+  const held: http.ServerResponse[] = []
+  const hang = http.createServer((_req, res) => void held.push(res))
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`
+  const warnings: string[] = []
+  const live = new K8sLive((await resolveK8s({apiUrl: url, nodeName: 'node-1'}, {}, '/nonexistent-sa'))!, {onWarning: (w) => warnings.push(w)})
+  try {
+    await live.ready(300)
+    t.deepEqual(warnings, [`kubernetes API ${url} did not answer within 0.3 s: capturing without k8s metadata until it answers`])
+    t.true(held.length >= 1, 'the list was asked')
+  } finally {
+    await live.stop()
+    for (const r of held) r.destroy()
+    hang.closeAllConnections()
+    await new Promise<void>((r) => hang.close(() => r()))
   }
 })
 

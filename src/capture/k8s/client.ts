@@ -170,8 +170,15 @@ export class K8sClient {
     }
     this.o.onMessage(stateMessage(r, list), r)
     if (!Array.isArray(list.items)) list.items = []
-    if (r.plural === 'pods') queueMicrotask(() => this.synced()) // after the informer has cached the items
+    if (r.plural === 'pods') setImmediate(() => this.synced()) // after the informer has cached the items (its await)
     return list as unknown as KubernetesListObject<KubernetesObject>
+  }
+
+  /** The start gave up waiting for the pod list (an API that accepts connections but does not answer). */
+  noAnswer(ms: number): void {
+    if (this.down || this.stopped) return
+    this.down = true
+    this.o.onWarning(`kubernetes API ${this.server} did not answer within ${ms / 1000} s: capturing without k8s metadata until it answers`)
   }
 
   private refused(r: Resource, verb: string): void {

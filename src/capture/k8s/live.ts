@@ -77,8 +77,12 @@ export class K8sLive {
   /** Resolves when the pods are listed, or after `ms` (the capture does not wait longer for the API). */
   ready(ms: number): Promise<void> {
     let t: NodeJS.Timeout | undefined
-    const synced = this.start().then(() => this.client!.firstSync)
-    return Promise.race([synced, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t))
+    let done = false
+    const synced = this.start().then(() => this.client!.firstSync).then(() => void (done = true))
+    return Promise.race([synced, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => {
+      clearTimeout(t)
+      if (!done) this.client?.noAnswer(ms)
+    })
   }
 
   /**

@@ -44,7 +44,8 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
   const k8s = opts.k8s ? new K8sLive(opts.k8s, {onWarning: opts.onK8sWarning ?? (() => {})}) : undefined
   try {
     const c = new Collector(LIVE_EVENT_TABLE, k8s ? {...opts, pods: k8s.context} : opts)
-    void k8s?.start()
+    // The pods listed before the probe is attached (bounded): no ring-buffer data waits meanwhile.
+    if (k8s) await k8s.ready(opts.k8sWaitMs ?? 3000)
     probe.configure(process.pid, syscallsFor(opts.mode ?? 'flow'))
     // Attach before the scan: a process that starts in between is then seen twice rather than not at all.
     probe.attach()
@@ -70,7 +71,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
         described.push(describe(t.cgroups))
       }
     }
-    await Promise.all([...described, k8s?.ready(opts.k8sWaitMs ?? 3000)])
+    await Promise.all(described)
     c.onNewContainer = (cgroups) => void describe(cgroups)
     const applyAnswers = (): void => {
       while (answers.length > 0) c.addContainer(answers.shift()!)
