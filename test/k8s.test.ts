@@ -21,6 +21,9 @@ import {ContainerContext} from '../src/capture/context.js'
 import {RecordSink} from '../src/capture/sink.js'
 import {FakeK8sApi} from './helpers/k8s-api.js'
 import {runCli} from './helpers/cli.js'
+import {sharedPath} from './helpers/shared.js'
+import {fileInput, readTrace} from '../src/format/reader.js'
+import type {K8sEvent} from '../src/format/records.js'
 
 const res = (plural: string) => RESOURCES.find((r) => r.plural === plural)!
 const CID = 'ab12cd34ef56'.padEnd(64, '0')
@@ -61,6 +64,31 @@ test('message: the collector payload (sorted keys, FastWriter, newline and NUL) 
   // jsoncpp escapes non-ASCII and control characters
   t.is(fastWrite({m: 'é\u0001"\\/\n'}), '{"m":"\\u00e9\\u0001\\"\\\\/\\n"}')
 })
+
+const K8S_SMALL = sharedPath('traces/sysflow/sf-processor/k8s_small.sf')
+if (!fs.existsSync(K8S_SMALL)) {
+  test.skip('message: byte for byte the collector\'s (k8s_small.sf): SKIPPED, ../shared/traces not found', () => {})
+} else {
+  test('message: byte for byte the collector\'s on every K8sEvent of k8s_small.sf (the API object rebuilt from its items)', async (t) => {
+    const kes: K8sEvent[] = []
+    for await (const b of readTrace(fileInput(K8S_SMALL))) for (const r of b.records) if (r.kind === Kind.K8sEvent) kes.push(r)
+    t.is(kes.length, 4)
+    for (const k of kes) {
+      const m = JSON.parse(k.message!.slice(0, -2)) as {apiVersion: string; kind: string; type: string; items: Record<string, unknown>[]}
+      const i = m.items[0]
+      // the Pod as the API sent it, holding exactly what the filter keeps
+      const raw = {
+        apiVersion: m.apiVersion, kind: m.kind,
+        metadata: {name: i.name, namespace: i.namespace, uid: i.uid, creationTimestamp: i.timestamp, labels: i.labels},
+        spec: {nodeName: i.nodeName, containers: i.containers},
+        status: {hostIP: i.hostIP, podIP: i.podIP, phase: i.phase, containerStatuses: i.containerStatuses, initContainerStatuses: i.initContainerStatuses},
+      }
+      t.is(eventMessage(res('pods'), m.type, raw), k.message!)
+      t.is(componentOf(m.kind), k.component!)
+      t.is(actionOf(m.type), k.action!)
+    }
+  })
+}
 
 test('message: kind and action mapped as k8seventprocessor.cpp maps them', (t) => {
   const kinds: [string, string][] = [['Namespace', 'K8S_NAMESPACES'], ['Node', 'K8S_NODES'], ['Pod', 'K8S_PODS'], ['ReplicationController', 'K8S_REPLICATIONCONTROLLERS'],
