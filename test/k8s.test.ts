@@ -88,6 +88,29 @@ if (!fs.existsSync(K8S_SMALL)) {
       t.is(actionOf(m.type), k.action!)
     }
   })
+
+  test('pods: the Pod record the collector rewrote after a MODIFIED pod event of k8s_small.sf, from that event\'s pod', async (t) => {
+    const recs: SysFlowRecord[] = []
+    for await (const b of readTrace(fileInput(K8S_SMALL))) recs.push(...b.records)
+    let checked = 0
+    for (const [n, r] of recs.entries()) {
+      if (r.kind !== Kind.K8sEvent || r.action !== 'K8S_COMPONENT_MODIFIED') continue
+      const i = (JSON.parse(r.message!.slice(0, -2)) as {items: Record<string, unknown>[]}).items[0]
+      // updateAndWritePodState writes a pod the capture holds, before the event itself: the last Pod of that uid
+      const next = recs.slice(0, n).reverse().find((x): x is Pod => x.kind === Kind.Pod && x.id === i.uid)
+      if (next === undefined) continue
+      const st = new K8sState()
+      st.setPod({
+        metadata: {name: i.name, namespace: i.namespace, uid: i.uid, creationTimestamp: i.timestamp, labels: i.labels},
+        spec: {nodeName: i.nodeName, containers: i.containers},
+        status: {hostIP: i.hostIP, podIP: i.podIP, phase: i.phase, containerStatuses: i.containerStatuses, initContainerStatuses: i.initContainerStatuses},
+      })
+      const ours = st.podRecord(String(i.uid), next.ts)!
+      t.deepEqual({...ours, services: next.services}, next)
+      checked++
+    }
+    t.is(checked, 1)
+  })
 }
 
 test('message: kind and action mapped as k8seventprocessor.cpp maps them', (t) => {
