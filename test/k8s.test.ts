@@ -322,6 +322,33 @@ test('client: list, watch, a broken watch resumed without relisting, 410 Gone in
   })
 })
 
+test('client: --kubeconfig (cluster, user token, current context) authenticates both the list and the watch', async (t) => {
+  await withApi(async (api) => {
+    const kcPath = path.join(os.tmpdir(), `sysflow-kubeconfig-${process.pid}.yaml`)
+    fs.writeFileSync(kcPath, [
+      'apiVersion: v1', 'kind: Config', 'current-context: e2e',
+      'clusters:', `- name: fake`, `  cluster:`, `    server: ${api.url}`, `    insecure-skip-tls-verify: true`,
+      'users:', '- name: capture', '  user:', '    token: s3cr3t-token',
+      'contexts:', '- name: e2e', '  context:', '    cluster: fake', '    user: capture',
+    ].join('\n'))
+    try {
+      const setup = (await resolveK8s({mode: 'on', nodeName: 'node-1'}, {KUBECONFIG: kcPath}, '/nonexistent-sa'))!
+      t.is(setup.server, api.url)
+      const live = new K8sLive(setup, {onWarning: (w) => t.fail(w)})
+      try {
+        await live.ready(5000)
+        await until(() => api.watches('/api/v1/pods').length === 1, 'the watch')
+        const pods = api.requests.filter((r) => r.path === '/api/v1/pods')
+        t.deepEqual(pods.map((r) => `${r.watch ? 'watch' : 'list'} ${r.authorization}`), ['list Bearer s3cr3t-token', 'watch Bearer s3cr3t-token'])
+      } finally {
+        await live.stop()
+      }
+    } finally {
+      fs.rmSync(kcPath, {force: true})
+    }
+  })
+})
+
 test('client: 410 Gone as the watch HTTP status relists too', async (t) => {
   await withApi(async (api) => {
     api.goneAsHttp = true

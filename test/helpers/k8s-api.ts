@@ -20,6 +20,7 @@ export interface LoggedRequest {
   path: string
   watch: boolean
   query: URLSearchParams
+  authorization: string | undefined
 }
 
 export class FakeK8sApi {
@@ -111,7 +112,7 @@ export class FakeK8sApi {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://x')
     const watch = u.searchParams.get('watch') === 'true'
-    this.requests.push({path: u.pathname, watch, query: u.searchParams})
+    this.requests.push({path: u.pathname, watch, query: u.searchParams, authorization: req.headers.authorization})
     const c = this.collections.get(u.pathname)
     if (!c) return this.status(res, 404, 'NotFound', `the server could not find the requested resource`)
     const plural = u.pathname.split('/').pop()!
