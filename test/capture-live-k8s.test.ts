@@ -277,6 +277,17 @@ if (why !== undefined) {
         const byUid = runCli(['print', '-o', 'csv', '-c', 'k8s.action', '-f', `sf.type = KE and sf.ke.message[items.0.uid] = '${uid}'`, out])
         t.is(byUid.status, 0, byUid.stderr)
         t.deepEqual(rows(byUid.lines).slice(1), ['K8S_COMPONENT_ADDED', 'K8S_COMPONENT_MODIFIED'])
+        // print -K: the k8s event columns of every K8sEvent; convert: k8s.msg kept whole, NUL and all
+        const pk = runCli(['print', '-K', '-o', 'str', '-f', 'sf.type = KE', out])
+        t.is(pk.status, 0, pk.stderr)
+        const keLines = pk.lines.filter((l) => /^\| \d+ +\| KE +\| K8S_COMPONENT_[A-Z]+ +\| K8S_[A-Z]+ +\| .*\\n\\0 \|$/.test(l))
+        t.is(keLines.length, kes.length, pk.lines.slice(0, 4).join('\n'))
+        t.true(keLines.some((l) => /\| K8S_COMPONENT_MODIFIED +\| K8S_PODS +\|/.test(l)))
+        const flat = path.join(dir, 'k8s.ndjson')
+        const cv = runCli(['convert', out, '-o', flat, '--to', 'flatjson', '-f', 'sf.type = KE'])
+        t.is(cv.status, 0, cv.stderr)
+        const flatRows = fs.readFileSync(flat, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+        t.deepEqual(flatRows.map((r) => r['k8s.msg']), kes.map((k) => k.message))
         // query: the pods table and the k8s_events table, as on the collector's traces
         const q = runCli(['query', '-o', 'csv', `SELECT name, namespace, labels->>'$.tier', host_ip[1], services->>'$[0].clusterIP[0]' FROM pods WHERE id = '${uid}' ORDER BY ts`, out])
         t.is(q.status, 0, q.stderr)
