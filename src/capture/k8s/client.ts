@@ -11,14 +11,14 @@ import http from 'node:http'
 import https from 'node:https'
 import {KubeConfig, ListWatch, Watch} from '@kubernetes/client-node'
 import type {KubernetesListObject, KubernetesObject} from '@kubernetes/client-node'
-import {ApiObject, eventMessage, Resource, RESOURCES, stateMessage} from './message.js'
+import {ApiObject, eventPayload, messageOf, Payload, Resource, RESOURCES, statePayload} from './message.js'
 
 export interface K8sClientOptions {
   kubeConfig: KubeConfig
   /** This node's name: only its pods are watched (spec.nodeName). */
   nodeName: string
-  /** A K8sEvent message (the collector's payload) for every list answer and watch event. */
-  onMessage: (message: string, resource: Resource) => void
+  /** A K8sEvent message (the collector's payload, also given unwritten) for every list answer and watch event. */
+  onMessage: (message: string, resource: Resource, payload: Payload) => void
   /** Informer state changes (after the object cache is updated). */
   onObject?: (resource: Resource, verb: 'add' | 'update' | 'delete', obj: ApiObject) => void
   /** One line each: API unreachable, back, RBAC refusals. */
@@ -133,7 +133,7 @@ export class K8sClient {
           if (this.stopped) return
           this.up()
           cb(phase, obj, raw) // the informer's cache (and onObject) first, as libsinsp's state is updated first
-          if (phase !== 'BOOKMARK') this.o.onMessage(eventMessage(r, phase, obj ?? {}), r)
+          if (phase !== 'BOOKMARK') this.emit(r, eventPayload(r, phase, obj ?? {}))
         }, (err: unknown) => {
           if (err && statusOf(err) === 403) this.refused(r, 'watch')
           const inf = this.informers.find((x) => x.r === r)
@@ -168,7 +168,7 @@ export class K8sClient {
       inf.backoff = this.minBackoff
       inf.refused = undefined
     }
-    this.o.onMessage(stateMessage(r, list), r)
+    this.emit(r, statePayload(r, list))
     if (!Array.isArray(list.items)) list.items = []
     if (r.plural === 'pods') setImmediate(() => this.synced()) // after the informer has cached the items (its await)
     return list as unknown as KubernetesListObject<KubernetesObject>
@@ -179,6 +179,10 @@ export class K8sClient {
     if (this.down || this.stopped) return
     this.down = true
     this.o.onWarning(`kubernetes API ${this.server} did not answer within ${ms / 1000} s: capturing without k8s metadata until it answers`)
+  }
+
+  private emit(r: Resource, p: Payload): void {
+    this.o.onMessage(messageOf(p), r, p)
   }
 
   private refused(r: Resource, verb: string): void {

@@ -6,7 +6,7 @@ import {Kind, K8sEvent, SysFlowRecord} from '../../format/records.js'
 import type {K8sClient} from './client.js'
 import type {K8sSetup} from './config.js'
 import {K8sContext} from './context.js'
-import {actionOf, ApiObject, componentOf} from './message.js'
+import {actionOf, componentOf} from './message.js'
 import {K8sState} from './pods.js'
 
 export interface K8sLiveOptions {
@@ -42,21 +42,13 @@ export class K8sLive {
         }
         else if (r.plural === 'services') verb === 'delete' ? this.state.deleteService(obj) : this.state.setService(obj)
       },
-      onMessage: (message) => {
-        // What k8seventprocessor.cpp reads back from the payload: kind and action, and a MODIFIED pod rewritten.
-        let kind: unknown
-        let type: unknown
-        let items: unknown
-        try {
-          const j = JSON.parse(message.slice(0, message.indexOf('\n'))) as {kind?: unknown; type?: unknown; items?: unknown}
-          ;({kind, type, items} = j)
-        } catch {
-          // our own JSON: cannot happen
-        }
-        const component = componentOf(kind)
-        const action = actionOf(type)
-        if (action === 'K8S_COMPONENT_MODIFIED' && component === 'K8S_PODS' && Array.isArray(items)) {
-          for (const it of items as ApiObject[]) if (typeof it?.uid === 'string') this.queue.push({modified: it.uid})
+      onMessage: (message, _r, p) => {
+        // What k8seventprocessor.cpp reads back from the payload (given here unwritten, not parsed again): kind and
+        // action, and the pods of a MODIFIED pod message rewritten.
+        const component = componentOf(p.kind)
+        const action = actionOf(p.type)
+        if (action === 'K8S_COMPONENT_MODIFIED' && component === 'K8S_PODS') {
+          for (const it of p.items) if (typeof it.uid === 'string') this.queue.push({modified: it.uid})
         }
         this.queue.push({ke: {kind: Kind.K8sEvent, component, action, ts: now(), message}})
         this.k8sEvents++

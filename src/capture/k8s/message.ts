@@ -115,15 +115,38 @@ export function fastWrite(v: unknown): string {
   return 'null'
 }
 
-/** The message of a watch event (EVENT_FILTER): the event's type, the object's apiVersion and kind, one item. */
-export function eventMessage(r: Resource, type: string, obj: ApiObject): string {
-  return fastWrite({type, apiVersion: obj.apiVersion ?? null, kind: obj.kind ?? null, items: [r.filter(obj)]}) + '\n\u0000'
+/** What a message holds, before it is written. */
+export interface Payload {
+  type: unknown
+  apiVersion: unknown
+  kind: unknown
+  items: Record<string, unknown>[]
 }
 
-/** The message of a list answer (STATE_FILTER): ADDED, the list's apiVersion, the component's kind, every item. */
-export function stateMessage(r: Resource, list: {apiVersion?: unknown; items?: unknown}): string {
+/** A watch event (EVENT_FILTER): the event's type, the object's apiVersion and kind, one item. */
+export function eventPayload(r: Resource, type: string, obj: ApiObject): Payload {
+  return {type, apiVersion: obj.apiVersion ?? null, kind: obj.kind ?? null, items: [r.filter(obj)]}
+}
+
+/** A list answer (STATE_FILTER): ADDED, the list's apiVersion, the component's kind, every item. */
+export function statePayload(r: Resource, list: {apiVersion?: unknown; items?: unknown}): Payload {
   const items = Array.isArray(list.items) ? (list.items as ApiObject[]).map((o) => r.filter(o)) : []
-  return fastWrite({type: 'ADDED', apiVersion: list.apiVersion ?? null, kind: r.kind, items}) + '\n\u0000'
+  return {type: 'ADDED', apiVersion: list.apiVersion ?? null, kind: r.kind, items}
+}
+
+/** The payload as the collector's K8sEvent message: FastWriter's JSON and newline, and the event's NUL. */
+export function messageOf(p: Payload): string {
+  return fastWrite(p) + '\n\u0000'
+}
+
+/** The message of a watch event. */
+export function eventMessage(r: Resource, type: string, obj: ApiObject): string {
+  return messageOf(eventPayload(r, type, obj))
+}
+
+/** The message of a list answer. */
+export function stateMessage(r: Resource, list: {apiVersion?: unknown; items?: unknown}): string {
+  return messageOf(statePayload(r, list))
 }
 
 /** k8seventprocessor.cpp getK8sComponent: from the message's `kind` ("Event" is not one of its names). */
