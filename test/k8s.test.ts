@@ -389,6 +389,25 @@ test('client: RBAC 403 names resource and verb; the others go on', async (t) => 
   })
 })
 
+test('client: an API error status is one warning naming it; the resource is picked up when it answers', async (t) => {
+  await withApi(async (api) => {
+    api.failing.add('pods')
+    const {c, messages, warnings} = await client(api, ['pods'])
+    c.start()
+    try {
+      await until(() => api.lists('/api/v1/pods') >= 3, 'the retries')
+      t.deepEqual(warnings, [`kubernetes API ${api.url} answered HTTP 500 (Internal Server Error): capturing without k8s metadata until it answers again`])
+      t.is(messages.length, 0)
+      api.failing.delete('pods')
+      await until(() => messages.length === 1, 'the list once it answers')
+      t.is(warnings.length, 2)
+      t.regex(warnings[1], /is reachable again/)
+    } finally {
+      await c.stop()
+    }
+  })
+})
+
 test('client: the API goes away (one warning), comes back on the same port (picked up again)', async (t) => {
   const api = new FakeK8sApi()
   await api.start()
@@ -440,7 +459,7 @@ test('live: K8sEvents and MODIFIED pods queued, drained in order (Pod rewritten 
     void live.start()
     try {
       await live.ready(5000)
-      await until(() => api.watches('/api/v1/services').length === 1 && api.watches('/api/v1/events').length === 1, 'the watches')
+      await until(() => [...api.collections.keys()].every((p) => api.watches(p).length === 1), 'the 9 watches')
       const out: SysFlowRecord[] = []
       t.is(live.context.exportPod('ab12cd34ef56', out), 'u-1')
       t.deepEqual((out[0] as Pod).services!.map((s) => s.clusterIP), [[ipOf('10.96.0.10')[0]]])

@@ -35,6 +35,8 @@ export class FakeK8sApi {
   readonly collections = new Map<string, Collection>()
   readonly requests: LoggedRequest[] = []
   readonly forbidden = new Set<string>()
+  /** Resources answered with 500. */
+  readonly failing = new Set<string>()
   /** Resources whose watch (not list) is refused. */
   readonly forbiddenWatch = new Set<string>()
   goneAsHttp = false
@@ -116,6 +118,7 @@ export class FakeK8sApi {
     const c = this.collections.get(u.pathname)
     if (!c) return this.status(res, 404, 'NotFound', `the server could not find the requested resource`)
     const plural = u.pathname.split('/').pop()!
+    if (this.failing.has(plural)) return this.status(res, 500, 'InternalError', 'etcdserver: request timed out')
     if (this.forbidden.has(plural) || (watch && this.forbiddenWatch.has(plural))) {
       return this.status(res, 403, 'Forbidden', `${plural} is forbidden: User "system:serviceaccount:sysflow:sysflow" cannot ${watch ? 'watch' : 'list'} resource "${plural}"`)
     }

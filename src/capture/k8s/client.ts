@@ -132,12 +132,14 @@ export class K8sClient {
         const ctl = await inner.watch(path, {...query, allowWatchBookmarks: true}, (phase: string, obj: ApiObject, raw: unknown) => {
           if (this.stopped) return
           this.up()
+          const inf = this.informers.find((x) => x.r === r)
+          if (inf) inf.backoff = this.minBackoff
           cb(phase, obj, raw) // the informer's cache (and onObject) first, as libsinsp's state is updated first
           if (phase !== 'BOOKMARK') this.emit(r, eventPayload(r, phase, obj ?? {}))
         }, (err: unknown) => {
           if (err && statusOf(err) === 403) this.refused(r, 'watch')
           const inf = this.informers.find((x) => x.r === r)
-          if (inf) inf.broken = established
+          if (inf) inf.broken = established && !!err
           done(err)
         })
         established = true
@@ -211,8 +213,8 @@ export class K8sClient {
     }
     if (status !== 403 && !this.down) {
       this.down = true
-      const why = status !== undefined ? `HTTP ${status}` : reasonOf(e)
-      this.o.onWarning(`kubernetes API ${this.server} unreachable (${why}): capturing without k8s metadata until it answers again`)
+      const what = status !== undefined ? `answered HTTP ${status} (${http.STATUS_CODES[status] ?? 'error'})` : `unreachable (${reasonOf(e)})`
+      this.o.onWarning(`kubernetes API ${this.server} ${what}: capturing without k8s metadata until it answers again`)
     }
     clearTimeout(inf.timer)
     const wait = status === 403 ? this.maxBackoff : inf.backoff
