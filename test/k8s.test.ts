@@ -464,6 +464,7 @@ test('live: K8sEvents and MODIFIED pods queued, drained in order (Pod rewritten 
       t.is(live.context.exportPod('ab12cd34ef56', out), 'u-1')
       t.deepEqual((out[0] as Pod).services!.map((s) => s.clusterIP), [[ipOf('10.96.0.10')[0]]])
       api.emit('/api/v1/pods', 'MODIFIED', pod('web-0', 'u-1', {app: 'web', v: '2'}, {containerID: `containerd://${CID}`}))
+      await until(() => live.k8sEvents === 10, '9 lists and the MODIFIED pod') // two watch streams keep no order between them
       api.emit('/api/v1/events', 'ADDED', {metadata: {name: 'web-0.1', namespace: 'shop', uid: 'e-1'}, reason: 'Started', message: 'Started container app', involvedObject: {kind: 'Pod', name: 'web-0'}})
       await until(() => live.k8sEvents === 11, '9 lists and 2 events')
       out.length = 0
