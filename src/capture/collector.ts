@@ -5,6 +5,7 @@ import {OpFlag} from '../format/flags.js'
 import type {OID, SysFlowRecord} from '../format/records.js'
 import type {EventInfo, ScapGroup, ScapThread, ScapUser} from '../native/scap.js'
 import {ContainerContext, FileContext, ProcessContext} from './context.js'
+import type {PodExporter} from './k8s/context.js'
 import {ControlFlowProcessor} from './controlflow.js'
 import {DataFlowProcessor} from './dataflow.js'
 import {FileEventProcessor} from './fileevent.js'
@@ -34,6 +35,8 @@ export interface CollectorOptions {
   fileOnly?: boolean
   exportIntervalSec?: number
   expireIntervalSec?: number
+  /** Live k8s: the Pod of a container, written before the Container that links to it (k8s/context.ts). */
+  pods?: PodExporter
 }
 
 const NS = 1_000_000_000n
@@ -105,7 +108,7 @@ export class Collector {
     const exportNs = BigInt(opts.exportIntervalSec ?? 30) * NS
     const expireNs = BigInt(opts.expireIntervalSec ?? 60) * NS
     this.out = this.sink.out
-    this.containers = new ContainerContext(this.sink)
+    this.containers = new ContainerContext(this.sink, opts.pods)
     this.files = new FileContext(this.sink, this.containers)
     this.procs = new ProcessContext(this.sink, this.threads, this.containers, this.compat)
     // Like the collector builds that wrote the golden files: no read filter unless asked (FILE_READ_MODE).
@@ -301,6 +304,11 @@ export class Collector {
       this.onNewContainer?.(cgroups, id)
     }
     return id
+  }
+
+  /** Live k8s: a container written before its pod listed it is written again, linked (ContainerContext.relinkPod). */
+  relinkPod(containerId: string): void {
+    this.containers.relinkPod(containerId)
   }
 
   /** Container metadata from outside the event stream (a runtime's answer live), as a container event gives it. */

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto'
 import {File, Kind, OID, Process} from '../format/records.js'
 import type {RecordSink} from './sink.js'
+import type {PodExporter} from './k8s/context.js'
 import {ContainerInfo, Thread, ThreadTable} from './state.js'
 
 const NS = 1_000_000_000n
@@ -13,9 +14,10 @@ export function foid(containerId: string, path: string): string {
 }
 
 export class ContainerContext {
-  private readonly containers = new Map<string, {info: ContainerInfo; written: boolean}>()
+  private readonly containers = new Map<string, {info: ContainerInfo; written: boolean; podId?: string | null}>()
 
-  constructor(private readonly sink: RecordSink) {}
+  /** `pods`: live k8s (k8s/context.ts); the container's Pod is written before it (the collector's exportPod). */
+  constructor(private readonly sink: RecordSink, private readonly pods?: PodExporter) {}
 
   /** The container `id`, written if it is not yet in the file ("incomplete" until its metadata is known). */
   write(id: string | null): void {
@@ -28,7 +30,9 @@ export class ContainerContext {
     if (c.written) return
     c.written = true
     const i = c.info
-    this.sink.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId: null})
+    const podId = this.pods?.exportPod(i.id, this.sink.out) ?? null
+    c.podId = podId
+    this.sink.out.push({kind: Kind.Container, id: i.id, name: i.name, image: i.image, imageid: i.imageid, type: i.type, privileged: i.privileged, podId})
   }
 
   /** Metadata from a container event; true when the container is new. Completed metadata is written again. */
@@ -46,6 +50,16 @@ export class ContainerContext {
 
   clearWritten(): void {
     for (const c of this.containers.values()) c.written = false
+    this.pods?.clearWritten()
+  }
+
+  /** A container written without a pod whose pod is known now (kubelet reports a container's id after it starts):
+   * written again, after its Pod, linking to it. */
+  relinkPod(id: string): void {
+    const c = this.containers.get(id)
+    if (c === undefined || !c.written || c.podId !== null) return
+    c.written = false
+    this.write(id)
   }
 }
 

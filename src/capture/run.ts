@@ -10,6 +10,7 @@ import {captureLiveEbpf, EbpfStats} from './live/ebpf.js'
 import {findLibbpf} from '../native/bpf.js'
 import {ScapError} from '../native/scap.js'
 import {ScapFormatError} from '../native/savefile.js'
+import {K8sConfigError, K8sFlags, resolveK8s} from './k8s/config.js'
 
 export interface CaptureRunOptions {
   input?: string
@@ -37,6 +38,10 @@ export interface CaptureRunOptions {
   force?: boolean
   /** A damaged or truncated capture was converted up to the damage (the output is valid); exit code 1. */
   onDamage?: (e: ScapFormatError) => void
+  /** Live: Kubernetes pod metadata and K8sEvents (--k8s, --k8s-api, --kubeconfig, --node-name). */
+  k8s?: K8sFlags
+  /** Kubernetes API unreachable, back, or refusing (one line each). */
+  onK8sWarning?: (message: string) => void
 }
 
 export interface CaptureRunStats {
@@ -59,6 +64,9 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   const t0 = process.hrtime.bigint()
   const live = o.input === undefined
   const driver = resolveDriver(o.driver ?? 'auto')
+  if (!live && o.k8s?.mode === 'on') throw new K8sConfigError('--k8s on needs a live capture (Kubernetes metadata is read at capture time, not from a .scap file)')
+  const k8s = live ? await resolveK8s(o.k8s ?? {}) : undefined
+  if (k8s && driver !== 'ebpf') o.onK8sWarning?.(`Kubernetes metadata is collected with --driver ebpf only; capturing without it`)
   if (live && driver === 'ebpf') preflightEbpf(() => findLibbpf())
   else if (live) preflight(driver)
   const probe: EbpfStats = {probeRecords: 0, lost: 0n}
@@ -99,7 +107,7 @@ export async function captureToFile(o: CaptureRunOptions): Promise<CaptureRunSta
   try {
     let src
     try {
-      src = !live ? captureBatches(o.input!, opts, stats) : driver === 'ebpf' ? captureLiveEbpf({...opts, onReady: o.onReady}, stats, probe) : captureLive(opts, stats)
+      src = !live ? captureBatches(o.input!, opts, stats) : driver === 'ebpf' ? captureLiveEbpf({...opts, onReady: o.onReady, k8s, onK8sWarning: o.onK8sWarning}, stats, probe) : captureLive(opts, stats)
       for await (const b of src) await out.write(b)
     } catch (e) {
       if (live && e instanceof ScapError) throw explainLiveError(e.message)

@@ -36,6 +36,10 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
     compat: Flags.string({description: "Reproduce the collector's golden output (ignore execveat, clone3, creat, openat2; no read filter).", options: ['collector']}),
     driver: Flags.string({description: "Live driver: ebpf is sysflow's own CO-RE probe (kernel >= 5.8 with BTF, libbpf1); kmod the Falco kernel module (/dev/scap0); bpf libscap's BPF probe (BPF_PROBE); auto picks kmod where /dev/scap* exists, else ebpf.", options: ['auto', 'ebpf', 'kmod', 'bpf'], default: 'auto', exclusive: ['read']}),
     libscap: Flags.string({description: 'Path of libscap.so (default: $SYSFLOW_LIBSCAP, then the system library).'}),
+    k8s: Flags.string({description: 'Kubernetes pod metadata (Pod records linked from containers) and K8sEvent records, live: auto is on inside a cluster (KUBERNETES_SERVICE_HOST and a service account token) or when --k8s-api or --kubeconfig is given.', options: ['auto', 'on', 'off'], default: 'auto'}),
+    'k8s-api': Flags.string({description: "Kubernetes API server URL (the collector's k8sAPIURL), e.g. http://127.0.0.1:8001 for kubectl proxy."}),
+    kubeconfig: Flags.string({description: 'kubeconfig file for the Kubernetes API (default with --k8s on: $KUBECONFIG).'}),
+    'node-name': Flags.string({description: "This node's name: only its pods are watched (default: $NODE_NAME, then the hostname)."}),
   }
 
   async run(): Promise<void> {
@@ -57,6 +61,8 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
         driver: flags.driver as 'auto' | 'ebpf' | 'kmod' | 'bpf', libscap: flags.libscap, fileReadMode: flags['file-read-mode'] as 0 | 1 | 2, force: flags.force,
         onReady: flags.stats ? () => process.stderr.write('sysflow: capture: started (eBPF probe attached); SIGINT or SIGTERM stops it\n') : undefined,
         onSocketWarning: (m) => process.stderr.write(`sysflow: warning: ${m}\n`),
+        k8s: {mode: flags.k8s as 'auto' | 'on' | 'off', apiUrl: flags['k8s-api'], kubeconfig: flags.kubeconfig, nodeName: flags['node-name']},
+        onK8sWarning: (m) => process.stderr.write(`sysflow: warning: ${m}\n`),
         onDamage: (e) => reporter.warn({file: e.file, offset: e.offset, message: `${e.problem}; the events before it were captured`, skippedRecords: 0, skippedBytes: 1}),
       })
       if (stats.drops > 0n) process.stderr.write(`sysflow: warning: the driver dropped ${stats.drops} events (${stats.probeRecords !== undefined ? 'eBPF ring buffer full' : 'libscap stats'})${stats.purgedThreads ? `; ${stats.purgedThreads} threads whose exit was among them were ended when /proc no longer listed them` : ''}\n`)

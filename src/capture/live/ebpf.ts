@@ -16,6 +16,8 @@ import {ProcScan, scanProc} from './procfs.js'
 import {LIVE_EVENT_TABLE} from './events.js'
 import {GoneThreads} from './purge.js'
 import {K_EXIT, RecordDecoder, syscallsFor} from './records.js'
+import type {K8sSetup} from '../k8s/config.js'
+import {K8sLive} from '../k8s/live.js'
 
 export interface EbpfOptions extends CaptureOptions {
   /** The start state (default: procfs.ts's scan of /proc, as libscap's). */
@@ -26,6 +28,11 @@ export interface EbpfOptions extends CaptureOptions {
   probeObject?: string
   /** Called once the probe is attached and the start state read: from here on, every call is recorded. */
   onReady?: () => void
+  /** Kubernetes API (k8s/config.ts): Pod records for containers, K8sEvent records; warnings to `onK8sWarning`. */
+  k8s?: K8sSetup
+  onK8sWarning?: (message: string) => void
+  /** How long the start waits for the pods to be listed (ms, default 3000); the capture goes on without them. */
+  k8sWaitMs?: number
 }
 
 /** Probe-level counters of the last eBPF capture (records read, lost in the kernel). */
@@ -36,8 +43,11 @@ export interface EbpfStats {
 
 export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new CaptureStats(), probeStats?: EbpfStats): AsyncGenerator<CaptureBatch> {
   const probe = BpfProbe.openSync(opts.probeObject)
+  const k8s = opts.k8s ? new K8sLive(opts.k8s, {onWarning: opts.onK8sWarning ?? (() => {})}) : undefined
   try {
-    const c = new Collector(LIVE_EVENT_TABLE, opts)
+    const c = new Collector(LIVE_EVENT_TABLE, k8s ? {...opts, pods: k8s.context} : opts)
+    // The pods listed before the probe is attached (bounded): no ring-buffer data waits meanwhile.
+    if (k8s) await k8s.ready(opts.k8sWaitMs ?? 3000)
     probe.configure(process.pid, syscallsFor(opts.mode ?? 'flow'))
     // Attach before the scan: a process that starts in between is then seen twice rather than not at all.
     probe.attach()
@@ -98,6 +108,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     const checkStop = (): void => {
       sinceCheck = 0
       if (answers.length > 0) applyAnswers()
+      k8s?.drain(c.out, (id) => c.relinkPod(id))
       const now = Date.now()
       if (!draining && now - lastSweep >= 100) {
         lastSweep = now
@@ -180,6 +191,7 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
       },
     }
     yield* run(c, src, {...opts, shouldStop: undefined, durationSec: undefined}, stats, () => {
+      k8s?.drain(c.out, (id) => c.relinkPod(id))
       const k = probe.counters()
       stats.drops = k.lost
       if (probeStats) {
@@ -189,5 +201,6 @@ export async function* captureLiveEbpf(opts: EbpfOptions = {}, stats = new Captu
     })
   } finally {
     probe.close()
+    await k8s?.stop()
   }
 }
