@@ -224,7 +224,19 @@ test('config: --k8s auto/on/off, --k8s-api, --kubeconfig, in-cluster, node name'
   t.is((await resolveK8s({apiUrl: 'http://127.0.0.1:8001', nodeName: 'flag'}, {NODE_NAME: 'env'}, none))!.nodeName, 'flag')
   await t.throwsAsync(resolveK8s({mode: 'on'}, {}, none), {instanceOf: K8sConfigError, message: /no Kubernetes API configured/})
   await t.throwsAsync(resolveK8s({apiUrl: 'ftp://x'}, {}, none), {instanceOf: K8sConfigError, message: /needs http/})
-  await t.throwsAsync(resolveK8s({mode: 'on'}, {KUBECONFIG: '/no/such/kubeconfig'}, none), {instanceOf: K8sConfigError, message: /no such file/})
+  await t.throwsAsync(resolveK8s({mode: 'on'}, {KUBECONFIG: '/no/such/kubeconfig'}, none), {instanceOf: K8sConfigError, message: /^KUBECONFIG \/no\/such\/kubeconfig: no such file$/})
+  await t.throwsAsync(resolveK8s({kubeconfig: '/no/such/file'}, {}, none), {instanceOf: K8sConfigError, message: /^--kubeconfig \/no\/such\/file: no such file$/})
+  // --k8s on, nothing else: ~/.kube/config, as kubectl
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sysflow-home-'))
+  try {
+    fs.mkdirSync(path.join(home, '.kube'))
+    fs.writeFileSync(path.join(home, '.kube', 'config'), ['apiVersion: v1', 'kind: Config', 'current-context: c', 'clusters:', '- name: k', '  cluster:', '    server: https://10.0.0.1:6443',
+      'users:', '- name: u', '  user:', '    token: t', 'contexts:', '- name: c', '  context:', '    cluster: k', '    user: u'].join('\n'))
+    t.is((await resolveK8s({mode: 'on'}, {HOME: home}, none))!.server, 'https://10.0.0.1:6443')
+    t.is(await resolveK8s({mode: 'auto'}, {HOME: home}, none), undefined)
+  } finally {
+    fs.rmSync(home, {recursive: true, force: true})
+  }
 })
 
 test.serial('cli: --k8s on with -r is a usage error (exit 2, one line); -r ignores --k8s auto', (t) => {
@@ -331,9 +343,17 @@ test('client: --kubeconfig (cluster, user token, current context) authenticates 
       'users:', '- name: capture', '  user:', '    token: s3cr3t-token',
       'contexts:', '- name: e2e', '  context:', '    cluster: fake', '    user: capture',
     ].join('\n'))
+    // a second file (KUBECONFIG=a:b) naming the same cluster and another context: the first file's win, as in kubectl
+    const kcMore = `${kcPath}.more`
+    fs.writeFileSync(kcMore, [
+      'apiVersion: v1', 'kind: Config', 'current-context: other',
+      'clusters:', '- name: fake', '  cluster:', '    server: http://127.0.0.1:9', '- name: far', '  cluster:', '    server: http://127.0.0.1:10',
+      'contexts:', '- name: other', '  context:', '    cluster: far', '    user: capture',
+    ].join('\n'))
     try {
-      const setup = (await resolveK8s({mode: 'on', nodeName: 'node-1'}, {KUBECONFIG: kcPath}, '/nonexistent-sa'))!
+      const setup = (await resolveK8s({mode: 'on', nodeName: 'node-1'}, {KUBECONFIG: `${kcPath}${path.delimiter}${kcMore}`}, '/nonexistent-sa'))!
       t.is(setup.server, api.url)
+      t.deepEqual(setup.kubeConfig.getContexts().map((c) => c.name), ['e2e', 'other'])
       const live = new K8sLive(setup, {onWarning: (w) => t.fail(w)})
       try {
         await live.ready(5000)
@@ -345,6 +365,7 @@ test('client: --kubeconfig (cluster, user token, current context) authenticates 
       }
     } finally {
       fs.rmSync(kcPath, {force: true})
+      fs.rmSync(kcMore, {force: true})
     }
   })
 })

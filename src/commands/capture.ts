@@ -38,7 +38,7 @@ Offline (-r) reads .scap files, gzipped too. Live capture (no -r) uses sysflow's
     libscap: Flags.string({description: 'Path of libscap.so (default: $SYSFLOW_LIBSCAP, then the system library).'}),
     k8s: Flags.string({description: 'Kubernetes pod metadata (Pod records linked from containers) and K8sEvent records, live: auto is on inside a cluster (KUBERNETES_SERVICE_HOST and a service account token) or when --k8s-api or --kubeconfig is given.', options: ['auto', 'on', 'off'], default: 'auto'}),
     'k8s-api': Flags.string({description: "Kubernetes API server URL (the collector's k8sAPIURL), e.g. http://127.0.0.1:8001 for kubectl proxy."}),
-    kubeconfig: Flags.string({description: 'kubeconfig file for the Kubernetes API (default with --k8s on: $KUBECONFIG).'}),
+    kubeconfig: Flags.string({description: 'kubeconfig file for the Kubernetes API (default with --k8s on: $KUBECONFIG, then ~/.kube/config).'}),
     'node-name': Flags.string({description: "This node's name: only its pods are watched (default: $NODE_NAME, then the hostname)."}),
   }
 

@@ -1,9 +1,11 @@
 // Where the Kubernetes API is, as users expect it: --k8s-api URL (the collector's k8sAPIURL), --kubeconfig or
-// $KUBECONFIG, or in-cluster (KUBERNETES_SERVICE_HOST and the pod's service account token). `auto` turns k8s on
-// inside a cluster or when an API URL or kubeconfig is given on the command line; `on` insists (an error when
-// nothing is configured); `off` never asks. The client library is loaded only when k8s is on (it takes ~0.7 s).
+// $KUBECONFIG (several files merged as kubectl does: the first to set a name or the current context wins), or
+// in-cluster (KUBERNETES_SERVICE_HOST and the pod's service account token), or ~/.kube/config. `auto` turns k8s on
+// inside a cluster or when an API URL or kubeconfig is given on the command line; `on` insists (and also reads
+// $KUBECONFIG and ~/.kube/config; an error when nothing is configured); `off` never asks. The client library is loaded only when k8s is on (it takes ~0.7 s).
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 export type K8sMode = 'auto' | 'on' | 'off'
@@ -37,8 +39,11 @@ function inCluster(env: NodeJS.ProcessEnv, saDir: string): boolean {
 export async function resolveK8s(f: K8sFlags, env: NodeJS.ProcessEnv = process.env, saDir = SA): Promise<K8sSetup | undefined> {
   const mode = f.mode ?? 'auto'
   if (mode === 'off') return undefined
-  const kubeconfig = f.kubeconfig ?? (mode === 'on' ? env.KUBECONFIG : undefined)
   const cluster = inCluster(env, saDir)
+  const home = env.HOME ? path.join(env.HOME, '.kube', 'config') : undefined
+  const [files, from]: [string[], string] = f.kubeconfig !== undefined ? [[f.kubeconfig], '--kubeconfig']
+    : mode === 'on' && env.KUBECONFIG ? [env.KUBECONFIG.split(path.delimiter).filter(Boolean), 'KUBECONFIG']
+      : mode === 'on' && !cluster && home !== undefined && fs.existsSync(home) ? [[home], 'kubeconfig'] : [[], '']
   if (mode === 'auto' && f.apiUrl === undefined && f.kubeconfig === undefined && !cluster) return undefined
   const {KubeConfig} = await import('@kubernetes/client-node')
   const kc = new KubeConfig()
@@ -56,17 +61,28 @@ export async function resolveK8s(f: K8sFlags, env: NodeJS.ProcessEnv = process.e
       {name: 'sysflow', server: f.apiUrl.replace(/\/+$/, ''), skipTLSVerify: u.protocol === 'http:', caFile: sa && fs.existsSync(`${saDir}/ca.crt`) ? `${saDir}/ca.crt` : undefined},
       sa ? {name: 'sysflow', authProvider: {name: 'tokenFile', config: {tokenFile: `${saDir}/token`}}} : {name: 'sysflow'},
     )
-  } else if (kubeconfig !== undefined) {
-    if (!fs.existsSync(kubeconfig)) throw new K8sConfigError(`--kubeconfig ${kubeconfig}: no such file`)
-    try {
-      kc.loadFromFile(kubeconfig)
-    } catch (e) {
-      throw new K8sConfigError(`${kubeconfig}: not a usable kubeconfig (${(e as Error).message})`)
+  } else if (files.length > 0) {
+    for (const [i, file] of files.entries()) {
+      if (!fs.existsSync(file)) throw new K8sConfigError(`${from} ${file}: no such file`)
+      try {
+        if (i === 0) kc.loadFromFile(file)
+        else {
+          // kubectl's merge: a name already defined, and a current context already set, are kept
+          const more = new KubeConfig()
+          more.loadFromFile(file)
+          for (const c of more.getClusters()) if (!kc.getClusters().some((x) => x.name === c.name)) kc.addCluster(c)
+          for (const u of more.getUsers()) if (!kc.getUsers().some((x) => x.name === u.name)) kc.addUser(u)
+          for (const c of more.getContexts()) if (!kc.getContexts().some((x) => x.name === c.name)) kc.addContext(c)
+          if (!kc.getCurrentContext() && more.getCurrentContext()) kc.setCurrentContext(more.getCurrentContext())
+        }
+      } catch (e) {
+        throw new K8sConfigError(`${file}: not a usable kubeconfig (${(e as Error).message})`)
+      }
     }
   } else if (cluster) {
     kc.loadFromCluster()
   } else {
-    throw new K8sConfigError('--k8s on: no Kubernetes API configured (give --k8s-api URL or --kubeconfig PATH, set KUBECONFIG, or run in a pod with a service account)')
+    throw new K8sConfigError('--k8s on: no Kubernetes API configured (give --k8s-api URL or --kubeconfig PATH, set KUBECONFIG, have ~/.kube/config, or run in a pod with a service account)')
   }
   const server = kc.getCurrentCluster()?.server
   if (!server) throw new K8sConfigError('the kubeconfig names no current cluster')
