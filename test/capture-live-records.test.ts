@@ -7,7 +7,7 @@ import {LIVE_EVENT_TABLE} from '../src/capture/live/events.js'
 import {cgroupList, K_EXEC, K_EXIT, K_FORK, K_IOAGG, openFlagsToScap, RecordDecoder} from '../src/capture/live/records.js'
 import {preflightEbpf} from '../src/capture/preflight.js'
 import {OpFlag} from '../src/format/flags.js'
-import {Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
+import {File, FileFlow, Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
 import type {ScapThread} from '../src/native/scap.js'
 
 interface Rec {
@@ -293,6 +293,47 @@ test('reads and writes decoded straight into the collector, one by one or as the
       t.like(nf[0], {numRRecvBytes: 10n, numRRecvOps: 1n, numWSendBytes: 2n, numWSendOps: 1n})
     }
   }
+})
+
+test('opens and closes decoded straight into the collector give exactly the records of the libscap-event path', (t) => {
+  // every open form (open, creat, openat relative to the cwd and to a directory fd, openat2 with its flags in
+  // open_how), paths that normalize() must clean and ones it may leave alone, a failed open, a close of an unknown
+  // fd, a failed close, a directory
+  const recs: Rec[] = [
+    {kind: 257, tid: 100, ts: 1000n, ret: 5, args: [-100, 0, 0o1], blobs: ['rel/x\0']},
+    {kind: 257, tid: 100, ts: 1010n, ret: 6, args: [-100, 0, 0o200000], blobs: ['/srv/dir/\0']},
+    {kind: 257, tid: 100, ts: 1020n, ret: 7, args: [6, 0, 0o2], blobs: ['../y//z/.\0']},
+    {kind: 85, tid: 100, ts: 1030n, ret: 8, args: [0, 0o644], blobs: ['/tmp/c\0']},
+    {kind: 437, tid: 100, ts: 1040n, ret: 9, args: [-100, 0, 0, 24], blobs: ['/a/./b/../c\0'], aux: 0o1101n},
+    {kind: 2, tid: 100, ts: 1050n, ret: -2, args: [0, 0], blobs: ['/nope\0']},
+    {kind: 2, tid: 100, ts: 1060n, ret: 10, args: [0, 0], blobs: ['/etc/hostname\0']},
+    {kind: 1, tid: 100, ts: 1070n, ret: 3, args: [5, 0, 3]},
+    {kind: 0, tid: 100, ts: 1080n, ret: 4, args: [10, 0, 4]},
+    {kind: 3, tid: 100, ts: 1090n, ret: 0, args: [5]},
+    {kind: 3, tid: 100, ts: 1100n, ret: -9, args: [55]},
+    {kind: 3, tid: 100, ts: 1110n, ret: 0, args: [10]},
+    {kind: 3, tid: 100, ts: 1120n, ret: -9, args: [7]},
+  ]
+  const runWith = (opts: ConstructorParameters<typeof Collector>[1], direct: boolean): SysFlowRecord[] => {
+    const c = new Collector(LIVE_EVENT_TABLE, opts)
+    c.loadState([thread(100, 1, '/usr/sbin/httpd', [])], {users: [], groups: []})
+    const dec = new RecordDecoder(c, 0n, (ev, at) => c.event(ev, at), direct)
+    for (const r of recs) {
+      const b = rec(r)
+      dec.record(b, 0, b.length)
+    }
+    c.finish()
+    return c.out
+  }
+  for (const opts of [{}, {mode: 'consume' as const}, {mode: 'nofiles' as const}, {fileOnly: true}, {fileReadMode: 2 as const}]) {
+    t.deepEqual(runWith(opts, true), runWith(opts, false), JSON.stringify(opts))
+  }
+  // not vacuous: the paths as the collector names them, and the flows' open flags and counts
+  const files = runWith({}, true).filter((r): r is File => r.kind === Kind.File).map((r) => r.path)
+  t.deepEqual(files, ['/srv/rel/x', '/srv/dir', '/srv/y/z', '/tmp/c', '/a/c', '/etc/hostname'])
+  const ff = runWith({}, true).filter((r): r is FileFlow => r.kind === Kind.FileFlow).map((r) => [r.fd, r.openFlags, r.numWSendBytes, r.numRRecvBytes])
+  // written at their close (even a failed one), the rest at the end; O_DIRECTORY is PPM_O_DIRECTORY (1024)
+  t.deepEqual(ff, [[5, 2, 3n, 0n], [10, 1, 0n, 4n], [7, 3, 0n, 0n], [6, 1 | 1024, 0n, 0n], [8, 2 | 4 | 256, 0n, 0n], [9, 2 | 4 | 256, 0n, 0n]])
 })
 
 test('processes that exited leave the process table after the deletion delay (a long capture stays bounded)', (t) => {

@@ -199,17 +199,37 @@ export class Collector {
    * result), at a fraction of the cost. `type` is the exit event's PPME type.
    */
   ioCall(type: number, lo: number, hi: number, tid: number, fd: number, res: number): void {
+    const t = this.directCall(type, lo, hi, tid, fd)
+    if (t !== undefined) this.ioExit(t, (BigInt(hi) << 32n) | BigInt(lo), type, res)
+  }
+
+  /**
+   * An open (open, creat, openat, openat2) or a close as one call, as the eBPF probe records it, without libscap
+   * bytes: the same state changes and records as its enter event (`type - 1`, the fd of a close) and its exit
+   * event (`type`). For an open, `fd` is its result; for a close, the fd closed and `res` its result.
+   */
+  openCall(type: number, lo: number, hi: number, tid: number, fd: number, name: string, flags: number, dirfd: number): void {
+    const t = this.directCall(type, lo, hi, tid, -1)
+    if (t !== undefined && fd >= 0) this.openFile(t, (BigInt(hi) << 32n) | BigInt(lo), fd, name, flags, dirfd)
+  }
+
+  closeCall(type: number, lo: number, hi: number, tid: number, fd: number, res: number): void {
+    const t = this.directCall(type, lo, hi, tid, fd)
+    if (t !== undefined) this.closeFd(t, (BigInt(hi) << 32n) | BigInt(lo), fd, res)
+  }
+
+  /** A call's enter and exit events, counted, and its enter's state; its thread, or undefined when not handled. */
+  private directCall(type: number, lo: number, hi: number, tid: number, fd: number): Thread | undefined {
     this.advance(lo, hi)
     this.advance(lo, hi)
-    const h = this.handlers[type]
-    if (h === undefined || this.handlers[type - 1] === undefined) return
+    if (this.handlers[type] === undefined || this.handlers[type - 1] === undefined) return undefined
     const t = this.threadFor(tid)
     t.enterType = type - 1
     t.enterFd = fd
     t.enterTuple = undefined
     t.enterNum = 0
     t.enterUid = 0
-    this.ioExit(t, (BigInt(hi) << 32n) | BigInt(lo), type, res)
+    return t
   }
 
   /**
@@ -525,9 +545,11 @@ export class Collector {
     const p = this.p
     const fd = p.int(this.iFd[type], -1)
     if (fd < 0) return
-    let name = p.str(this.iName[type])
-    const flags = p.uint(this.iFlags[type])
-    const dirfd = this.iDirfd[type] >= 0 ? p.int(this.iDirfd[type]) : AT_FDCWD
+    this.openFile(t, ts, fd, p.str(this.iName[type]), p.uint(this.iFlags[type]), this.iDirfd[type] >= 0 ? p.int(this.iDirfd[type]) : AT_FDCWD)
+  }
+
+  /** An open's exit: fd `fd` (>= 0) is `name` (relative to `dirfd`) opened with PPM_O_* `flags`. */
+  private openFile(t: Thread, ts: bigint, fd: number, name: string, flags: number, dirfd: number): void {
     if (!name.startsWith('/')) {
       if (dirfd === AT_FDCWD) name = joinPath(t.cwd, name)
       else {
@@ -662,9 +684,12 @@ export class Collector {
 
   onClose(t: Thread, ts: bigint, type: number): void {
     if (t.enterType !== type - 1) return
-    const fd = t.enterFd
+    this.closeFd(t, ts, t.enterFd, this.p.int(this.iRes[type]))
+  }
+
+  /** A close's exit: of `fd`, with result `res`. */
+  private closeFd(t: Thread, ts: bigint, fd: number, res: number): void {
     const fdi = t.fds.get(fd)
-    const res = this.p.int(this.iRes[type])
     if (!fdi) return
     if (this.mode !== 'consume' && (fdi.type === '4' || this.keepFile(fdi))) {
       this.data.close(fdi.type === '4' ? this.data.netFlow(t, fd, fdi, ts) : this.data.fileFlow(t, fd, fdi, ts), ts)

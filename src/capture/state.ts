@@ -151,8 +151,13 @@ export class ThreadTable extends Map<number, Thread> {
 }
 
 /** sinsp's path normalization ("." and ".." resolved, no trailing slash); relative paths lose a leading "./". */
+/** What posix.normalize would change in an absolute path: `//`, a `.` or `..` segment. */
+const UNCLEAN = /\/\/|\/\.\.?(\/|$)/
+
 export function normalize(p: string): string {
   if (p === '') return p
+  // most paths are absolute and clean already (an open's path, each time): nothing to do
+  if (p.charCodeAt(0) === 47 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47) && !UNCLEAN.test(p)) return p
   const n = posix.normalize(p)
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n
 }

@@ -171,6 +171,19 @@ export class RecordDecoder {
         this.c.ioCall(io, this.tsLo, this.tsHi, tid, d.readInt32LE(at + R.args), i64(d, at + R.ret))
         return
       }
+      // opens and closes, the most frequent records after reads and writes, likewise
+      const fe = FD_EXIT[kind]
+      if (fe !== undefined) {
+        const ret = i64(d, at + R.ret)
+        if (fe.shape === 'close') this.c.closeCall(fe.type, this.tsLo, this.tsHi, tid, d.readInt32LE(at + R.args), ret)
+        else {
+          const name = this.str(d, at + R.data, d.readUInt16LE(at + R.dlen0))
+          const flags = kind === 85 ? 0o1101 : kind === 437 ? Number(d.readBigUInt64LE(at + R.aux)) : i64(d, at + R.args + 8 * (fe.shape === 'open' ? 1 : 2))
+          const dirfd = fe.shape === 'open' ? AT_FDCWD : d.readInt32LE(at + R.args)
+          this.c.openCall(fe.type, this.tsLo, this.tsHi, tid, ret, name, openFlagsToScap(flags), dirfd)
+        }
+        return
+      }
     }
     const l0 = d.readUInt16LE(at + R.dlen0)
     const l1 = d.readUInt16LE(at + R.dlen1)
@@ -331,3 +344,9 @@ function basename(p: string): string {
 }
 
 for (const [nr, [name, shape]] of Object.entries(SYSCALLS)) if (shape === 'io') IO_EXIT[Number(nr)] = PPME[name] + 1
+/** Syscall number -> the PPME exit type and shape of the opens and closes the direct path takes. */
+const FD_EXIT: ({type: number; shape: Shape} | undefined)[] = []
+for (const [nr, [name, shape]] of Object.entries(SYSCALLS)) {
+  if (shape === 'open' || shape === 'openat' || shape === 'close') FD_EXIT[Number(nr)] = {type: PPME[name] + 1, shape}
+}
+const AT_FDCWD = -100
