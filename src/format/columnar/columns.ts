@@ -1,0 +1,352 @@
+// Column tables: the decoded values of one block, one typed array per field, instead of one object per record.
+//
+// Every column keeps a state byte per row: PRESENT, UNDEFINED (the writer schema lacks the field, or a writer union
+// where we expect a plain type took its null branch) or NULL (a nullable field's null, or an absent reference).
+// Rows start UNDEFINED, so in the wide events table the fields a record's kind does not have stay empty.
+//   long   -> two 32-bit words per row (little-endian halves of a BigInt64Array over the same memory): the decoder
+//             writes the words, never a bigint;
+//   int, enum (index into the decoder's symbols) -> Int32Array; boolean -> Uint8Array;
+//   string, bytes, fixed (FOID) -> UTF-8 (or raw) bytes copied into one buffer per column, start + length per row;
+//   arrays, maps, nested records (args, env, Pod's fields) -> the row decoder's value, one JS value per row (rare).
+// Nested OIDs are flattened into two long columns (`procOID.hpid`, `procOID.createTS`).
+import {canonicalFields, Expect} from '../avro/compile.js'
+import {Kind, KIND_FULLNAME} from '../records.js'
+
+export const PRESENT = 0
+export const UNDEFINED = 1
+export const NULL = 2
+
+export type ColumnType = 'long' | 'int' | 'bool' | 'enum' | 'text' | 'hex' | 'object'
+
+export interface ColumnSpec {
+  name: string
+  type: ColumnType
+}
+
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+if (!LE) throw new Error('the columnar decoder needs a little-endian machine')
+
+function grownState(s: Uint8Array, cap: number): Uint8Array {
+  const out = new Uint8Array(cap).fill(UNDEFINED)
+  out.set(s)
+  return out
+}
+
+export class LongColumn {
+  readonly type = 'long'
+  /** Row i: words 2i (low) and 2i+1 (high). */
+  w: Int32Array
+  v: BigInt64Array
+  s: Uint8Array
+  constructor(cap: number) {
+    this.v = new BigInt64Array(cap)
+    this.w = new Int32Array(this.v.buffer)
+    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  }
+
+  grow(cap: number): void {
+    const v = new BigInt64Array(cap)
+    v.set(this.v)
+    this.v = v
+    this.w = new Int32Array(v.buffer)
+    this.s = grownState(this.s, cap)
+  }
+
+  get(i: number): bigint | null | undefined {
+    const s = this.s[i]
+    return s === PRESENT ? this.v[i] : s === NULL ? null : undefined
+  }
+
+  /** The value as a number when it is a safe integer (lengths, small counters); exact only below 2^53. */
+  num(i: number): number {
+    return this.w[2 * i + 1] * 4294967296 + (this.w[2 * i] >>> 0)
+  }
+}
+
+export class IntColumn {
+  v: Int32Array
+  s: Uint8Array
+  constructor(readonly type: 'int' | 'enum', cap: number) {
+    this.v = new Int32Array(cap)
+    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  }
+
+  grow(cap: number): void {
+    const v = new Int32Array(cap)
+    v.set(this.v)
+    this.v = v
+    this.s = grownState(this.s, cap)
+  }
+
+  get(i: number): number | null | undefined {
+    const s = this.s[i]
+    return s === PRESENT ? this.v[i] : s === NULL ? null : undefined
+  }
+}
+
+export class BoolColumn {
+  readonly type = 'bool'
+  v: Uint8Array
+  s: Uint8Array
+  constructor(cap: number) {
+    this.v = new Uint8Array(cap)
+    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  }
+
+  grow(cap: number): void {
+    const v = new Uint8Array(cap)
+    v.set(this.v)
+    this.v = v
+    this.s = grownState(this.s, cap)
+  }
+
+  get(i: number): boolean | null | undefined {
+    const s = this.s[i]
+    return s === PRESENT ? this.v[i] === 1 : s === NULL ? null : undefined
+  }
+}
+
+// Buffer's own slice methods skip the encoding dispatch of toString().
+interface FastSlices {
+  hexSlice(start: number, end: number): string
+  utf8Slice(start: number, end: number): string
+}
+
+/** Variable-length bytes: strings (UTF-8) and fixed values (FOIDs, shown as hex). */
+export class BytesColumn {
+  /** Start of row i's bytes in `b`, and their length. */
+  st: Int32Array
+  ln: Int32Array
+  s: Uint8Array
+  b: Buffer
+  /** Bytes used in `b`. */
+  bp = 0
+  constructor(readonly type: 'text' | 'hex', cap: number, bytes = cap * 16) {
+    this.st = new Int32Array(cap)
+    this.ln = new Int32Array(cap)
+    this.s = new Uint8Array(cap).fill(UNDEFINED)
+    this.b = Buffer.allocUnsafe(Math.max(bytes, 64))
+  }
+
+  grow(cap: number): void {
+    const st = new Int32Array(cap)
+    st.set(this.st)
+    this.st = st
+    const ln = new Int32Array(cap)
+    ln.set(this.ln)
+    this.ln = ln
+    this.s = grownState(this.s, cap)
+  }
+
+  /** Room for n more bytes. */
+  reserve(n: number): Buffer {
+    if (this.bp + n > this.b.length) {
+      let size = this.b.length * 2
+      while (size < this.bp + n) size *= 2
+      const b = Buffer.allocUnsafe(size)
+      this.b.copy(b, 0, 0, this.bp)
+      this.b = b
+    }
+    return this.b
+  }
+
+  /** Row i's value as text (UTF-8 decoded, as the row decoder does) or hex. */
+  text(i: number): string {
+    const at = this.st[i]
+    const f = this.b as unknown as FastSlices
+    return this.type === 'hex' ? f.hexSlice(at, at + this.ln[i]) : f.utf8Slice(at, at + this.ln[i])
+  }
+
+  get(i: number): string | null | undefined {
+    const s = this.s[i]
+    return s === PRESENT ? this.text(i) : s === NULL ? null : undefined
+  }
+
+  /** Do rows i (here) and j (of `o`) hold the same bytes? */
+  equals(i: number, o: BytesColumn, j: number): boolean {
+    const n = this.ln[i]
+    if (n !== o.ln[j]) return false
+    const a = this.b
+    const b = o.b
+    const x = this.st[i]
+    const y = o.st[j]
+    for (let k = 0; k < n; k++) if (a[x + k] !== b[y + k]) return false
+    return true
+  }
+}
+
+/** Values the row decoder builds (arrays, maps, records other than OIDs): few records carry them. */
+export class ObjectColumn {
+  readonly type = 'object'
+  v: unknown[]
+  s: Uint8Array
+  constructor(cap: number) {
+    this.v = new Array<unknown>(cap).fill(undefined)
+    this.s = new Uint8Array(0)
+  }
+
+  grow(cap: number): void {
+    for (let i = this.v.length; i < cap; i++) this.v.push(undefined)
+  }
+
+  get(i: number): unknown {
+    return this.v[i]
+  }
+}
+
+export type Column = LongColumn | IntColumn | BoolColumn | BytesColumn | ObjectColumn
+
+export function makeColumn(type: ColumnType, cap: number): Column {
+  switch (type) {
+    case 'long':
+      return new LongColumn(cap)
+    case 'int':
+    case 'enum':
+      return new IntColumn(type, cap)
+    case 'bool':
+      return new BoolColumn(cap)
+    case 'text':
+    case 'hex':
+      return new BytesColumn(type, cap)
+    case 'object':
+      return new ObjectColumn(cap)
+  }
+}
+
+/** How a canonical field is stored: its column(s). */
+export interface FieldLayout {
+  prop: string
+  expect: Expect
+  absentNull: boolean
+  /** OID fields: [createTS column, hpid column] (OID's canonical order); others: one column. */
+  columns: number[]
+  oid: boolean
+}
+
+function plainType(e: Expect): ColumnType {
+  if (typeof e === 'object' && 'opt' in e) return plainType(e.opt)
+  if (typeof e === 'string') {
+    switch (e) {
+      case 'long':
+        return 'long'
+      case 'int':
+        return 'int'
+      case 'boolean':
+        return 'bool'
+      case 'enum':
+        return 'enum'
+      case 'string':
+        return 'text'
+      case 'foid':
+        return 'hex'
+    }
+  }
+  return 'object'
+}
+
+export function isOidExpect(e: Expect): boolean {
+  const inner = typeof e === 'object' && 'opt' in e ? e.opt : e
+  return typeof inner === 'object' && 'record' in inner && inner.record === 'OID'
+}
+
+/** The columns of a table (one kind, or every event kind at once) and where each kind's fields are. */
+export class TableSpec {
+  readonly columns: ColumnSpec[] = []
+  readonly index = new Map<string, number>()
+  /** Per kind: its canonical fields in order, with their columns. */
+  readonly fields = new Map<number, FieldLayout[]>()
+
+  constructor(readonly name: string, kinds: readonly number[]) {
+    for (const kind of kinds) {
+      const layout: FieldLayout[] = []
+      for (const cf of canonicalFields(shortName(KIND_FULLNAME[kind]))) {
+        const oid = isOidExpect(cf.expect)
+        const columns = oid
+          ? [this.column(`${cf.prop}.createTS`, 'long'), this.column(`${cf.prop}.hpid`, 'long')]
+          : [this.column(cf.prop, plainType(cf.expect))]
+        layout.push({prop: cf.prop, expect: cf.expect, absentNull: cf.absentNull === true, columns, oid})
+      }
+      this.fields.set(kind, layout)
+    }
+  }
+
+  private column(name: string, type: ColumnType): number {
+    const known = this.index.get(name)
+    if (known !== undefined) {
+      if (this.columns[known].type !== type) throw new Error(`column ${name} has two types`)
+      return known
+    }
+    this.columns.push({name, type})
+    this.index.set(name, this.columns.length - 1)
+    return this.columns.length - 1
+  }
+
+  col(name: string): number {
+    const i = this.index.get(name)
+    if (i === undefined) throw new Error(`no column ${name} in ${this.name}`)
+    return i
+  }
+}
+
+function shortName(full: string): string {
+  return full.slice(full.lastIndexOf('.') + 1)
+}
+
+export const EVENT_KINDS: readonly number[] = [
+  Kind.ProcessEvent, Kind.NetworkFlow, Kind.FileFlow, Kind.FileEvent, Kind.NetworkEvent, Kind.ProcessFlow, Kind.K8sEvent,
+]
+export const ENTITY_KINDS: readonly number[] = [Kind.Header, Kind.Container, Kind.Process, Kind.File, Kind.Pod]
+
+/** Every event and flow kind in one wide table (they share ts, procOID, tid, opFlags, endTs, fd, counters, ...). */
+export const EVENTS_SPEC = new TableSpec('events', EVENT_KINDS)
+/** One table per entity kind, indexed by Kind. */
+export const ENTITY_SPECS: readonly (TableSpec | undefined)[] = (() => {
+  const out: (TableSpec | undefined)[] = []
+  for (const k of ENTITY_KINDS) out[k] = new TableSpec(shortName(KIND_FULLNAME[k]), [k])
+  return out
+})()
+
+export function specOf(kind: number): TableSpec {
+  return ENTITY_SPECS[kind] ?? EVENTS_SPEC
+}
+
+/** Rows of one table, decoded with one file's writer schema (its enum symbols are the decoder's). */
+export class ColumnTable {
+  n = 0
+  cap: number
+  readonly cols: Column[]
+
+  constructor(readonly spec: TableSpec, cap: number, readonly symbols: readonly string[]) {
+    this.cap = Math.max(cap, 1)
+    this.cols = spec.columns.map((c) => makeColumn(c.type, this.cap))
+  }
+
+  /** Room for one more row. */
+  grow(): void {
+    const cap = this.cap * 2
+    for (const c of this.cols) c.grow(cap)
+    this.cap = cap
+  }
+
+  /** The typed record of row i (kind `kind`), exactly as the row decoder builds it. */
+  record(kind: number, i: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {kind}
+    for (const f of this.spec.fields.get(kind)!) out[f.prop] = this.value(f, i)
+    return out
+  }
+
+  value(f: FieldLayout, i: number): unknown {
+    if (f.oid) {
+      const ts = this.cols[f.columns[0]] as LongColumn
+      const s = ts.s[i]
+      if (s !== PRESENT) return s === NULL ? null : undefined
+      return {createTS: ts.v[i], hpid: (this.cols[f.columns[1]] as LongColumn).v[i]}
+    }
+    const c = this.cols[f.columns[0]]
+    if (c.type === 'enum') {
+      const s = c.s[i]
+      return s === PRESENT ? this.symbols[c.v[i]] : s === NULL ? null : undefined
+    }
+    return c.get(i)
+  }
+}
