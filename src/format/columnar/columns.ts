@@ -121,11 +121,15 @@ export class BytesColumn {
   b: Buffer
   /** Bytes used in `b`. */
   bp = 0
-  constructor(readonly type: 'text' | 'hex', cap: number, bytes = cap * 16) {
+  /**
+   * `view`: the rows point into this buffer (the block's own payload, which lives as long as the block's tables)
+   * rather than into copies; entity tables, which outlive their block, copy.
+   */
+  constructor(readonly type: 'text' | 'hex', cap: number, view?: Buffer) {
     this.st = new Int32Array(cap)
     this.ln = new Int32Array(cap)
     this.s = new Uint8Array(cap).fill(UNDEFINED)
-    this.b = Buffer.allocUnsafe(Math.max(bytes, 64))
+    this.b = view ?? Buffer.allocUnsafe(Math.max(cap * 16, 64))
   }
 
   grow(cap: number): void {
@@ -196,7 +200,7 @@ export class ObjectColumn {
 
 export type Column = LongColumn | IntColumn | BoolColumn | BytesColumn | ObjectColumn
 
-export function makeColumn(type: ColumnType, cap: number): Column {
+export function makeColumn(type: ColumnType, cap: number, view?: Buffer): Column {
   switch (type) {
     case 'long':
       return new LongColumn(cap)
@@ -207,7 +211,7 @@ export function makeColumn(type: ColumnType, cap: number): Column {
       return new BoolColumn(cap)
     case 'text':
     case 'hex':
-      return new BytesColumn(type, cap)
+      return new BytesColumn(type, cap, view)
     case 'object':
       return new ObjectColumn(cap)
   }
@@ -310,21 +314,56 @@ export function specOf(kind: number): TableSpec {
   return ENTITY_SPECS[kind] ?? EVENTS_SPEC
 }
 
-/** Rows of one table, decoded with one file's writer schema (its enum symbols are the decoder's). */
+/**
+ * Rows of one table, decoded with one file's writer schema (its enum symbols are the decoder's). Columns are made
+ * when the first record of a kind that has them arrives (prepare): a block of file flows never allocates the
+ * columns only process flows or K8s events have. A column never made reads as absent in every row.
+ */
 export class ColumnTable {
   n = 0
   cap: number
-  readonly cols: Column[]
+  readonly cols: (Column | undefined)[]
+  /** Kinds whose columns exist (bit per Kind). */
+  private ready = 0
 
-  constructor(readonly spec: TableSpec, cap: number, readonly symbols: readonly string[]) {
+  constructor(readonly spec: TableSpec, cap: number, public symbols: readonly string[], public view?: Buffer) {
     this.cap = Math.max(cap, 1)
-    this.cols = spec.columns.map((c) => makeColumn(c.type, this.cap))
+    this.cols = spec.columns.map(() => undefined)
+  }
+
+  /** Make the columns of `kind` (before its first row). */
+  prepare(kind: number): void {
+    if (this.ready & (1 << kind)) return
+    this.ready |= 1 << kind
+    for (const f of this.spec.fields.get(kind)!) {
+      for (const k of f.columns) this.cols[k] ??= makeColumn(this.spec.columns[k].type, this.cap, this.view)
+    }
+  }
+
+  /**
+   * Empty the table for another block (its caller is done with every row): states back to UNDEFINED, strings now
+   * views of `view`. Saves allocating (and collecting) a table per block.
+   */
+  reuse(symbols: readonly string[], view: Buffer | undefined): void {
+    const n = this.n
+    for (const c of this.cols) {
+      if (c === undefined) continue
+      if (c instanceof ObjectColumn) c.v.fill(undefined, 0, n)
+      else c.s.fill(UNDEFINED, 0, n)
+      if (c instanceof BytesColumn) {
+        c.bp = 0
+        if (view !== undefined) c.b = view
+      }
+    }
+    this.n = 0
+    this.symbols = symbols
+    this.view = view
   }
 
   /** Room for one more row. */
   grow(): void {
     const cap = this.cap * 2
-    for (const c of this.cols) c.grow(cap)
+    for (const c of this.cols) c?.grow(cap)
     this.cap = cap
   }
 
@@ -337,12 +376,13 @@ export class ColumnTable {
 
   value(f: FieldLayout, i: number): unknown {
     if (f.oid) {
-      const ts = this.cols[f.columns[0]] as LongColumn
-      const s = ts.s[i]
+      const ts = this.cols[f.columns[0]] as LongColumn | undefined
+      const s = ts === undefined ? UNDEFINED : ts.s[i]
       if (s !== PRESENT) return s === NULL ? null : undefined
-      return {createTS: ts.v[i], hpid: (this.cols[f.columns[1]] as LongColumn).v[i]}
+      return {createTS: ts!.v[i], hpid: (this.cols[f.columns[1]] as LongColumn).v[i]}
     }
     const c = this.cols[f.columns[0]]
+    if (c === undefined) return undefined
     if (c.type === 'enum') {
       const s = c.s[i]
       return s === PRESENT ? this.symbols[c.v[i]] : s === NULL ? null : undefined

@@ -26,6 +26,10 @@ export interface BlockColumns {
   count: number
   /** The Kind of each events row. */
   eventKind: Uint8Array
+  /** Records read (members we do not read are not counted). */
+  records: number
+  /** The caller is done with the events table and the sequence (entity tables live on in the join): reuse them. */
+  recycle(): void
 }
 
 type KindReader = (c: Cursor, t: ColumnTable, i: number) => void
@@ -115,6 +119,27 @@ function copyBytes(c: Cursor, col: BytesColumn, i: number, pos: number, len: num
   col.s[i] = PRESENT
 }
 
+/** A string of the events table: a view of the block's payload. */
+function viewBytes(c: Cursor, col: BytesColumn, i: number): void {
+  const start = c.pos
+  const len = readLength(c)
+  const pos = c.pos
+  if (pos + len > c.end) throw new DecodeError(`string of ${len} bytes runs past the block end`, start)
+  c.pos = pos + len
+  col.st[i] = pos
+  col.ln[i] = len
+  col.s[i] = PRESENT
+}
+
+function viewFixed(c: Cursor, col: BytesColumn, i: number, size: number): void {
+  const pos = c.pos
+  if (pos + size > c.end) throw new DecodeError(`fixed(${size}) runs past the block end`, pos)
+  c.pos = pos + size
+  col.st[i] = pos
+  col.ln[i] = size
+  col.s[i] = PRESENT
+}
+
 function readBytes(c: Cursor, col: BytesColumn, i: number): void {
   const start = c.pos
   const len = readLength(c)
@@ -158,7 +183,7 @@ class Gen {
   readonly values: unknown[] = []
   readonly lines: string[] = []
   /** Enum symbols of the whole decoder, and where each writer enum type's start. */
-  constructor(readonly symbols: string[], readonly enumBase: Map<AvscType, number>) {}
+  constructor(readonly symbols: string[], readonly enumBase: Map<AvscType, number>, readonly view: boolean) {}
 
   param(v: unknown): string {
     const i = this.values.indexOf(v)
@@ -246,7 +271,7 @@ function value(g: Gen, t: AvscType, e: Expect, target: Target, where: string): v
       g.emit(`C[${k}].v[i] = readInt(c); C[${k}].s[i] = 0;`)
       return
     case 'string':
-      g.emit(`${g.param(readBytes)}(c, C[${k}], i);`)
+      g.emit(`${g.param(g.view ? viewBytes : readBytes)}(c, C[${k}], i);`)
       return
     case 'boolean':
       g.emit(`${g.param(readBool)}(c, C[${k}], i);`)
@@ -255,7 +280,7 @@ function value(g: Gen, t: AvscType, e: Expect, target: Target, where: string): v
       g.emit(`${g.param(readEnum)}(c, C[${k}], i, ${g.enumBaseOf(t)}, ${(t.symbols ?? []).length}, ${g.param(t.name ?? 'enum')});`)
       return
     case 'foid':
-      g.emit(`${g.param(readFixed)}(c, C[${k}], i, ${t.size ?? 0});`)
+      g.emit(`${g.param(g.view ? viewFixed : readFixed)}(c, C[${k}], i, ${t.size ?? 0});`)
       return
   }
   throw new Error(`columnar decoder: unexpected ${JSON.stringify(inner)}`)
@@ -316,19 +341,34 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
       readers.push(undefined)
       continue
     }
-    readers.push(compileKind(new Gen(symbols, enumBase), rows.branchTypes[b], kind, specOf(kind), shortName(rows.branchNames[b])))
+    const spec = specOf(kind)
+    readers.push(compileKind(new Gen(symbols, enumBase, spec === EVENTS_SPEC), rows.branchTypes[b], kind, spec, shortName(rows.branchNames[b])))
   }
   const kinds = Uint8Array.from(rows.branchKinds, (k) => (k < 0 ? 255 : k))
   const skippers = rows.skippers
   const skipped = rows.skipped
+  let spare: BlockColumns | undefined
   return {
     rows,
     block(c: Cursor, count: number): BlockColumns {
-      const events = new ColumnTable(EVENTS_SPEC, count, symbols)
+      // The events table's strings and FOIDs are views of the payload (c.buf, this block's own buffer).
+      let events: ColumnTable
+      let seqKind: Uint8Array
+      let seqRow: Int32Array
+      let eventKind: Uint8Array
+      if (spare !== undefined && spare.events.cap >= count && spare.seqKind.length >= count) {
+        events = spare.events
+        events.reuse(symbols, c.buf)
+        ;({seqKind, seqRow, eventKind} = spare)
+        spare = undefined
+      } else {
+        events = new ColumnTable(EVENTS_SPEC, Math.max(count, 1024), symbols, c.buf)
+        seqKind = new Uint8Array(Math.max(count, 1024))
+        seqRow = new Int32Array(seqKind.length)
+        eventKind = new Uint8Array(seqKind.length)
+      }
       const entities: (ColumnTable | undefined)[] = []
-      const seqKind = new Uint8Array(count)
-      const seqRow = new Int32Array(count)
-      const eventKind = new Uint8Array(count)
+      let records = 0
       for (let k = 0; k < count; k++) {
         const start = c.pos
         const idx = readInt(c)
@@ -346,13 +386,16 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
           t = entities[kind] ?? (entities[kind] = new ColumnTable(specOf(kind), 64, symbols))
           if (t.n >= t.cap) t.grow()
         }
+        t.prepare(kind)
         const i = t.n++
         if (t === events) eventKind[i] = kind
         r(c, t, i)
         seqKind[k] = kind
         seqRow[k] = i
+        records++
       }
-      return {events, entities, seqKind, seqRow, count, eventKind}
+      const out: BlockColumns = {events, entities, seqKind, seqRow, count, eventKind, records, recycle: () => void (spare = out)}
+      return out
     },
   }
 }

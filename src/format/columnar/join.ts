@@ -124,8 +124,11 @@ class BytesHash {
   private size = 0
 
   private slot(b: Uint8Array, at: number, len: number): number {
+    // Every byte counts (hostile traces may share prefixes), four at a time.
     let h = 0x811c9dc5 ^ len
-    for (let k = 0; k < len; k++) h = Math.imul(h ^ b[at + k], 0x01000193)
+    let k = 0
+    for (; k + 4 <= len; k += 4) h = Math.imul(h ^ (b[at + k] | (b[at + k + 1] << 8) | (b[at + k + 2] << 16) | (b[at + k + 3] << 24)), 0x01000193)
+    for (; k < len; k++) h = Math.imul(h ^ b[at + k], 0x01000193)
     h ^= h >>> 15
     const mask = this.vals.length - 1
     let s = h & mask
@@ -177,6 +180,12 @@ class BytesHash {
   }
 }
 
+const NO_WORDS = new Int32Array(0)
+
+function sameBytes(a: Uint8Array, x: number, b: Uint8Array | undefined, y: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (a[x + k] !== b![y + k]) return false
+  return true
+}
 const C_PROC_TS = EVENTS_SPEC.col('procOID.createTS')
 const C_PROC_PID = EVENTS_SPEC.col('procOID.hpid')
 const C_FILE = EVENTS_SPEC.col('fileOID')
@@ -259,6 +268,11 @@ export interface JoinedColumns {
   ctx: Int32Array
   fileRow: Int32Array
   newFileRow: Int32Array
+  /**
+   * The caller is done with this block (no view of its events table, sequence or row arrays is kept): they are
+   * reused for a later block. Optional: a block never released is simply collected.
+   */
+  release(): void
 }
 
 export class ColumnJoin {
@@ -273,6 +287,8 @@ export class ColumnJoin {
   private lastC = 0
   private lastD = 0
   private lastProc = -2
+  /** Row arrays of a released block. */
+  private spare: Int32Array[] | undefined
 
   /** Empty the tables (a header, or a new input with no header yet). */
   reset(headerTable?: ColumnTable, headerRow = -1): void {
@@ -284,19 +300,28 @@ export class ColumnJoin {
   join(file: string, offset: number, block: BlockColumns): JoinedColumns {
     const ev = block.events
     const n = ev.n
-    const ctx = new Int32Array(n)
-    const fileRow = new Int32Array(n)
-    const newFileRow = new Int32Array(n)
+    let rows = this.spare
+    this.spare = undefined
+    if (rows === undefined || rows[0].length < n) rows = [new Int32Array(Math.max(n, 1024)), new Int32Array(Math.max(n, 1024)), new Int32Array(Math.max(n, 1024))]
+    const ctx = rows[0].subarray(0, n)
+    const fileRow = rows[1].subarray(0, n).fill(-1)
+    const newFileRow = rows[2].subarray(0, n).fill(-1)
     const segments: JoinedSegment[] = []
     let from = 0
     const {seqKind, seqRow, count} = block
-    const procTs = (ev.cols[C_PROC_TS] as LongColumn).w
-    const procPid = (ev.cols[C_PROC_PID] as LongColumn).w
+    // Columns no record of the block has are not there (only K8s events lack procOID; only FF and FE have files).
+    const procTs = (ev.cols[C_PROC_TS] as LongColumn | undefined)?.w ?? NO_WORDS
+    const procPid = (ev.cols[C_PROC_PID] as LongColumn | undefined)?.w ?? NO_WORDS
     const foid = ev.cols[C_FILE] as BytesColumn
     const newFoid = ev.cols[C_NEWFILE] as BytesColumn
     const u = this.unresolved
     let scope = this.scope
     let evNext = 0
+    // The last file looked up (in this block: a file record or a header forgets it).
+    let lastFile = -2
+    let lastBuf = foid?.b
+    let lastAt = 0
+    let lastLen = 0
     for (let k = 0; k < count; k++) {
       const kind = seqKind[k]
       const row = seqRow[k]
@@ -309,6 +334,7 @@ export class ColumnJoin {
           from = evNext
           this.reset(block.entities[Kind.Header], row)
           scope = this.scope
+          lastFile = -2
           continue
         }
         case Kind.Process: {
@@ -327,6 +353,7 @@ export class ColumnJoin {
           const g = scope.files.add(t, row)
           const c = t.cols[F_OID] as BytesColumn
           scope.fileIds.set(c.b, c.st[row], c.ln[row], g)
+          lastFile = -2
           continue
         }
         case Kind.Container: {
@@ -347,8 +374,6 @@ export class ColumnJoin {
       }
       // An event or flow record: row `row` of the events table.
       evNext = row + 1
-      fileRow[row] = -1
-      newFileRow[row] = -1
       if (kind === Kind.K8sEvent) {
         ctx[row] = -1
         continue
@@ -381,7 +406,18 @@ export class ColumnJoin {
         }
       }
       if (kind === Kind.FileFlow || kind === Kind.FileEvent) {
-        const f = scope.fileIds.get(foid.b, foid.st[row], foid.ln[row])
+        // Flows of one file tend to come together too: compare with the last FOID before hashing.
+        const at = foid.st[row]
+        const len = foid.ln[row]
+        let f: number
+        if (lastFile !== -2 && len === lastLen && sameBytes(foid.b, at, lastBuf, lastAt, len)) f = lastFile
+        else {
+          f = scope.fileIds.get(foid.b, at, len)
+          lastFile = f
+          lastBuf = foid.b
+          lastAt = at
+          lastLen = len
+        }
         fileRow[row] = f
         if (f < 0) u.file++
         if (kind === Kind.FileEvent && newFoid.s[row] === PRESENT) {
@@ -392,7 +428,11 @@ export class ColumnJoin {
       }
     }
     if (n > from) segments.push({scope, from, to: n})
-    return {file, offset, block, segments, ctx, fileRow, newFileRow}
+    const release = () => {
+      this.spare = rows
+      block.recycle()
+    }
+    return {file, offset, block, segments, ctx, fileRow, newFileRow, release}
   }
 
   /** The context of process row p as the tables stand now (JoinTables.context()). */

@@ -21,9 +21,7 @@ function decodeColumns(rows: RecDecoder, c: Cursor, count: number): {value: Bloc
     decoders.set(rows, d)
   }
   const value = d.block(c, count)
-  let records = 0
-  for (let k = 0; k < count; k++) if (value.seqKind[k] !== 255) records++
-  return {value, records}
+  return {value, records: value.records}
 }
 
 /** One trace, a decoded block at a time (as readTrace, in columns). */
