@@ -182,6 +182,10 @@ class BytesHash {
 
 const NO_WORDS = new Int32Array(0)
 
+function isEntity(kind: number): boolean {
+  return kind === Kind.Header || kind === Kind.Container || kind === Kind.Process || kind === Kind.File || kind === Kind.Pod
+}
+
 function sameBytes(a: Uint8Array, x: number, b: Uint8Array | undefined, y: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (a[x + k] !== b![y + k]) return false
   return true
@@ -234,8 +238,11 @@ export class JoinScope {
   /** headerTable/headerRow: the scope's header, if it began with one. */
   constructor(readonly headerTable: ColumnTable | undefined, readonly headerRow: number) {}
 
+  private headerObject: unknown
+  /** The scope's header record (one object: consumers key entities by identity). */
   header(): unknown {
-    return this.headerTable?.record(Kind.Header, this.headerRow)
+    if (this.headerObject === undefined && this.headerTable !== undefined) this.headerObject = this.headerTable.record(Kind.Header, this.headerRow)
+    return this.headerObject
   }
 
   /** The ancestry of context c, as global process rows, self first. */
@@ -273,6 +280,10 @@ export interface JoinedColumns {
    * reused for a later block. Optional: a block never released is simply collected.
    */
   release(): void
+  /** The entity records joined, in order: record index in the block, scope, global row in its store (-1: a header). */
+  entSeq: number[]
+  entScope: JoinScope[]
+  entRow: number[]
 }
 
 export class ColumnJoin {
@@ -297,7 +308,7 @@ export class ColumnJoin {
   }
 
   /** Join one decoded block. */
-  join(file: string, offset: number, block: BlockColumns): JoinedColumns {
+  join(file: string, offset: number, block: BlockColumns, first = 0, end = block.count): JoinedColumns {
     const ev = block.events
     const n = ev.n
     let rows = this.spare
@@ -307,8 +318,7 @@ export class ColumnJoin {
     const fileRow = rows[1].subarray(0, n).fill(-1)
     const newFileRow = rows[2].subarray(0, n).fill(-1)
     const segments: JoinedSegment[] = []
-    let from = 0
-    const {seqKind, seqRow, count} = block
+    const {seqKind, seqRow} = block
     // Columns no record of the block has are not there (only K8s events lack procOID; only FF and FE have files).
     const procTs = (ev.cols[C_PROC_TS] as LongColumn | undefined)?.w ?? NO_WORDS
     const procPid = (ev.cols[C_PROC_PID] as LongColumn | undefined)?.w ?? NO_WORDS
@@ -316,13 +326,20 @@ export class ColumnJoin {
     const newFoid = ev.cols[C_NEWFILE] as BytesColumn
     const u = this.unresolved
     let scope = this.scope
+    // Event rows before `first` are not joined (they belong to another range).
     let evNext = 0
+    for (let k = 0; k < first; k++) if (seqKind[k] !== 255 && !isEntity(seqKind[k])) evNext = seqRow[k] + 1
+    let from = evNext
     // The last file looked up (in this block: a file record or a header forgets it).
     let lastFile = -2
     let lastBuf = foid?.b
     let lastAt = 0
     let lastLen = 0
-    for (let k = 0; k < count; k++) {
+    // Entities, in order: record index, scope, global row (loaders take them in as they come).
+    const entSeq: number[] = []
+    const entScope: JoinScope[] = []
+    const entRow: number[] = []
+    for (let k = first; k < end; k++) {
       const kind = seqKind[k]
       const row = seqRow[k]
       switch (kind) {
@@ -334,12 +351,18 @@ export class ColumnJoin {
           from = evNext
           this.reset(block.entities[Kind.Header], row)
           scope = this.scope
+          entSeq.push(k)
+          entScope.push(scope)
+          entRow.push(-1)
           lastFile = -2
           continue
         }
         case Kind.Process: {
           const t = block.entities[Kind.Process]!
           const g = scope.processes.add(t, row)
+          entSeq.push(k)
+          entScope.push(scope)
+          entRow.push(g)
           const w1 = (t.cols[P_PID] as LongColumn).w
           const w2 = (t.cols[P_TS] as LongColumn).w
           scope.procIds.set(w1[2 * row], w1[2 * row + 1], w2[2 * row], w2[2 * row + 1], g)
@@ -351,6 +374,9 @@ export class ColumnJoin {
         case Kind.File: {
           const t = block.entities[Kind.File]!
           const g = scope.files.add(t, row)
+          entSeq.push(k)
+          entScope.push(scope)
+          entRow.push(g)
           const c = t.cols[F_OID] as BytesColumn
           scope.fileIds.set(c.b, c.st[row], c.ln[row], g)
           lastFile = -2
@@ -359,6 +385,9 @@ export class ColumnJoin {
         case Kind.Container: {
           const t = block.entities[Kind.Container]!
           const g = scope.containers.add(t, row)
+          entSeq.push(k)
+          entScope.push(scope)
+          entRow.push(g)
           scope.containerIds.set((t.cols[C_ID] as BytesColumn).text(row), g)
           this.ctxEpoch++
           continue
@@ -366,6 +395,9 @@ export class ColumnJoin {
         case Kind.Pod: {
           const t = block.entities[Kind.Pod]!
           const g = scope.pods.add(t, row)
+          entSeq.push(k)
+          entScope.push(scope)
+          entRow.push(g)
           scope.podIds.set((t.cols[POD_ID] as BytesColumn).text(row), g)
           this.ctxEpoch++
           continue
@@ -427,12 +459,12 @@ export class ColumnJoin {
         }
       }
     }
-    if (n > from) segments.push({scope, from, to: n})
+    if (evNext > from) segments.push({scope, from, to: evNext})
     const release = () => {
       this.spare = rows
       block.recycle()
     }
-    return {file, offset, block, segments, ctx, fileRow, newFileRow, release}
+    return {file, offset, block, segments, ctx, fileRow, newFileRow, release, entSeq, entScope, entRow}
   }
 
   /** The context of process row p as the tables stand now (JoinTables.context()). */

@@ -92,46 +92,46 @@ export interface ColumnJoined {
 
 const ancestries = new WeakMap<JoinScope, Map<number, readonly Process[]>>()
 
-/** The Joined objects of a joined block (entity objects shared within their scope). */
-export function joinedRows(j: JoinedColumns): ColumnJoined[] {
-  const out: ColumnJoined[] = []
-  const ev = j.block.events
-  for (const seg of j.segments) {
-    const s = seg.scope
-    const header = s.header()
+/** The Joined object of events row i of a joined block, in scope `s` (entity objects shared within their scope). */
+export function joinedAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoined {
+  const kind = j.block.eventKind[i]
+  const rec = j.block.events.record(kind, i) as unknown as EventRecord
+  const c = j.ctx[i]
+  let proc: Process | undefined
+  let pproc: Process | undefined
+  let container: unknown
+  let pod: unknown
+  let ancestry: readonly Process[] = NO_ANCESTRY
+  if (c >= 0) {
+    proc = s.processes.record(s.ctxProc[c], Kind.Process) as Process
+    if (s.ctxPproc[c] >= 0) pproc = s.processes.record(s.ctxPproc[c], Kind.Process) as Process
+    if (s.ctxContainer[c] >= 0) container = s.containers.record(s.ctxContainer[c], Kind.Container)
+    if (s.ctxPod[c] >= 0) pod = s.pods.record(s.ctxPod[c], Kind.Pod)
     let anc = ancestries.get(s)
     if (anc === undefined) ancestries.set(s, (anc = new Map()))
-    for (let i = seg.from; i < seg.to; i++) {
-      const kind = j.block.eventKind[i]
-      const rec = ev.record(kind, i) as unknown as EventRecord
-      const c = j.ctx[i]
-      let proc: Process | undefined
-      let pproc: Process | undefined
-      let container: unknown
-      let pod: unknown
-      let ancestry: readonly Process[] = []
-      if (c >= 0) {
-        proc = s.processes.record(s.ctxProc[c], Kind.Process) as Process
-        if (s.ctxPproc[c] >= 0) pproc = s.processes.record(s.ctxPproc[c], Kind.Process) as Process
-        if (s.ctxContainer[c] >= 0) container = s.containers.record(s.ctxContainer[c], Kind.Container)
-        if (s.ctxPod[c] >= 0) pod = s.pods.record(s.ctxPod[c], Kind.Pod)
-        let a = anc.get(c)
-        if (a === undefined) {
-          a = Array.from(s.ancestry(c), (g) => s.processes.record(g, Kind.Process) as Process)
-          anc.set(c, a)
-        }
-        ancestry = a
-      }
-      const f = j.fileRow[i]
-      const nf = j.newFileRow[i]
-      out.push({
-        rec, header, proc, pproc,
-        file: f >= 0 ? s.files.record(f, Kind.File) : undefined,
-        newFile: nf >= 0 ? s.files.record(nf, Kind.File) : undefined,
-        container, pod, ancestry,
-      })
+    let a = anc.get(c)
+    if (a === undefined) {
+      a = Array.from(s.ancestry(c), (g) => s.processes.record(g, Kind.Process) as Process)
+      anc.set(c, a)
     }
+    ancestry = a
   }
+  const f = j.fileRow[i]
+  const nf = j.newFileRow[i]
+  return {
+    rec, header: s.header(), proc, pproc,
+    file: f >= 0 ? s.files.record(f, Kind.File) : undefined,
+    newFile: nf >= 0 ? s.files.record(nf, Kind.File) : undefined,
+    container, pod, ancestry,
+  }
+}
+
+const NO_ANCESTRY: readonly Process[] = Object.freeze([])
+
+/** The Joined objects of a joined block. */
+export function joinedRows(j: JoinedColumns): ColumnJoined[] {
+  const out: ColumnJoined[] = []
+  for (const seg of j.segments) for (let i = seg.from; i < seg.to; i++) out.push(joinedAt(j, seg.scope, i))
   return out
 }
 
