@@ -25,6 +25,9 @@ import {Joined} from '../join.js'
 import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} from '../records.js'
 import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
 import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
+import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
+import {JoinedColumns, JoinScope} from '../columnar/join.js'
+import {joinedAt} from '../columnar/read.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -319,6 +322,29 @@ function put32(c: Col32, i: number, byte: number, bit: number, v: number | undef
   c.valid[byte] |= bit
   c.count++
 }
+/** Copy a long of the events table (as words) into a fact column when the record has it. */
+function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn | undefined, i: number): void {
+  if (src === undefined || src.s[i] !== PRESENT) return
+  words[2 * row] = src.w[2 * i]
+  words[2 * row + 1] = src.w[2 * i + 1]
+  c.valid[byte] |= bit
+  c.count++
+}
+
+/** Events table column indexes by name. */
+const EV: Record<string, number> = Object.fromEntries(EVENTS_SPEC.columns.map((c, i) => [c.name, i]))
+
+/** An int field of events row i (undefined when the record lacks it, as in the typed record). */
+function num(C: readonly unknown[], name: string, i: number): number | undefined {
+  const c = C[EV[name]] as IntColumn | undefined
+  return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
+}
+
+function big(C: readonly unknown[], name: string, i: number): bigint | undefined {
+  const c = C[EV[name]] as LongColumn | undefined
+  return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
+}
+
 /** Intern a string column value, or NULL for a field the writer schema lacked. */
 function opt(intern: (s: string) => number, v: string | undefined): number | undefined {
   return v === undefined ? undefined : intern(v)
@@ -342,6 +368,9 @@ class FactBuffers {
   readonly wbytes: Col64
   readonly wops: Col64
 
+  /** The long columns as 32-bit word pairs (the columnar path copies words, not bigints). */
+  readonly words: Record<'ts' | 'tid' | 'endts' | 'rbytes' | 'rops' | 'wbytes' | 'wops', Int32Array>
+
   constructor(readonly cap: number) {
     this.keys = FACT_KEYS.map(() => new Int32Array(cap))
     this.ts = new BigInt64Array(cap)
@@ -352,6 +381,8 @@ class FactBuffers {
     this.rops = col64(cap)
     this.wbytes = col64(cap)
     this.wops = col64(cap)
+    const ww = (a: BigInt64Array) => new Int32Array(a.buffer, a.byteOffset, a.length * 2)
+    this.words = {ts: ww(this.ts), tid: ww(this.tid.v), endts: ww(this.endts.v), rbytes: ww(this.rbytes.v), rops: ww(this.rops.v), wbytes: ww(this.wbytes.v), wops: ww(this.wops.v)}
   }
 
   /** Empty again (validity cleared), for reuse. */
@@ -645,6 +676,116 @@ export class NarrowBuilder {
       const x = g[k]
       x.buf.push(x.on !== undefined && !x.on.has(r.kind) ? undefined : encodeValue(x.col, x.attr.value(j)))
     }
+  }
+
+  /**
+   * One joined block in columns (src/format/columnar): the same rows addJoined makes from Joined objects, read from
+   * the column tables. Fact values are copied as 32-bit words (no bigint per value); contexts and files are keyed
+   * once per scope row, shapes once per distinct shape; a Joined object is built only for what needs the catalogue's
+   * value() (a new context or shape, K8s events).
+   */
+  addJoinedColumns(j: JoinedColumns): void {
+    const ev = j.block.events
+    const kinds = j.block.eventKind
+    const C = ev.cols
+    const w = (name: string) => (C[EV[name]] as LongColumn | undefined)
+    const ints = (name: string) => (C[EV[name]] as IntColumn | undefined)
+    const ts = w('ts')?.w
+    const tid = w('tid')
+    const endTs = w('endTs')
+    const rb = w('numRRecvBytes')
+    const ro = w('numRRecvOps')
+    const wb = w('numWSendBytes')
+    const wo = w('numWSendOps')
+    const fd = ints('fd')
+    const opFlags = ints('opFlags')
+    const openFlags = ints('openFlags')
+    for (const seg of j.segments) {
+      const s = seg.scope
+      let cache = this.scopeKeys.get(s)
+      if (cache === undefined) this.scopeKeys.set(s, (cache = {ctx: new Map(), file: new Map()}))
+      for (let i = seg.from; i < seg.to; i++) {
+        if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
+        const f = this.fact
+        const row = f.n++
+        const kind = kinds[i]
+        // Context: once per scope context row (unresolved processes and K8s events go the row way: rare).
+        const c = j.ctx[i]
+        let ck = c >= 0 ? cache.ctx.get(c) : undefined
+        if (ck === undefined) {
+          ck = this.ctxKey((joinedAt(j, s, i) as unknown as Joined))
+          if (c >= 0) cache.ctx.set(c, ck)
+        }
+        f.keys[0][row] = ck
+        f.keys[1][row] = this.fileKeyOf(j.fileRow[i], s, cache.file)
+        // Shape: kind and flags, the key addJoined's shapeKey computes; a shape not seen yet is made from the record.
+        let shape: number | undefined
+        if (kind !== Kind.K8sEvent) {
+          const flags = opFlags !== undefined && opFlags.s[i] === PRESENT ? opFlags.v[i] : undefined
+          const open = kind === Kind.FileFlow ? (openFlags !== undefined && openFlags.s[i] === PRESENT ? openFlags.v[i] : undefined) : 0
+          const sk = flags !== undefined && open !== undefined && flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? kind + 16 * (flags + 0x1000000 * open) : `${kind}:${flags}:${open}`
+          shape = this.shapeKeys.get(sk)
+        }
+        f.keys[2][row] = shape ?? this.shapeKey((joinedAt(j, s, i) as unknown as Joined))
+        const words = f.words
+        words.ts[2 * row] = ts![2 * i]
+        words.ts[2 * row + 1] = ts![2 * i + 1]
+        const bit = 1 << (row & 7)
+        const byte = row >> 3
+        copy64(f.tid, words.tid, row, byte, bit, tid, i)
+        copy64(f.endts, words.endts, row, byte, bit, endTs, i)
+        copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
+        copy64(f.rops, words.rops, row, byte, bit, ro, i)
+        copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
+        copy64(f.wops, words.wops, row, byte, bit, wo, i)
+        if (fd !== undefined && fd.s[i] === PRESENT) put32(f.fd, row, byte, bit, fd.v[i])
+        let aux = 0
+        switch (kind) {
+          case Kind.NetworkFlow:
+            aux = this.auxRow(undefined, undefined, num(C, 'proto', i), num(C, 'sport', i), num(C, 'dport', i), num(C, 'sip', i), num(C, 'dip', i))
+            break
+          case Kind.ProcessEvent:
+            aux = this.auxRow(undefined, num(C, 'ret', i))
+            break
+          case Kind.FileEvent:
+            aux = this.auxRow(j.newFileRow[i] >= 0 ? this.fileKeyOf(j.newFileRow[i], s, cache.file) : undefined, num(C, 'ret', i))
+            break
+          case Kind.NetworkEvent:
+            aux = this.auxRow(undefined, num(C, 'ret', i), num(C, 'proto', i), num(C, 'sport', i), num(C, 'dport', i), num(C, 'sip', i), num(C, 'dip', i))
+            break
+          case Kind.ProcessFlow:
+            aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, big(C, 'numThreadsCloned', i), big(C, 'numThreadsExited', i), big(C, 'numCloneErrors', i))
+            break
+          case Kind.K8sEvent:
+            this.k8sEventRow((joinedAt(j, s, i) as unknown as Joined).rec as K8sEvent)
+            break
+        }
+        f.keys[3][row] = aux
+        const g = this.generic
+        for (let k = 0; k < g.length; k++) {
+          const x = g[k]
+          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value((joinedAt(j, s, i) as unknown as Joined))))
+        }
+      }
+    }
+    this.processKeys.endBatch()
+    this.fileKeys.endBatch()
+    this.containerKeys.endBatch()
+    this.podKeys.endBatch()
+  }
+
+  /** Per join scope: narrow keys of its context rows and file rows. */
+  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Map<number, number>; file: Map<number, number>}>()
+
+  private fileKeyOf(g: number, s: JoinScope, cache: Map<number, number>): number {
+    if (g < 0) return 0
+    let k = cache.get(g)
+    if (k === undefined) {
+      const file = s.files.record(g, Kind.File) as File
+      k = this.fileKeys.get(file) ?? this.fileRow(file)
+      cache.set(g, k)
+    }
+    return k
   }
 
   private auxNext = 1
