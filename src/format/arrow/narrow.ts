@@ -27,7 +27,7 @@ import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
 import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
 import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
-import {joinedAt} from '../columnar/read.js'
+import {contextAt, joinedAt} from '../columnar/read.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -322,26 +322,52 @@ function put32(c: Col32, i: number, byte: number, bit: number, v: number | undef
   c.valid[byte] |= bit
   c.count++
 }
-/** Copy a long of the events table (as words) into a fact column when the record has it. */
-function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn | undefined, i: number): void {
-  if (src === undefined || src.s[i] !== PRESENT) return
+/** Copy a long of the events table (as words) into a fact column (the record has it). */
+function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn, i: number): void {
   words[2 * row] = src.w[2 * i]
   words[2 * row + 1] = src.w[2 * i + 1]
   c.valid[byte] |= bit
   c.count++
 }
 
-/** Events table column indexes by name. */
-const EV: Record<string, number> = Object.fromEntries(EVENTS_SPEC.columns.map((c, i) => [c.name, i]))
+function grownInts(a: Int32Array, need: number): Int32Array {
+  let n = a.length * 2
+  while (n < need) n *= 2
+  const b = new Int32Array(n)
+  b.set(a)
+  return b
+}
+
+/** Events table column indexes. */
+const EV = (name: string) => EVENTS_SPEC.col(name)
+const EV_TS = EV('ts')
+const EV_TID = EV('tid')
+const EV_END = EV('endTs')
+const EV_RB = EV('numRRecvBytes')
+const EV_RO = EV('numRRecvOps')
+const EV_WB = EV('numWSendBytes')
+const EV_WO = EV('numWSendOps')
+const EV_FD = EV('fd')
+const EV_FLAGS = EV('opFlags')
+const EV_OPEN = EV('openFlags')
+const EV_PROTO = EV('proto')
+const EV_SPORT = EV('sport')
+const EV_DPORT = EV('dport')
+const EV_SIP = EV('sip')
+const EV_DIP = EV('dip')
+const EV_RET = EV('ret')
+const EV_NTC = EV('numThreadsCloned')
+const EV_NTE = EV('numThreadsExited')
+const EV_NCE = EV('numCloneErrors')
 
 /** An int field of events row i (undefined when the record lacks it, as in the typed record). */
-function num(C: readonly unknown[], name: string, i: number): number | undefined {
-  const c = C[EV[name]] as IntColumn | undefined
+function num(C: readonly unknown[], k: number, i: number): number | undefined {
+  const c = C[k] as IntColumn | undefined
   return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
 }
 
-function big(C: readonly unknown[], name: string, i: number): bigint | undefined {
-  const c = C[EV[name]] as LongColumn | undefined
+function big(C: readonly unknown[], k: number, i: number): bigint | undefined {
+  const c = C[k] as LongColumn | undefined
   return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
 }
 
@@ -688,22 +714,23 @@ export class NarrowBuilder {
     const ev = j.block.events
     const kinds = j.block.eventKind
     const C = ev.cols
-    const w = (name: string) => (C[EV[name]] as LongColumn | undefined)
-    const ints = (name: string) => (C[EV[name]] as IntColumn | undefined)
-    const ts = w('ts')?.w
-    const tid = w('tid')
-    const endTs = w('endTs')
-    const rb = w('numRRecvBytes')
-    const ro = w('numRRecvOps')
-    const wb = w('numWSendBytes')
-    const wo = w('numWSendOps')
-    const fd = ints('fd')
-    const opFlags = ints('opFlags')
-    const openFlags = ints('openFlags')
+    const ts = (C[EV_TS] as LongColumn | undefined)?.w
+    const tid = C[EV_TID] as LongColumn | undefined
+    const endTs = C[EV_END] as LongColumn | undefined
+    const rb = C[EV_RB] as LongColumn | undefined
+    const ro = C[EV_RO] as LongColumn | undefined
+    const wb = C[EV_WB] as LongColumn | undefined
+    const wo = C[EV_WO] as LongColumn | undefined
+    const fd = C[EV_FD] as IntColumn | undefined
+    const opFlags = C[EV_FLAGS] as IntColumn | undefined
+    const openFlags = C[EV_OPEN] as IntColumn | undefined
+    const g = this.generic
     for (const seg of j.segments) {
       const s = seg.scope
-      let cache = this.scopeKeys.get(s)
-      if (cache === undefined) this.scopeKeys.set(s, (cache = {ctx: new Map(), file: new Map()}))
+      let keys = this.scopeKeys.get(s)
+      if (keys === undefined) this.scopeKeys.set(s, (keys = {ctx: new Int32Array(Math.max(64, s.nctx * 2)), file: new Int32Array(Math.max(64, s.files.n * 2))}))
+      let lastC = -1
+      let lastCk = 0
       for (let i = seg.from; i < seg.to; i++) {
         if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
         const f = this.fact
@@ -711,60 +738,76 @@ export class NarrowBuilder {
         const kind = kinds[i]
         // Context: once per scope context row (unresolved processes and K8s events go the row way: rare).
         const c = j.ctx[i]
-        let ck = c >= 0 ? cache.ctx.get(c) : undefined
-        if (ck === undefined) {
-          ck = this.ctxKey((joinedAt(j, s, i) as unknown as Joined))
-          if (c >= 0) cache.ctx.set(c, ck)
-        }
+        let ck: number
+        if (c >= 0 && c === lastC) ck = lastCk
+        else if (c >= 0) {
+          if (c >= keys.ctx.length) keys.ctx = grownInts(keys.ctx, c + 1)
+          ck = keys.ctx[c]
+          if (ck === 0) ck = keys.ctx[c] = this.ctxKey(contextAt(j, s, i) as unknown as Joined)
+          lastC = c
+          lastCk = ck
+        } else ck = this.ctxKey(joinedAt(j, s, i) as unknown as Joined)
         f.keys[0][row] = ck
-        f.keys[1][row] = this.fileKeyOf(j.fileRow[i], s, cache.file)
+        const fr = j.fileRow[i]
+        f.keys[1][row] = fr < 0 ? 0 : this.fileKeyOf(fr, s, keys)
         // Shape: kind and flags, the key addJoined's shapeKey computes; a shape not seen yet is made from the record.
-        let shape: number | undefined
+        let shape = 0
         if (kind !== Kind.K8sEvent) {
           const flags = opFlags !== undefined && opFlags.s[i] === PRESENT ? opFlags.v[i] : undefined
           const open = kind === Kind.FileFlow ? (openFlags !== undefined && openFlags.s[i] === PRESENT ? openFlags.v[i] : undefined) : 0
-          const sk = flags !== undefined && open !== undefined && flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? kind + 16 * (flags + 0x1000000 * open) : `${kind}:${flags}:${open}`
-          shape = this.shapeKeys.get(sk)
+          if (kind === this.lastShapeKind && flags === this.lastShapeFlags && open === this.lastShapeOpen) shape = this.lastShape
+          else {
+            const sk = flags !== undefined && open !== undefined && flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? kind + 16 * (flags + 0x1000000 * open) : `${kind}:${flags}:${open}`
+            const known = this.shapeKeys.get(sk)
+            if (known !== undefined) {
+              this.lastShapeKind = kind
+              this.lastShapeFlags = flags
+              this.lastShapeOpen = open
+              this.lastShape = known
+              shape = known
+            }
+          }
         }
-        f.keys[2][row] = shape ?? this.shapeKey((joinedAt(j, s, i) as unknown as Joined))
+        f.keys[2][row] = shape !== 0 ? shape : this.shapeKey(joinedAt(j, s, i) as unknown as Joined)
         const words = f.words
         words.ts[2 * row] = ts![2 * i]
         words.ts[2 * row + 1] = ts![2 * i + 1]
         const bit = 1 << (row & 7)
         const byte = row >> 3
-        copy64(f.tid, words.tid, row, byte, bit, tid, i)
-        copy64(f.endts, words.endts, row, byte, bit, endTs, i)
-        copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
-        copy64(f.rops, words.rops, row, byte, bit, ro, i)
-        copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
-        copy64(f.wops, words.wops, row, byte, bit, wo, i)
+        if (tid !== undefined && tid.s[i] === PRESENT) copy64(f.tid, words.tid, row, byte, bit, tid, i)
+        if (endTs !== undefined && endTs.s[i] === PRESENT) copy64(f.endts, words.endts, row, byte, bit, endTs, i)
+        if (rb !== undefined && rb.s[i] === PRESENT) copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
+        if (ro !== undefined && ro.s[i] === PRESENT) copy64(f.rops, words.rops, row, byte, bit, ro, i)
+        if (wb !== undefined && wb.s[i] === PRESENT) copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
+        if (wo !== undefined && wo.s[i] === PRESENT) copy64(f.wops, words.wops, row, byte, bit, wo, i)
         if (fd !== undefined && fd.s[i] === PRESENT) put32(f.fd, row, byte, bit, fd.v[i])
         let aux = 0
         switch (kind) {
+          case Kind.FileFlow:
+            break
           case Kind.NetworkFlow:
-            aux = this.auxRow(undefined, undefined, num(C, 'proto', i), num(C, 'sport', i), num(C, 'dport', i), num(C, 'sip', i), num(C, 'dip', i))
+            aux = this.auxRow(undefined, undefined, num(C, EV_PROTO, i), num(C, EV_SPORT, i), num(C, EV_DPORT, i), num(C, EV_SIP, i), num(C, EV_DIP, i))
             break
           case Kind.ProcessEvent:
-            aux = this.auxRow(undefined, num(C, 'ret', i))
+            aux = this.auxRow(undefined, num(C, EV_RET, i))
             break
           case Kind.FileEvent:
-            aux = this.auxRow(j.newFileRow[i] >= 0 ? this.fileKeyOf(j.newFileRow[i], s, cache.file) : undefined, num(C, 'ret', i))
+            aux = this.auxRow(j.newFileRow[i] >= 0 ? this.fileKeyOf(j.newFileRow[i], s, keys) : undefined, num(C, EV_RET, i))
             break
           case Kind.NetworkEvent:
-            aux = this.auxRow(undefined, num(C, 'ret', i), num(C, 'proto', i), num(C, 'sport', i), num(C, 'dport', i), num(C, 'sip', i), num(C, 'dip', i))
+            aux = this.auxRow(undefined, num(C, EV_RET, i), num(C, EV_PROTO, i), num(C, EV_SPORT, i), num(C, EV_DPORT, i), num(C, EV_SIP, i), num(C, EV_DIP, i))
             break
           case Kind.ProcessFlow:
-            aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, big(C, 'numThreadsCloned', i), big(C, 'numThreadsExited', i), big(C, 'numCloneErrors', i))
+            aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, big(C, EV_NTC, i), big(C, EV_NTE, i), big(C, EV_NCE, i))
             break
           case Kind.K8sEvent:
             this.k8sEventRow((joinedAt(j, s, i) as unknown as Joined).rec as K8sEvent)
             break
         }
         f.keys[3][row] = aux
-        const g = this.generic
         for (let k = 0; k < g.length; k++) {
           const x = g[k]
-          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value((joinedAt(j, s, i) as unknown as Joined))))
+          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
         }
       }
     }
@@ -774,16 +817,15 @@ export class NarrowBuilder {
     this.podKeys.endBatch()
   }
 
-  /** Per join scope: narrow keys of its context rows and file rows. */
-  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Map<number, number>; file: Map<number, number>}>()
+  /** Per join scope: narrow keys of its context rows and file rows (0: not yet). */
+  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Int32Array; file: Int32Array}>()
 
-  private fileKeyOf(g: number, s: JoinScope, cache: Map<number, number>): number {
-    if (g < 0) return 0
-    let k = cache.get(g)
-    if (k === undefined) {
+  private fileKeyOf(g: number, s: JoinScope, keys: {file: Int32Array}): number {
+    if (g >= keys.file.length) keys.file = grownInts(keys.file, g + 1)
+    let k = keys.file[g]
+    if (k === 0) {
       const file = s.files.record(g, Kind.File) as File
-      k = this.fileKeys.get(file) ?? this.fileRow(file)
-      cache.set(g, k)
+      k = keys.file[g] = this.fileKeys.get(file) ?? this.fileRow(file)
     }
     return k
   }

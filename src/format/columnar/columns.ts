@@ -157,8 +157,21 @@ export class BytesColumn {
   /** Row i's value as text (UTF-8 decoded, as the row decoder does) or hex. */
   text(i: number): string {
     const at = this.st[i]
+    const len = this.ln[i]
     const f = this.b as unknown as FastSlices
-    return this.type === 'hex' ? f.hexSlice(at, at + this.ln[i]) : f.utf8Slice(at, at + this.ln[i])
+    if (this.type === 'hex') return f.hexSlice(at, at + len)
+    // Short ASCII strings (most names, ids, flags) without a native call, as binary.ts's readString.
+    if (len < 24) {
+      const b = this.b
+      let s = ''
+      for (let k = at; k < at + len; k++) {
+        const ch = b[k]
+        if (ch > 0x7f) return f.utf8Slice(at, at + len)
+        s += String.fromCharCode(ch)
+      }
+      return s
+    }
+    return f.utf8Slice(at, at + len)
   }
 
   get(i: number): string | null | undefined {
@@ -285,6 +298,23 @@ export class TableSpec {
     return this.columns.length - 1
   }
 
+  private readonly builders = new Map<number, (t: ColumnTable, i: number) => Record<string, unknown>>()
+  /**
+   * A function building the typed record of a row of `kind`: one object literal with the canonical properties in
+   * order (as the row decoder's), generated once; the text holds only our own property names.
+   */
+  builder(kind: number): (t: ColumnTable, i: number) => Record<string, unknown> {
+    let b = this.builders.get(kind)
+    if (b === undefined) {
+      const fields = this.fields.get(kind)!
+      const props = fields.map((f, k) => `${f.prop}: t.value(F[${k}], i)`)
+      // eslint-disable-next-line no-new-func
+      b = new Function('F', `return function build(t, i) { return {kind: ${kind}, ${props.join(', ')}} }`)(fields) as (t: ColumnTable, i: number) => Record<string, unknown>
+      this.builders.set(kind, b)
+    }
+    return b
+  }
+
   col(name: string): number {
     const i = this.index.get(name)
     if (i === undefined) throw new Error(`no column ${name} in ${this.name}`)
@@ -369,9 +399,7 @@ export class ColumnTable {
 
   /** The typed record of row i (kind `kind`), exactly as the row decoder builds it. */
   record(kind: number, i: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {kind}
-    for (const f of this.spec.fields.get(kind)!) out[f.prop] = this.value(f, i)
-    return out
+    return this.spec.builder(kind)(this, i)
   }
 
   value(f: FieldLayout, i: number): unknown {

@@ -61,6 +61,8 @@ export class EntityStore {
   private objects: unknown[] = []
   /** The typed record of global row g (built once, then shared: the same entity is the same object). */
   record(g: number, kind: number): unknown {
+    // Kept dense (rows are asked for out of order): a sparse array would fall back to slow dictionary elements.
+    while (this.objects.length <= g) this.objects.push(undefined)
     let o = this.objects[g]
     if (o === undefined) {
       this.locate(g)
@@ -181,6 +183,12 @@ class BytesHash {
 }
 
 const NO_WORDS = new Int32Array(0)
+
+function sameRange(a: Int32Array, x: number, n: number, y: number, m: number): boolean {
+  if (n !== m) return false
+  for (let k = 0; k < n; k++) if (a[x + k] !== a[y + k]) return false
+  return true
+}
 
 function isEntity(kind: number): boolean {
   return kind === Kind.Header || kind === Kind.Container || kind === Kind.Process || kind === Kind.File || kind === Kind.Pod
@@ -508,7 +516,22 @@ export class ColumnJoin {
       scope.ancLenOf = grown(scope.ancLenOf, need)
       scope.ancEpochOf = grown(scope.ancEpochOf, need, -1)
     }
-    if (scope.ancEpochOf[p] !== this.procEpoch) this.ancestry(scope, p)
+    // The context this process had before (an entity arrived since): kept when nothing it is made of changed, so
+    // contexts stay as few as the distinct ones (consumers key their rows by them).
+    const prev = scope.ctxEpochOf[p] >= 0 ? scope.ctxOf[p] : -1
+    if (scope.ancEpochOf[p] !== this.procEpoch) {
+      const before = scope.nanc
+      this.ancestry(scope, p)
+      if (prev >= 0 && sameRange(scope.anc, scope.ancStart[prev], scope.ancLen[prev], scope.ancOf[p], scope.ancLenOf[p])) {
+        scope.nanc = before
+        scope.ancOf[p] = scope.ancStart[prev]
+      }
+    }
+    if (prev >= 0 && scope.ctxPproc[prev] === pproc && scope.ctxContainer[prev] === container && scope.ctxPod[prev] === pod &&
+      scope.ctxMissing[prev] === missing && scope.ancStart[prev] === scope.ancOf[p] && scope.ancLen[prev] === scope.ancLenOf[p]) {
+      scope.ctxEpochOf[p] = this.ctxEpoch
+      return prev
+    }
     const c = scope.nctx++
     if (c >= scope.ctxProc.length) {
       scope.ctxProc = grown(scope.ctxProc, c + 1)

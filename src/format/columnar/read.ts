@@ -128,6 +128,39 @@ export function joinedAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoine
 
 const NO_ANCESTRY: readonly Process[] = Object.freeze([])
 
+const chains = new WeakMap<JoinScope, Map<number, readonly Process[]>>()
+
+/**
+ * What a process context is made of, for events row i (joinedAt without the record's own fields: only its kind
+ * and procOID): the loader keys contexts by it. Contexts that share an ancestry share one array.
+ */
+export function contextAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoined {
+  const kind = j.block.eventKind[i]
+  const c = j.ctx[i]
+  if (c < 0 || kind === Kind.K8sEvent) return joinedAt(j, s, i)
+  const ev = j.block.events
+  const procOID = ev.value(ev.spec.fields.get(kind)![0], i)
+  let byStart = chains.get(s)
+  if (byStart === undefined) chains.set(s, (byStart = new Map()))
+  const start = s.ancStart[c]
+  let ancestry = byStart.get(start)
+  if (ancestry === undefined || ancestry.length !== s.ancLen[c]) {
+    ancestry = Array.from(s.ancestry(c), (g) => s.processes.record(g, Kind.Process) as Process)
+    byStart.set(start, ancestry)
+  }
+  return {
+    rec: {kind, procOID} as unknown as EventRecord,
+    header: s.header(),
+    proc: s.processes.record(s.ctxProc[c], Kind.Process) as Process,
+    pproc: s.ctxPproc[c] >= 0 ? (s.processes.record(s.ctxPproc[c], Kind.Process) as Process) : undefined,
+    file: undefined,
+    newFile: undefined,
+    container: s.ctxContainer[c] >= 0 ? s.containers.record(s.ctxContainer[c], Kind.Container) : undefined,
+    pod: s.ctxPod[c] >= 0 ? s.pods.record(s.ctxPod[c], Kind.Pod) : undefined,
+    ancestry,
+  }
+}
+
 /** The Joined objects of a joined block. */
 export function joinedRows(j: JoinedColumns): ColumnJoined[] {
   const out: ColumnJoined[] = []
