@@ -8,7 +8,9 @@
 // passed as values, never become code.
 import {AvscType, canonicalFields, compileGeneric, compileWriterSchema, Expect, RecDecoder, resolve} from '../avro/compile.js'
 import {Cursor, DecodeError, readInt} from '../avro/binary.js'
-import {KIND_FULLNAME} from '../records.js'
+import {KIND_ABBREV, KIND_FULLNAME} from '../records.js'
+
+const KIND_COUNT = KIND_ABBREV.length
 import {
   BoolColumn, BytesColumn, ColumnTable, EVENTS_SPEC, IntColumn, isOidExpect, NULL, PRESENT, specOf, TableSpec, UNDEFINED,
 } from './columns.js'
@@ -28,6 +30,8 @@ export interface BlockColumns {
   eventKind: Uint8Array
   /** Records read (members we do not read are not counted). */
   records: number
+  /** Records read per Kind. */
+  kindCounts: Int32Array
   /** The caller is done with the events table and the sequence (entity tables live on in the join): reuse them. */
   recycle(): void
 }
@@ -265,7 +269,8 @@ function value(g: Gen, t: AvscType, e: Expect, target: Target, where: string): v
   switch (inner) {
     case 'long':
       if (t.typeName === 'int') g.emit(`${g.param(readIntAsLongWords)}(c, C[${k}].w, i); C[${k}].s[i] = 0;`)
-      else g.emit(`${g.param(readLongWords)}(c, C[${k}].w, i); C[${k}].s[i] = 0;`)
+      // One-byte longs (small counters, flags, zero) inline; the rest through readLongWords.
+      else g.emit(`{ const b = c.buf[c.pos]; const w = C[${k}].w; if (b < 0x80) { c.pos++; w[2 * i] = (b >>> 1) ^ -(b & 1); w[2 * i + 1] = -(b & 1) } else ${g.param(readLongWords)}(c, w, i); C[${k}].s[i] = 0; }`)
       return
     case 'int':
       g.emit(`C[${k}].v[i] = readInt(c); C[${k}].s[i] = 0;`)
@@ -369,6 +374,7 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
       }
       const entities: (ColumnTable | undefined)[] = []
       let records = 0
+      const kindCounts = new Int32Array(KIND_COUNT)
       for (let k = 0; k < count; k++) {
         const start = c.pos
         const idx = readInt(c)
@@ -383,7 +389,7 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
         }
         let t = events
         if (kind < 4 || kind === 10) {
-          t = entities[kind] ?? (entities[kind] = new ColumnTable(specOf(kind), 64, symbols))
+          t = entities[kind] ?? (entities[kind] = new ColumnTable(specOf(kind), Math.max(64, count >> 4), symbols))
           if (t.n >= t.cap) t.grow()
         }
         t.prepare(kind)
@@ -392,9 +398,10 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
         r(c, t, i)
         seqKind[k] = kind
         seqRow[k] = i
+        kindCounts[kind]++
         records++
       }
-      const out: BlockColumns = {events, entities, seqKind, seqRow, count, eventKind, records, recycle: () => void (spare = out)}
+      const out: BlockColumns = {events, entities, seqKind, seqRow, count, eventKind, records, kindCounts, recycle: () => void (spare = out)}
       return out
     },
   }

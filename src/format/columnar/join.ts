@@ -162,7 +162,9 @@ class BytesHash {
         this.bytes.copy(nb, 0, 0, this.used)
         this.bytes = nb
       }
-      this.bytes.set(b.subarray(at, at + len), this.used)
+      const kb = this.bytes
+      const u = this.used
+      for (let k = 0; k < len; k++) kb[u + k] = b[at + k]
       this.starts[s] = this.used
       this.lens[s] = len
       this.used += len

@@ -57,10 +57,7 @@ export async function* joinedColumns(inputs: readonly TraceInput[], opts: Pipeli
       try {
         for await (const b of readColumns(input, {...opts, onOpen}, stats)) {
           const {block} = b
-          for (let k = 0; k < block.count; k++) {
-            const kind = block.seqKind[k]
-            if (kind !== 255) counts[kind]++
-          }
+          for (let k = 0; k < counts.length; k++) counts[k] += block.kindCounts[k]
           stats.events += block.events.n
           yield join.join(b.file, b.offset, block)
         }
