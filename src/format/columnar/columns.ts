@@ -26,6 +26,62 @@ export interface ColumnSpec {
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 if (!LE) throw new Error('the columnar decoder needs a little-endian machine')
 
+/**
+ * One zeroed ArrayBuffer the columns of a table take their first arrays from: a table costs one allocation rather
+ * than two to four per column (typed arrays have off-heap backing stores, and many small ones keep the collector
+ * busy). Arrays that grow later are allocated on their own.
+ */
+export class Arena {
+  private at = 0
+  readonly buf: ArrayBuffer
+  constructor(bytes: number) {
+    this.buf = new ArrayBuffer(bytes)
+  }
+
+  private take(bytes: number): number {
+    const at = this.at
+    this.at = (at + bytes + 7) & ~7
+    return at
+  }
+
+  i64(n: number): BigInt64Array {
+    return new BigInt64Array(this.buf, this.take(8 * n), n)
+  }
+
+  i32(n: number): Int32Array {
+    return new Int32Array(this.buf, this.take(4 * n), n)
+  }
+
+  u8(n: number): Uint8Array {
+    return new Uint8Array(this.buf, this.take(n), n)
+  }
+
+  /** Bytes a column of `type` takes for `n` rows (with alignment). */
+  static bytes(type: ColumnType, n: number): number {
+    const a = (b: number) => (b + 7) & ~7
+    switch (type) {
+      case 'long':
+        return a(8 * n) + a(n)
+      case 'int':
+      case 'enum':
+        return a(4 * n) + a(n)
+      case 'bool':
+        return 2 * a(n)
+      case 'text':
+      case 'hex':
+        return 2 * a(4 * n) + a(n)
+      case 'object':
+        return 0
+    }
+  }
+}
+
+const heap: Pick<Arena, 'i64' | 'i32' | 'u8'> = {
+  i64: (n) => new BigInt64Array(n),
+  i32: (n) => new Int32Array(n),
+  u8: (n) => new Uint8Array(n),
+}
+
 function grownState(s: Uint8Array, cap: number): Uint8Array {
   const out = new Uint8Array(cap).fill(UNDEFINED)
   out.set(s)
@@ -38,10 +94,10 @@ export class LongColumn {
   w: Int32Array
   v: BigInt64Array
   s: Uint8Array
-  constructor(cap: number) {
-    this.v = new BigInt64Array(cap)
-    this.w = new Int32Array(this.v.buffer)
-    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  constructor(cap: number, mem: Pick<Arena, 'i64' | 'i32' | 'u8'> = heap) {
+    this.v = mem.i64(cap)
+    this.w = new Int32Array(this.v.buffer, this.v.byteOffset, 2 * cap)
+    this.s = mem.u8(cap).fill(UNDEFINED)
   }
 
   grow(cap: number): void {
@@ -66,9 +122,9 @@ export class LongColumn {
 export class IntColumn {
   v: Int32Array
   s: Uint8Array
-  constructor(readonly type: 'int' | 'enum', cap: number) {
-    this.v = new Int32Array(cap)
-    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  constructor(readonly type: 'int' | 'enum', cap: number, mem: Pick<Arena, 'i64' | 'i32' | 'u8'> = heap) {
+    this.v = mem.i32(cap)
+    this.s = mem.u8(cap).fill(UNDEFINED)
   }
 
   grow(cap: number): void {
@@ -88,9 +144,9 @@ export class BoolColumn {
   readonly type = 'bool'
   v: Uint8Array
   s: Uint8Array
-  constructor(cap: number) {
-    this.v = new Uint8Array(cap)
-    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  constructor(cap: number, mem: Pick<Arena, 'i64' | 'i32' | 'u8'> = heap) {
+    this.v = mem.u8(cap)
+    this.s = mem.u8(cap).fill(UNDEFINED)
   }
 
   grow(cap: number): void {
@@ -125,10 +181,10 @@ export class BytesColumn {
    * `view`: the rows point into this buffer (the block's own payload, which lives as long as the block's tables)
    * rather than into copies; entity tables, which outlive their block, copy.
    */
-  constructor(readonly type: 'text' | 'hex', cap: number, view?: Buffer) {
-    this.st = new Int32Array(cap)
-    this.ln = new Int32Array(cap)
-    this.s = new Uint8Array(cap).fill(UNDEFINED)
+  constructor(readonly type: 'text' | 'hex', cap: number, view?: Buffer, mem: Pick<Arena, 'i64' | 'i32' | 'u8'> = heap) {
+    this.st = mem.i32(cap)
+    this.ln = mem.i32(cap)
+    this.s = mem.u8(cap).fill(UNDEFINED)
     this.b = view ?? Buffer.allocUnsafe(Math.max(cap * 16, 64))
   }
 
@@ -213,18 +269,18 @@ export class ObjectColumn {
 
 export type Column = LongColumn | IntColumn | BoolColumn | BytesColumn | ObjectColumn
 
-export function makeColumn(type: ColumnType, cap: number, view?: Buffer): Column {
+export function makeColumn(type: ColumnType, cap: number, view?: Buffer, mem: Pick<Arena, 'i64' | 'i32' | 'u8'> = heap): Column {
   switch (type) {
     case 'long':
-      return new LongColumn(cap)
+      return new LongColumn(cap, mem)
     case 'int':
     case 'enum':
-      return new IntColumn(type, cap)
+      return new IntColumn(type, cap, mem)
     case 'bool':
-      return new BoolColumn(cap)
+      return new BoolColumn(cap, mem)
     case 'text':
     case 'hex':
-      return new BytesColumn(type, cap, view)
+      return new BytesColumn(type, cap, view, mem)
     case 'object':
       return new ObjectColumn(cap)
   }
@@ -365,9 +421,17 @@ export class ColumnTable {
   prepare(kind: number): void {
     if (this.ready & (1 << kind)) return
     this.ready |= 1 << kind
+    const todo: number[] = []
+    let bytes = 0
     for (const f of this.spec.fields.get(kind)!) {
-      for (const k of f.columns) this.cols[k] ??= makeColumn(this.spec.columns[k].type, this.cap, this.view)
+      for (const k of f.columns) {
+        if (this.cols[k] !== undefined || todo.includes(k)) continue
+        todo.push(k)
+        bytes += Arena.bytes(this.spec.columns[k].type, this.cap)
+      }
     }
+    const arena = new Arena(bytes)
+    for (const k of todo) this.cols[k] = makeColumn(this.spec.columns[k].type, this.cap, this.view, arena)
   }
 
   /**
