@@ -12,7 +12,7 @@ import {KIND_ABBREV, KIND_FULLNAME} from '../records.js'
 
 const KIND_COUNT = KIND_ABBREV.length
 import {
-  BoolColumn, BytesColumn, ColumnTable, EVENTS_SPEC, IntColumn, isOidExpect, NULL, PRESENT, specOf, TableSpec, UNDEFINED,
+  BoolColumn, BytesColumn, ColumnTable, EVENTS_SPEC, IntColumn, NULL, PRESENT, specOf, TableSpec, UNDEFINED,
 } from './columns.js'
 
 /** The tables of one decoded block, and the order its records came in. */
@@ -407,4 +407,3 @@ export function columnDecoderFor(rows: RecDecoder): ColumnDecoder {
   }
 }
 
-export {isOidExpect}
