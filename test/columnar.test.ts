@@ -8,7 +8,8 @@ import {isDeepStrictEqual} from 'node:util'
 import test, {ExecutionContext} from 'ava'
 import avro from 'avsc'
 import {avscBigintLong} from '../src/format/avro/avsc-long.js'
-import {Sink} from '../src/format/avro/binary.js'
+import {readLong, Sink} from '../src/format/avro/binary.js'
+import {readLongWords} from '../src/format/columnar/decode.js'
 import {blockRecords, joinedColumns, joinedRows, readColumns} from '../src/format/columnar/read.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {joinedBatches, PipelineStats} from '../src/format/pipeline.js'
@@ -324,4 +325,36 @@ test('a corrupt block is dropped by both paths alike, and the next blocks still 
   for (let at = headerSize + 900; at < bad.length - 100; at += 1733) bad[at] = 0xff
   const r = await same(t, () => chunked('damaged.sf', bad), 'damaged')
   t.true(r.records > 0 && r.records < edgeRecords().length, `${r.records} records of ${edgeRecords().length} in ${blocks.length} blocks`)
+})
+
+test('readLongWords writes exactly readLong\'s value, position and errors: every power of two +-1 of both signs, truncated and over-long varints', (t) => {
+  const values: bigint[] = [2n ** 63n - 1n, -(2n ** 63n)]
+  for (let e = 0n; e < 63n; e++) for (const d of [-1n, 0n, 1n]) values.push((1n << e) + d, -((1n << e) + d))
+  const w = new Int32Array(4)
+  const v = new BigInt64Array(w.buffer)
+  for (const x of values) {
+    const s = new Sink()
+    s.writeLong(x)
+    const buf = Buffer.from(s.take())
+    const c1 = {buf, pos: 0, end: buf.length}
+    const c2 = {buf, pos: 0, end: buf.length}
+    readLongWords(c1, w, 1)
+    t.is(v[1], readLong(c2), String(x))
+    t.is(v[1], x)
+    t.is(c1.pos, c2.pos)
+  }
+  const outcome = (f: () => unknown) => {
+    try {
+      return `ok ${String(f())}`
+    } catch (e) {
+      return `${(e as Error).message} at ${(e as {pos: number}).pos}`
+    }
+  }
+  for (const bytes of [[0x80, 0x80], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0xff, 0xff, 0xff, 0xff, 0x8f]]) {
+    const buf = Buffer.from(bytes)
+    const c1 = {buf, pos: 0, end: buf.length}
+    const c2 = {buf, pos: 0, end: buf.length}
+    t.is(outcome(() => (readLongWords(c1, w, 0), v[0])), outcome(() => readLong(c2)), bytes.join(','))
+    t.is(c1.pos, c2.pos)
+  }
 })
