@@ -83,6 +83,9 @@ async function main(): Promise<void> {
   const big = files[files.length - 1]
   const readJoin = files.map((file) => ({...child('read-join.js', [file]), stage: 'read+join (library)'}))
   rows.push(...readJoin)
+  // The same read and join into columns (src/format/columnar): row indexes instead of objects.
+  const readJoinColumns = files.map((file) => ({...child('read-join-columns.js', [file]), stage: 'read+join (columns)'}))
+  rows.push(...readJoinColumns)
   const base: Row = {...child('avsc-baseline.js', [big]), stage: 'baseline: avsc file decoder, bigint longs'}
   rows.push(base)
   const last = readJoin[readJoin.length - 1]
@@ -156,6 +159,8 @@ async function main(): Promise<void> {
   console.log('\n| target | records/s | goal | status | ratio to the stated baseline |')
   console.log('|---|---:|---:|---|---|')
   target('read+join', last, 1_000_000, 640_000, 'naive avsc stream (640,000/s)')
+  const lastColumns = readJoinColumns[readJoinColumns.length - 1]
+  target('read+join (columns)', lastColumns, 2_500_000, rate(last), `read+join, rows, same run (${fmt(rate(last))}/s)`)
   target('SysFlowDriver callback', callback, 0.9 * rate(last), rate(last), `read+join (${fmt(rate(last))}/s)`)
   target('print -o csv', csv, 740_000, 14_800, 'sysprint CSV (14,800/s)')
   target('print -o json', json, 215_000, 4_300, 'sysprint JSON (4,300/s)')

@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import {Readable} from 'node:stream'
 import {ByteSource, blockDecodeFailure, printable, readBlocks, readHeader} from './avro/container.js'
-import {compileWriterSchema, SchemaError} from './avro/compile.js'
+import {compileWriterSchema, RecDecoder, SchemaError} from './avro/compile.js'
 import {Cursor, DecodeError} from './avro/binary.js'
 import {ReadWarning, TraceError, TraceSchemaError} from './errors.js'
 import {SysFlowRecord} from './records.js'
@@ -84,6 +84,29 @@ export interface TraceBatch {
  * `strict`, a CorruptBlockError); a trace that ends early throws TruncatedInputError after every complete block.
  */
 export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stats = new ReadStats()): AsyncGenerator<TraceBatch> {
+  for await (const b of readDecoded(input, opts, stats, decodeRecords)) yield {file: b.file, offset: b.offset, records: b.value}
+}
+
+/** The row decoding of one block: typed records, members we do not read left out. */
+function decodeRecords(decode: RecDecoder, c: Cursor, count: number): {value: SysFlowRecord[]; records: number} {
+  const records: SysFlowRecord[] = []
+  for (let i = 0; i < count; i++) {
+    const r = decode(c) as SysFlowRecord | undefined
+    if (r !== undefined) records.push(r)
+  }
+  return {value: records, records: records.length}
+}
+
+/**
+ * How a block's payload is decoded (rows, or columns: ./columnar): `records` is how many records it read (members
+ * we do not read are not counted). A DecodeError (or RangeError, TypeError) drops the block with a warning.
+ */
+export type BlockDecoder<T> = (decode: RecDecoder, c: Cursor, count: number) => {value: T; records: number}
+
+/** readTrace with a block decoder of one's own: the framing, warnings and errors of readTrace. */
+export async function* readDecoded<T>(
+  input: TraceInput, opts: ReadOptions, stats: ReadStats, decodeBlock: BlockDecoder<T>,
+): AsyncGenerator<{file: string; offset: number; value: T}> {
   const file = input.name
   const warn = (w: ReadWarning) => {
     stats.skippedRecords += w.skippedRecords
@@ -107,12 +130,9 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
     for (const note of decode.notes) opts.onWarning?.({file, offset: -1, skippedRecords: 0, skippedBytes: 0, message: printable(note)})
     for await (const block of readBlocks(src, header, file, {strict: opts.strict, onWarning: warn})) {
       const c: Cursor = {buf: block.data, pos: 0, end: block.data.length}
-      const records: SysFlowRecord[] = []
+      let decoded: {value: T; records: number}
       try {
-        for (let i = 0; i < block.count; i++) {
-          const r = decode(c) as SysFlowRecord | undefined
-          if (r !== undefined) records.push(r)
-        }
+        decoded = decodeBlock(decode, c, block.count)
         if (c.pos !== c.end) {
           throw new DecodeError(c.pos > c.end ? 'records run past the end of the block' : `${c.end - c.pos} bytes left over after ${block.count} records`, c.pos)
         }
@@ -123,9 +143,9 @@ export async function* readTrace(input: TraceInput, opts: ReadOptions = {}, stat
         continue
       }
       stats.blocks++
-      stats.records += records.length
+      stats.records += decoded.records
       stats.bytes = src.offset
-      yield {file, offset: block.offset, records}
+      yield {file, offset: block.offset, value: decoded.value}
     }
     stats.bytes = src.offset
     for (const [i, n] of decode.skipped.entries()) {

@@ -8,7 +8,7 @@ import {PipelineStats} from '../format/pipeline.js'
 import {fileInput, TraceInput} from '../format/reader.js'
 import {NarrowBatch, toWire} from '../format/arrow/index.js'
 import {plan} from './ddl.js'
-import {scanTraces} from './scan.js'
+import {ScanDecode, scanTraces} from './scan.js'
 import type {FromWorker, ToWorker, WorkerTask} from './workers.js'
 
 const port = parentPort!
@@ -27,7 +27,7 @@ port.on('message', (m: ToWorker) => {
     waiting = undefined
     w?.()
   } else if (m.type === 'task') {
-    void run(m.task, m.strict)
+    void run(m.task, m.strict, m.decode)
   } else if (m.type === 'stop') {
     process.exit(0)
   }
@@ -125,7 +125,7 @@ function serializeError(e: unknown): FromWorker & {type: 'fatal'} {
   return {type: 'fatal', error: {name: err.name, message: err.message, stack: err.stack}}
 }
 
-async function run(task: WorkerTask, strict: boolean): Promise<void> {
+async function run(task: WorkerTask, strict: boolean, decode: ScanDecode | undefined): Promise<void> {
   const stats = new PipelineStats()
   const started = Date.now()
   try {
@@ -145,6 +145,7 @@ async function run(task: WorkerTask, strict: boolean): Promise<void> {
       [input],
       {
         strict,
+        decode,
         onWarning: (w) => post({type: 'warning', warning: w}),
         onError: (e) => post({type: 'error', error: {name: e.name, message: e.message, file: e.file, offset: e.offset, problem: e.problem}}),
         onUnresolved: (file, u) => post({type: 'unresolved', file, unresolved: u}),

@@ -13,13 +13,17 @@ import {ReadWarning, TraceError} from '../format/errors.js'
 import {describeUnresolved, Joined, JoinTables, Unresolved} from '../format/join.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {readTrace, ReadOptions, TraceInput} from '../format/reader.js'
-import {EventRecord, isEvent, KIND_ABBREV, Kind} from '../format/records.js'
+import {EventRecord, isEvent, KIND_ABBREV, Kind, SysFlowRecord} from '../format/records.js'
+import {ColumnJoin, EntityStore, JoinScope} from '../format/columnar/join.js'
+import {readColumns} from '../format/columnar/read.js'
 import {DERIVABLE} from './ddl.js'
 
 export interface ScanOptions extends ReadOptions {
   onError?: (e: TraceError) => void
   /** Unresolved references of an input (default: a warning per input, as the pipeline gives). */
   onUnresolved?: (file: string, u: Unresolved) => void
+  /** Rows or columns (default: defaultDecode()). */
+  decode?: ScanDecode
 }
 
 /** How many blocks after its nominal start a range looks for its first header. */
@@ -37,6 +41,19 @@ export interface ScanRange {
   onBlock?: (offset: number) => void
 }
 
+/**
+ * How blocks are decoded and joined: 'rows' (typed record objects and JoinTables, as the other commands read; the
+ * default) or 'columns' (src/format/columnar: column tables, row indexes). Both make the same narrow rows. The
+ * column path is not the default because it does not load faster yet: the narrow entity tables and contexts are
+ * still built from record objects, which the columns must first make (README, "Columnar core"). Set
+ * SYSFLOW_QUERY_DECODE=columns to use it.
+ */
+export type ScanDecode = 'columns' | 'rows'
+
+export function defaultDecode(): ScanDecode {
+  return process.env.SYSFLOW_QUERY_DECODE === 'columns' ? 'columns' : 'rows'
+}
+
 /** Scan inputs in order; each batch of narrow rows goes to `emit` (awaited: back-pressure). */
 export async function scanTraces(
   inputs: readonly TraceInput[],
@@ -45,6 +62,7 @@ export async function scanTraces(
   emit: (b: NarrowBatch, builder: NarrowBuilder) => void | Promise<void>,
   range: ScanRange = {},
 ): Promise<void> {
+  if ((opts.decode ?? defaultDecode()) === 'columns') return scanColumns(inputs, opts, stats, emit, range)
   const builder = new NarrowBuilder(DERIVABLE)
   const tables = new JoinTables()
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
@@ -132,4 +150,116 @@ export async function scanTraces(
 function relocate(e: TraceError, base: number): TraceError {
   const Ctor = e.constructor as new (file: string, offset: number, problem: string) => TraceError
   return new Ctor(e.file, e.offset + base, e.problem)
+}
+
+/** scanTraces over column tables: the same ranges, warnings, counts and narrow rows. */
+async function scanColumns(
+  inputs: readonly TraceInput[],
+  opts: ScanOptions,
+  stats: PipelineStats,
+  emit: (b: NarrowBatch, builder: NarrowBuilder) => void | Promise<void>,
+  range: ScanRange,
+): Promise<void> {
+  const builder = new NarrowBuilder(DERIVABLE)
+  const join = new ColumnJoin()
+  const counts = new Array<number>(KIND_ABBREV.length).fill(0)
+  const reportUnresolved = (file: string) => {
+    const u = {...join.unresolved}
+    Object.assign(join.unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
+    if (opts.onUnresolved) opts.onUnresolved(file, u)
+    else {
+      const text = describeUnresolved(u)
+      if (text) opts.onWarning?.({file, offset: -1, message: text, skippedRecords: 0, skippedBytes: 0})
+    }
+  }
+  let started = !range.fromHeader
+  const readOpts: ReadOptions = {...opts, onWarning: (w: ReadWarning) => {
+    if (started) opts.onWarning?.(range.offsetBase && w.offset >= 0 ? {...w, offset: w.offset + range.offsetBase} : w)
+  }}
+  const next = range.nextStarts ?? []
+  const seen = new Array<number>(next.length).fill(0)
+  let searched = 0
+  try {
+    input: for (const input of inputs) {
+      builder.setTrace(input.name)
+      join.reset()
+      try {
+        for await (const b of readColumns(input, readOpts, stats)) {
+          const block = b.block
+          const offset = b.offset + (range.offsetBase ?? 0)
+          range.onBlock?.(offset)
+          // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
+          let from = 0
+          let firstHeader = -1
+          for (let k = 0; k < block.count; k++) {
+            if (block.seqKind[k] === Kind.Header) {
+              firstHeader = k
+              break
+            }
+          }
+          if (!started) {
+            if (firstHeader < 0) {
+              if (++searched >= SEARCH_BLOCKS) break input
+              continue
+            }
+            searched++
+            started = true
+            from = firstHeader
+          }
+          let to = block.count
+          let stop = false
+          for (let j = 0; j < next.length && offset >= next[j]; j++) seen[j]++
+          if (firstHeader >= from && firstHeader >= 0) {
+            for (let j = 0; j < next.length && offset >= next[j]; j++) {
+              if (seen[j] <= SEARCH_BLOCKS) {
+                to = firstHeader
+                stop = true
+                break
+              }
+            }
+          }
+          for (let k = from; k < to; k++) {
+            const kind = block.seqKind[k]
+            if (kind !== 255) counts[kind]++
+          }
+          const joined = join.join(b.file, offset, block, from, to)
+          // Entities in file order (the builder keys them by identity: one object per scope row), then the events.
+          for (let e = 0; e < joined.entSeq.length; e++) {
+            const kind = block.seqKind[joined.entSeq[e]]
+            const scope = joined.entScope[e]
+            builder.addEntity((kind === Kind.Header ? scope.header() : storeOf(scope, kind).record(joined.entRow[e], kind)) as SysFlowRecord)
+          }
+          for (const seg of joined.segments) stats.events += seg.to - seg.from
+          builder.addJoinedColumns(joined)
+          // The builder copied what it needs: the block's tables may be reused.
+          joined.release()
+          if (builder.ready) await emit(builder.take(), builder)
+          if (stop) break input
+        }
+      } catch (e) {
+        if (opts.strict || !(e instanceof TraceError) || !opts.onError) throw e
+        opts.onError(range.offsetBase && e.offset >= 0 ? relocate(e, range.offsetBase) : e)
+      } finally {
+        reportUnresolved(input.name)
+      }
+    }
+    await emit(builder.take(), builder)
+  } finally {
+    counts.forEach((n, k) => {
+      if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
+    })
+  }
+}
+
+function storeOf(scope: JoinScope, kind: number): EntityStore {
+  switch (kind) {
+    case Kind.Process:
+      return scope.processes
+    case Kind.File:
+      return scope.files
+    case Kind.Container:
+      return scope.containers
+    default:
+      return scope.pods
+  }
 }

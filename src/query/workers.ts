@@ -9,6 +9,7 @@ import {ReadWarning, TraceError} from '../format/errors.js'
 import {describeUnresolved} from '../format/join.js'
 import {Ingester, SourceMaps} from './ingest.js'
 import {LoadOptions, LoadResult, sortCounts} from './load.js'
+import type {ScanDecode} from './scan.js'
 
 export interface WorkerTask {
   id: number
@@ -28,7 +29,7 @@ interface SerializedTraceError {
   stack?: string
 }
 
-export type ToWorker = {type: 'task'; task: WorkerTask; strict: boolean} | {type: 'ack'} | {type: 'stop'}
+export type ToWorker = {type: 'task'; task: WorkerTask; strict: boolean; decode?: ScanDecode} | {type: 'ack'} | {type: 'stop'}
 export type FromWorker =
   | {type: 'batch'; task: number; strings: {first: number; values: string[]}; tables: {name: string; wire: WireBatch}[]; events: number}
   | {type: 'warning'; warning: ReadWarning}
@@ -100,7 +101,7 @@ export async function loadWithWorkers(
     }
     const next = (w: Worker) => {
       const task = queue.shift()
-      if (task) w.postMessage({type: 'task', task, strict: opts.strict === true} satisfies ToWorker)
+      if (task) w.postMessage({type: 'task', task, strict: opts.strict === true, decode: opts.decode} satisfies ToWorker)
     }
     const n = Math.min(opts.workers, tasks.length)
     for (let i = 0; i < n; i++) {

@@ -25,6 +25,9 @@ import {Joined} from '../join.js'
 import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} from '../records.js'
 import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
 import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
+import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
+import {JoinedColumns, JoinScope} from '../columnar/join.js'
+import {contextAt, joinedAt} from '../columnar/read.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -319,6 +322,55 @@ function put32(c: Col32, i: number, byte: number, bit: number, v: number | undef
   c.valid[byte] |= bit
   c.count++
 }
+/** Copy a long of the events table (as words) into a fact column (the record has it). */
+function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn, i: number): void {
+  words[2 * row] = src.w[2 * i]
+  words[2 * row + 1] = src.w[2 * i + 1]
+  c.valid[byte] |= bit
+  c.count++
+}
+
+function grownInts(a: Int32Array, need: number): Int32Array {
+  let n = a.length * 2
+  while (n < need) n *= 2
+  const b = new Int32Array(n)
+  b.set(a)
+  return b
+}
+
+/** Events table column indexes. */
+const EV = (name: string) => EVENTS_SPEC.col(name)
+const EV_TS = EV('ts')
+const EV_TID = EV('tid')
+const EV_END = EV('endTs')
+const EV_RB = EV('numRRecvBytes')
+const EV_RO = EV('numRRecvOps')
+const EV_WB = EV('numWSendBytes')
+const EV_WO = EV('numWSendOps')
+const EV_FD = EV('fd')
+const EV_FLAGS = EV('opFlags')
+const EV_OPEN = EV('openFlags')
+const EV_PROTO = EV('proto')
+const EV_SPORT = EV('sport')
+const EV_DPORT = EV('dport')
+const EV_SIP = EV('sip')
+const EV_DIP = EV('dip')
+const EV_RET = EV('ret')
+const EV_NTC = EV('numThreadsCloned')
+const EV_NTE = EV('numThreadsExited')
+const EV_NCE = EV('numCloneErrors')
+
+/** An int field of events row i (undefined when the record lacks it, as in the typed record). */
+function num(C: readonly unknown[], k: number, i: number): number | undefined {
+  const c = C[k] as IntColumn | undefined
+  return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
+}
+
+function big(C: readonly unknown[], k: number, i: number): bigint | undefined {
+  const c = C[k] as LongColumn | undefined
+  return c !== undefined && c.s[i] === PRESENT ? c.v[i] : undefined
+}
+
 /** Intern a string column value, or NULL for a field the writer schema lacked. */
 function opt(intern: (s: string) => number, v: string | undefined): number | undefined {
   return v === undefined ? undefined : intern(v)
@@ -342,6 +394,9 @@ class FactBuffers {
   readonly wbytes: Col64
   readonly wops: Col64
 
+  /** The long columns as 32-bit word pairs (the columnar path copies words, not bigints). */
+  readonly words: Record<'ts' | 'tid' | 'endts' | 'rbytes' | 'rops' | 'wbytes' | 'wops', Int32Array>
+
   constructor(readonly cap: number) {
     this.keys = FACT_KEYS.map(() => new Int32Array(cap))
     this.ts = new BigInt64Array(cap)
@@ -352,6 +407,8 @@ class FactBuffers {
     this.rops = col64(cap)
     this.wbytes = col64(cap)
     this.wops = col64(cap)
+    const ww = (a: BigInt64Array) => new Int32Array(a.buffer, a.byteOffset, a.length * 2)
+    this.words = {ts: ww(this.ts), tid: ww(this.tid.v), endts: ww(this.endts.v), rbytes: ww(this.rbytes.v), rops: ww(this.rops.v), wbytes: ww(this.wbytes.v), wops: ww(this.wops.v)}
   }
 
   /** Empty again (validity cleared), for reuse. */
@@ -645,6 +702,132 @@ export class NarrowBuilder {
       const x = g[k]
       x.buf.push(x.on !== undefined && !x.on.has(r.kind) ? undefined : encodeValue(x.col, x.attr.value(j)))
     }
+  }
+
+  /**
+   * One joined block in columns (src/format/columnar): the same rows addJoined makes from Joined objects, read from
+   * the column tables. Fact values are copied as 32-bit words (no bigint per value); contexts and files are keyed
+   * once per scope row, shapes once per distinct shape; a Joined object is built only for what needs the catalogue's
+   * value() (a new context or shape, K8s events).
+   */
+  addJoinedColumns(j: JoinedColumns): void {
+    const ev = j.block.events
+    const kinds = j.block.eventKind
+    const C = ev.cols
+    const ts = (C[EV_TS] as LongColumn | undefined)?.w
+    const tid = C[EV_TID] as LongColumn | undefined
+    const endTs = C[EV_END] as LongColumn | undefined
+    const rb = C[EV_RB] as LongColumn | undefined
+    const ro = C[EV_RO] as LongColumn | undefined
+    const wb = C[EV_WB] as LongColumn | undefined
+    const wo = C[EV_WO] as LongColumn | undefined
+    const fd = C[EV_FD] as IntColumn | undefined
+    const opFlags = C[EV_FLAGS] as IntColumn | undefined
+    const openFlags = C[EV_OPEN] as IntColumn | undefined
+    const g = this.generic
+    for (const seg of j.segments) {
+      const s = seg.scope
+      let keys = this.scopeKeys.get(s)
+      if (keys === undefined) this.scopeKeys.set(s, (keys = {ctx: new Int32Array(Math.max(64, s.nctx * 2)), file: new Int32Array(Math.max(64, s.files.n * 2))}))
+      let lastC = -1
+      let lastCk = 0
+      for (let i = seg.from; i < seg.to; i++) {
+        if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
+        const f = this.fact
+        const row = f.n++
+        const kind = kinds[i]
+        // Context: once per scope context row (unresolved processes and K8s events go the row way: rare).
+        const c = j.ctx[i]
+        let ck: number
+        if (c >= 0 && c === lastC) ck = lastCk
+        else if (c >= 0) {
+          if (c >= keys.ctx.length) keys.ctx = grownInts(keys.ctx, c + 1)
+          ck = keys.ctx[c]
+          if (ck === 0) ck = keys.ctx[c] = this.ctxKey(contextAt(j, s, i) as unknown as Joined)
+          lastC = c
+          lastCk = ck
+        } else ck = this.ctxKey(joinedAt(j, s, i) as unknown as Joined)
+        f.keys[0][row] = ck
+        const fr = j.fileRow[i]
+        f.keys[1][row] = fr < 0 ? 0 : this.fileKeyOf(fr, s, keys)
+        // Shape: kind and flags, the key addJoined's shapeKey computes; a shape not seen yet is made from the record.
+        let shape = 0
+        if (kind !== Kind.K8sEvent) {
+          const flags = opFlags !== undefined && opFlags.s[i] === PRESENT ? opFlags.v[i] : undefined
+          const open = kind === Kind.FileFlow ? (openFlags !== undefined && openFlags.s[i] === PRESENT ? openFlags.v[i] : undefined) : 0
+          if (kind === this.lastShapeKind && flags === this.lastShapeFlags && open === this.lastShapeOpen) shape = this.lastShape
+          else {
+            const sk = flags !== undefined && open !== undefined && flags >= 0 && flags < 0x1000000 && open >= 0 && open < 0x100000 ? kind + 16 * (flags + 0x1000000 * open) : `${kind}:${flags}:${open}`
+            const known = this.shapeKeys.get(sk)
+            if (known !== undefined) {
+              this.lastShapeKind = kind
+              this.lastShapeFlags = flags
+              this.lastShapeOpen = open
+              this.lastShape = known
+              shape = known
+            }
+          }
+        }
+        f.keys[2][row] = shape !== 0 ? shape : this.shapeKey(joinedAt(j, s, i) as unknown as Joined)
+        const words = f.words
+        words.ts[2 * row] = ts![2 * i]
+        words.ts[2 * row + 1] = ts![2 * i + 1]
+        const bit = 1 << (row & 7)
+        const byte = row >> 3
+        if (tid !== undefined && tid.s[i] === PRESENT) copy64(f.tid, words.tid, row, byte, bit, tid, i)
+        if (endTs !== undefined && endTs.s[i] === PRESENT) copy64(f.endts, words.endts, row, byte, bit, endTs, i)
+        if (rb !== undefined && rb.s[i] === PRESENT) copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
+        if (ro !== undefined && ro.s[i] === PRESENT) copy64(f.rops, words.rops, row, byte, bit, ro, i)
+        if (wb !== undefined && wb.s[i] === PRESENT) copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
+        if (wo !== undefined && wo.s[i] === PRESENT) copy64(f.wops, words.wops, row, byte, bit, wo, i)
+        if (fd !== undefined && fd.s[i] === PRESENT) put32(f.fd, row, byte, bit, fd.v[i])
+        let aux = 0
+        switch (kind) {
+          case Kind.FileFlow:
+            break
+          case Kind.NetworkFlow:
+            aux = this.auxRow(undefined, undefined, num(C, EV_PROTO, i), num(C, EV_SPORT, i), num(C, EV_DPORT, i), num(C, EV_SIP, i), num(C, EV_DIP, i))
+            break
+          case Kind.ProcessEvent:
+            aux = this.auxRow(undefined, num(C, EV_RET, i))
+            break
+          case Kind.FileEvent:
+            aux = this.auxRow(j.newFileRow[i] >= 0 ? this.fileKeyOf(j.newFileRow[i], s, keys) : undefined, num(C, EV_RET, i))
+            break
+          case Kind.NetworkEvent:
+            aux = this.auxRow(undefined, num(C, EV_RET, i), num(C, EV_PROTO, i), num(C, EV_SPORT, i), num(C, EV_DPORT, i), num(C, EV_SIP, i), num(C, EV_DIP, i))
+            break
+          case Kind.ProcessFlow:
+            aux = this.auxRow(undefined, undefined, undefined, undefined, undefined, undefined, undefined, big(C, EV_NTC, i), big(C, EV_NTE, i), big(C, EV_NCE, i))
+            break
+          case Kind.K8sEvent:
+            this.k8sEventRow((joinedAt(j, s, i) as unknown as Joined).rec as K8sEvent)
+            break
+        }
+        f.keys[3][row] = aux
+        for (let k = 0; k < g.length; k++) {
+          const x = g[k]
+          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
+        }
+      }
+    }
+    this.processKeys.endBatch()
+    this.fileKeys.endBatch()
+    this.containerKeys.endBatch()
+    this.podKeys.endBatch()
+  }
+
+  /** Per join scope: narrow keys of its context rows and file rows (0: not yet). */
+  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Int32Array; file: Int32Array}>()
+
+  private fileKeyOf(g: number, s: JoinScope, keys: {file: Int32Array}): number {
+    if (g >= keys.file.length) keys.file = grownInts(keys.file, g + 1)
+    let k = keys.file[g]
+    if (k === 0) {
+      const file = s.files.record(g, Kind.File) as File
+      k = keys.file[g] = this.fileKeys.get(file) ?? this.fileRow(file)
+    }
+    return k
   }
 
   private auxNext = 1

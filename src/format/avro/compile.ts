@@ -31,14 +31,14 @@ export class SchemaError extends Error {
   }
 }
 
-type Reader = (c: Cursor) => unknown
+export type Reader = (c: Cursor) => unknown
 
 /** What a canonical field expects of the writer's type. */
-type Expect =
+export type Expect =
   | 'long' | 'int' | 'string' | 'boolean' | 'enum' | 'foid'
   | {opt: Expect} | {array: Expect} | {map: Expect} | {record: string}
 
-interface CanonField {
+export interface CanonField {
   /** Avro field name in the writer schema. */
   avro: string
   /** Property name on the typed record (differs only for K8sEvent.kind). */
@@ -105,7 +105,7 @@ function shortName(full: string): string {
 }
 
 // avsc's type objects, as far as we read them.
-interface AvscType {
+export interface AvscType {
   typeName: string
   name?: string
   fields?: {name: string; type: AvscType}[]
@@ -130,6 +130,10 @@ export interface RecDecoder {
   skipped: number[]
   /** Writer fields that cannot be read as ours (left absent): one line each, decided once for the file. */
   notes: readonly string[]
+  /** The writer's union members (avsc types), for decoders generated from the same resolution (columnar/). */
+  branchTypes: readonly AvscType[]
+  /** The skip reader of each writer branch (members we do not read are decoded and dropped). */
+  skippers: readonly Reader[]
 }
 
 /** The canonical Kind of a writer record name: by full name, else by unqualified name (Avro's name matching). */
@@ -204,6 +208,8 @@ export function compileWriterSchema(schemaJson: string): RecDecoder {
   decoder.branchWhy = branchWhy
   decoder.skipped = skipped
   decoder.notes = notes
+  decoder.branchTypes = branches
+  decoder.skippers = skippers
   return decoder
 }
 
@@ -222,14 +228,18 @@ function compileRecord(t: AvscType, short: string, kind: number | undefined, whe
   for (const [i, wf] of writerFields.entries()) {
     const cf = canon.find((c) => c.avro === wf.name)
     let reader: Reader | string = cf ? resolve(wf.type, cf.expect, `${where}.${wf.name}`, notes) : compileGeneric(wf.type)
+    let readable = cf !== undefined
     if (typeof reader === 'string') {
       if (cf?.key) return `its ${wf.name} field cannot be read (${reader})`
       notes.push(`${where}.${wf.name}: ${reader}; the field is left empty`)
+      // Skipped by its writer type; the field stays absent (a generic reader's value, say a long where we expect
+      // an int, must not become the field's value).
       reader = compileGeneric(wf.type)
+      readable = false
     }
     params.push(`r${i}`)
     args.push(reader)
-    if (cf && !slot.has(cf.prop)) {
+    if (cf && readable && !slot.has(cf.prop)) {
       lines.push(`const v${i} = r${i}(c);`)
       slot.set(cf.prop, `v${i}`)
     } else {
@@ -266,7 +276,7 @@ function expected(e: Expect): string {
  * cannot be read. A writer union where we expect a plain type reads its null branch (and any branch that does not
  * resolve, skipped by its own writer type) as absent.
  */
-function resolve(t: AvscType, e: Expect, where: string, notes: string[]): Reader | string {
+export function resolve(t: AvscType, e: Expect, where: string, notes: string[]): Reader | string {
   const mismatch = `writer type ${describe(t)} cannot be read as ${expected(e)}`
   const isOpt = typeof e === 'object' && 'opt' in e
   if (t.typeName.startsWith('union')) {
@@ -378,7 +388,7 @@ function resolve(t: AvscType, e: Expect, where: string, notes: string[]): Reader
 }
 
 /** Smallest encoding of a value of this type, in bytes (bounds array counts). */
-function minBytes(t: AvscType, depth = 0): number {
+export function minBytes(t: AvscType, depth = 0): number {
   if (depth > 32) return 0 // a recursive writer type: no useful bound
   switch (t.typeName) {
     case 'null':
@@ -397,7 +407,7 @@ function minBytes(t: AvscType, depth = 0): number {
 }
 
 /** A reader for any writer type, used for fields and union members we skip. */
-function compileGeneric(t: AvscType, seen = new Map<AvscType, Reader>()): Reader {
+export function compileGeneric(t: AvscType, seen = new Map<AvscType, Reader>()): Reader {
   const known = seen.get(t)
   if (known) return known
   // Records may be recursive: register a forwarder before compiling the fields.
