@@ -17,7 +17,7 @@ import path from 'node:path'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {NarrowBuilder} from '../format/arrow/index.js'
 import {Joined} from '../format/join.js'
-import {createTableSql, DERIVABLE, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
+import {createTableSql, DERIVABLE, GENERATION_TABLES, GenerationTable, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
 import {rollbackLoad} from './load.js'
@@ -120,8 +120,78 @@ function workDirFor(target: string): string {
   return path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${Date.now().toString(36)}.work`)
 }
 
-/** A loaded slice: its own narrow tables (named as SLICE_TABLES), dropped once it is written. */
-type Slice = Record<(typeof SLICE_TABLES)[number], string>
+/**
+ * A loaded slice: its own narrow tables (named as SLICE_TABLES), dropped once it is written, and the SQL sources of
+ * the generation tables' rows it may reference (see Chunks).
+ */
+interface Slice {
+  index: number
+  own: Record<(typeof SLICE_TABLES)[number], string>
+  entities: Record<GenerationTable, string>
+}
+
+/**
+ * The rows of the generation tables (processes, files, contexts: see GENERATION_TABLES in ./ddl.ts) in chunks, one
+ * per slice: what was ingested while the slice loaded, renamed `_processes_7`... when it ends. A record references
+ * only entities of its own generation (its header, or its input), so a slice needs the chunks from the one in which
+ * the oldest generation it has records of began, to its own; a chunk that no slice left to write (nor the one
+ * loading) needs is dropped. So these tables hold the entities of about one generation, not of the whole trace:
+ * before, they grew with the trace (~100 MB per million records of the bench trace, one header per ~25,000
+ * records) and every slice scanned all of them. A trace without headers is one generation: nothing is dropped, as
+ * before.
+ */
+class Chunks {
+  /** The chunk (slice index) in which the generation of the last record added began. */
+  private generationStart = 0
+  /** Where the oldest generation of the loading slice began. */
+  private loadingFrom = 0
+  /** Slices handed to the writers and not written yet, with the first chunk each reads. */
+  private readonly writing = new Map<number, number>()
+  private dropped = 0
+  private lastHeader: unknown = undefined
+  private seen = false
+
+  /** Note the generations of records about to be added to slice `slice`. */
+  observe(batch: readonly Joined[], slice: number): void {
+    for (let i = 0; i < batch.length; i++) {
+      const h = batch[i].header
+      if (h !== this.lastHeader || !this.seen) {
+        // A new header, or a new input (the joiner starts afresh at each): a new generation, whose entities are
+        // ingested from now on, so into this slice's chunk or later ones.
+        if (this.seen && h !== this.lastHeader) this.generationStart = slice
+        this.lastHeader = h
+        this.seen = true
+      }
+    }
+  }
+
+  /** Slice `index` ends: the SQL sources of its generation tables (chunks loadingFrom..index). */
+  end(index: number): Record<GenerationTable, string> {
+    const from = this.loadingFrom
+    this.writing.set(index, from)
+    this.loadingFrom = this.generationStart
+    return Object.fromEntries(GENERATION_TABLES.map((t) => {
+      const names = []
+      for (let c = from; c <= index; c++) names.push(`SELECT * FROM ${q(chunkName(t, c))}`)
+      return [t, names.length === 1 ? q(chunkName(t, index)) : `(${names.join(' UNION ALL ')})`]
+    })) as Record<GenerationTable, string>
+  }
+
+  written(index: number): void {
+    this.writing.delete(index)
+  }
+
+  /** The chunks that nothing left to write needs, to drop now (each once). */
+  droppable(): number[] {
+    let floor = this.loadingFrom
+    for (const from of this.writing.values()) floor = Math.min(floor, from)
+    const out: number[] = []
+    for (; this.dropped < floor; this.dropped++) out.push(this.dropped)
+    return out
+  }
+}
+
+const chunkName = (t: GenerationTable, chunk: number): string => `${t}_${chunk}`
 
 /** COPYs of slices to part files, at most one per connection at a time. */
 class SliceWriter {
@@ -136,6 +206,7 @@ class SliceWriter {
     private readonly select: (s: Slice) => string,
     private readonly options: string,
     private readonly partitioned: boolean,
+    private readonly onWritten: (index: number) => void,
   ) {
     this.idle = [...connections]
   }
@@ -150,7 +221,8 @@ class SliceWriter {
     const job = (async () => {
       try {
         await c.run(`COPY (${this.select(slice)}) TO ${lit(part)} (${this.options})`)
-        for (const t of Object.values(slice)) await c.run(`DROP TABLE ${q(t)}`)
+        for (const t of Object.values(slice.own)) await c.run(`DROP TABLE ${q(t)}`)
+        this.onWritten(slice.index)
       } catch (e) {
         this.failure ??= {error: e}
       } finally {
@@ -181,7 +253,7 @@ class SliceWriter {
  * records, the slice's own tables are renamed and handed to `onSlice`, and loading goes on into new ones. Returns
  * the number of records loaded.
  */
-async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]>, sliceRecords: number, onSlice: (s: Slice) => Promise<void>): Promise<number> {
+async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]>, sliceRecords: number, chunks: Chunks, onSlice: (s: Slice) => Promise<void>): Promise<number> {
   const ingester = await session.ingester()
   const builder = new NarrowBuilder(DERIVABLE)
   const maps = new SourceMaps()
@@ -202,11 +274,17 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
     // connections that write slices. The next rows go to new appenders (the keys go on where they were).
     ingester.close()
     const n = slices++
-    const slice = Object.fromEntries(SLICE_TABLES.map((t) => [t, `${t}_${n}`])) as Slice
+    const own = Object.fromEntries(SLICE_TABLES.map((t) => [t, `${t}_${n}`])) as Slice['own']
     for (const t of SLICE_TABLES) {
-      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(slice[t])}`)
+      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(own[t])}`)
       await session.connection.run(createTableSql(t))
     }
+    for (const t of GENERATION_TABLES) {
+      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(chunkName(t, n))}`)
+      await session.connection.run(createTableSql(t))
+    }
+    for (const c of chunks.droppable()) for (const t of GENERATION_TABLES) await session.connection.run(`DROP TABLE ${q(chunkName(t, c))}`)
+    const slice: Slice = {index: n, own, entities: chunks.end(n)}
     inSlice = 0
     await onSlice(slice)
   }
@@ -215,7 +293,9 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
       // A slice ends exactly after `sliceRecords` records: a batch may be split between two.
       for (let from = 0; from < batch.length;) {
         const n = Math.min(batch.length - from, sliceRecords - inSlice - pending)
-        builder.addJoined(n === batch.length ? batch : batch.slice(from, from + n))
+        const part = n === batch.length ? batch : batch.slice(from, from + n)
+        chunks.observe(part, slices)
+        builder.addJoined(part)
         pending += n
         from += n
         if (inSlice + pending >= sliceRecords) await endSlice()
@@ -226,7 +306,8 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
     // The last slice; an empty one when there is no record at all (its Parquet file still has the columns).
     if (inSlice > 0 || slices === 0) await endSlice()
     ingester.close()
-    await session.checkKeys()
+    // The generation tables' keys are checked as they are handed out (they are in chunks, some dropped).
+    await session.checkKeys(new Set(GENERATION_TABLES))
     return records
   } catch (e) {
     try {
@@ -258,7 +339,7 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
   for (const k of keys) if (!(k in PARTITION_SQL)) throw new QueryError(`unknown partition key '${k}' (use ${Object.keys(PARTITION_SQL).join(', ')})`)
   const extra = keys.filter((k) => k !== 'type').map((k) => `${PARTITION_SQL[k]} AS ${q(k)}`)
   const select = (s: Slice) => {
-    const sql = sliceSelectSql(s._events, s._aux)
+    const sql = sliceSelectSql(s.own._events, s.own._aux, s.entities)
     return extra.length > 0 ? `SELECT *, ${extra.join(', ')} FROM (${sql})` : sql
   }
   const fileOptions = parquetFileOptions(compression, opts.rowGroupSize)
@@ -278,8 +359,9 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
     const connections: DuckDBConnection[] = []
     for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
-    const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0))
-    const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), (s) => w.write(s))
+    const chunks = new Chunks()
+    const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0, (i) => chunks.written(i)))
+    const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), chunks, (s) => w.write(s))
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
