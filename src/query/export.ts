@@ -140,7 +140,7 @@ interface Slice {
  * records) and every slice scanned all of them. A trace without headers is one generation: nothing is dropped, as
  * before.
  */
-class Chunks {
+export class Chunks {
   /** The chunk (slice index) in which the generation of the last record added began. */
   private generationStart = 0
   /** Where the oldest generation of the loading slice began. */
@@ -191,7 +191,7 @@ class Chunks {
   }
 }
 
-const chunkName = (t: GenerationTable, chunk: number): string => `${t}_${chunk}`
+export const chunkName = (t: GenerationTable, chunk: number): string => `${t}_${chunk}`
 
 /** COPYs of slices to part files, at most one per connection at a time. */
 class SliceWriter {
