@@ -5,9 +5,26 @@
 // (a fixed number of records) go into tables of their own; once the slice is loaded, a COPY of it (sliceSelectSql
 // in ./ddl.ts: hash joins to the values of the entities the slice references) writes it to a part file on another
 // connection while this thread loads the next, and drops its tables. The parts are then joined into the target
-// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entity tables plus, per
-// writer, a slice and a row group, whatever the length of the trace; and this thread and DuckDB's work at once.
-// (One COPY of the whole view, as before, took ~100 ns per value through its list lookups and buffered the trace.)
+// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entities of about one
+// generation (see Chunks) plus a slice and a row group, whatever the length of the trace; and this thread and
+// DuckDB's work at once. (One COPY of the whole view, as before, took ~100 ns per value through its list lookups
+// and buffered the trace.)
+//
+// Why DuckDB writes the Parquet (issue #17, measured 2026-12-03 on the 2-core bench machine, shared and loaded, so
+// ratios matter more than rates; wide = the `events` record batches of src/format/arrow/wide.ts, held in memory):
+//
+// | writer                                          | rows/s          | zstd | bytes/row | types as DuckDB reads them          |
+// |-------------------------------------------------|-----------------|------|-----------|-------------------------------------|
+// | DuckDB COPY, events already in a table, 2 thr.  | 356k-408k       | yes  | 25.6      | ours (JSON, TIMESTAMP_NS, INT_64)   |
+// | parquet-wasm 0.8 (arrow-rs), wide batches       | 44k-78k         | yes  | 29.8      | JSON columns become plain strings   |
+// | hyparquet-writer 0.17, wide batches as JS arrays| 36k (+5 s/134k  | no*  | 32.5 snappy | needs a hand-written schema       |
+// |                                                 | rows to convert)|      |           |                                     |
+// | building the wide batches themselves            | 133k (read+join+build) | | |                                        |
+//
+// (*) Node 20 has no zstd; hyparquet-writer needs a compressor package for it. Both JavaScript-side writers need
+// the wide batches, which alone cost more than this whole export (7.5 us per row: a value() call per cell), and
+// then write 5-10x slower than DuckDB; this export hands DuckDB only the narrow batches (~375k records/s to load)
+// and lets it join and encode. Both files read back in DuckDB with the same row counts and values.
 //
 // Order. Rows are written in record order: each COPY runs in one thread (DuckDB threads=1; the parallelism is
 // between slices), scans its slice in order, and keeps it: joins are not reordered or flipped (the slice stays the
@@ -82,6 +99,8 @@ const FRAGMENTED = 8
  * two cores one writer next to the loading thread already keeps both busy.
  */
 const WRITERS = 1
+/** Partition files rewritten at a time (see regroupPartitions), once the loading is done. */
+const REGROUPERS = 2
 /**
  * DuckDB's allocator keeps freed memory for reuse until a thread's allocations pass a threshold (128 MB by
  * default) or a bulk free passes another (512 MB): after each row group that was 150-200 MB of RSS held for
@@ -381,7 +400,11 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
-    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
+    if (keys.length > 0) {
+      // Rewriting fragmented partitions comes after the loading: two at a time, as before the single writer.
+      while (connections.length < REGROUPERS) connections.push(await session.instance.connect())
+      await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
+    }
     else {
       // The database is done with: its memory goes back before the parts are read and joined.
       w.close()
