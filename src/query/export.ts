@@ -95,7 +95,7 @@ const FRAGMENTED = 8
 /**
  * Slices written at a time (connections), besides this thread's loading. One: each writer holds a row group of wide
  * rows (ancestries, command lines and environments repeated on every row until the Parquet dictionaries fold them)
- * and the join tables of its slice, ~250 MB at its peak; with two, peak RSS was 0.8-1.0 GB instead of ~0.5 GB. On
+ * and the join tables of its slice, ~250 MB at its peak; with two, peak RSS was 0.8-1.0 GB instead of 0.5-0.8 GB. On
  * two cores one writer next to the loading thread already keeps both busy.
  */
 const WRITERS = 1
