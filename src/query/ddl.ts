@@ -313,8 +313,16 @@ export function eventsViewSql(): string {
 /** The narrow tables a slice has of its own: its fact rows and their aux rows (no other row references them). */
 export const SLICE_TABLES = ['_events', '_aux'] as const
 
-/** CREATE TABLE of the narrow table `table` (one of SLICE_TABLES), empty again. */
-export function createTableSql(table: (typeof SLICE_TABLES)[number]): string {
+/**
+ * The entity tables whose rows belong to one generation: the entities of one header (or input) are referenced by
+ * records of that header only (the joiner starts afresh at each), and the export reaches them through per-entity
+ * joins (not list positions), so it may keep them in chunks and drop those no later record can reference.
+ */
+export const GENERATION_TABLES = ['_ctx', '_processes', '_files'] as const
+export type GenerationTable = (typeof GENERATION_TABLES)[number]
+
+/** CREATE TABLE of the narrow table `table` (one of SLICE_TABLES or GENERATION_TABLES), empty again. */
+export function createTableSql(table: (typeof SLICE_TABLES)[number] | GenerationTable): string {
   const t = plan().tables.find((x) => x.name === table)!
   return `CREATE TABLE ${q(t.name)} (${t.columns.map((c) => `${q(c.name)} ${storageType(c.kind)}`).join(', ')})`
 }
@@ -323,22 +331,24 @@ export function createTableSql(table: (typeof SLICE_TABLES)[number]): string {
  * Every `events` row of a slice (fact rows in table `events`, their aux rows in table `aux`), in the fact rows'
  * order, with the view's column names, types and values in the view's column order. The value tables are
  * left-joined with the slice on the probe side, which streams it in order; the caller must keep DuckDB from
- * reordering or flipping the joins (see ./export.ts).
+ * reordering or flipping the joins (see ./export.ts). `entities` may give, for the entity tables whose rows the
+ * export keeps in chunks (GENERATION_TABLES), the SQL source of their rows (a table name or a parenthesized union).
  */
-export function sliceSelectSql(events: string, aux: string): string {
+export function sliceSelectSql(events: string, aux: string, entities: Partial<Record<GenerationTable, string>> = {}): string {
   const ev = (key: string) => `SELECT ${key} FROM ${q(events)}`
+  const src = (t: GenerationTable): string => entities[t] ?? t
   const shapeCols = Object.fromEntries(plan().shape.map((s) => [s.col.name, `t.${q(s.col.name)}`]))
   const ancCols = ['name', 'exe_raw', 'cmdline', 'hpid'].map((x) => `list(p.${q(x)} ORDER BY u.i) AS ${q(x)}`)
   const ctes = [
     `S AS (SELECT list(s ORDER BY id) AS s FROM _strings)`,
-    `cx AS (SELECT * FROM _ctx WHERE key IN (${ev('ctx')}))`,
+    `cx AS (SELECT * FROM ${src('_ctx')} WHERE key IN (${ev('ctx')}))`,
     `ax AS (SELECT * FROM ${q(aux)})`,
-    `P AS (${rows('_processes', 'p', P_COLS, ', S', 'p.key IN (SELECT proc FROM cx UNION ALL SELECT pproc FROM cx UNION ALL SELECT unnest(anc) FROM cx)')})`,
+    `P AS (${rows(src('_processes'), 'p', P_COLS, ', S', 'p.key IN (SELECT proc FROM cx UNION ALL SELECT pproc FROM cx UNION ALL SELECT unnest(anc) FROM cx)')})`,
     `AN AS (SELECT u.key AS _key, ${ancCols.join(', ')} FROM (SELECT key, unnest(anc) AS k, generate_subscripts(anc, 1) AS i FROM cx) u LEFT JOIN P p ON p._key = u.k GROUP BY u.key)`,
     `K AS (${lists('_containers', 'k', K_COLS)})`,
     `D AS (${lists('_pods', 'd', D_COLS)})`,
     `H AS (${lists('_headers', 'h', H_COLS)})`,
-    `F AS (${rows('_files', 'f', F_COLS, ', S', `f.key IN (${ev('file')} UNION ALL SELECT newfile FROM ax)`)})`,
+    `F AS (${rows(src('_files'), 'f', F_COLS, ', S', `f.key IN (${ev('file')} UNION ALL SELECT newfile FROM ax)`)})`,
   ]
   const cJoins = [['PC', 'P', 'proc'], ['PP', 'P', 'pproc'], ['AN', 'AN', 'key']]
   const dims: Record<Dim, string> = {

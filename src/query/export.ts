@@ -5,9 +5,26 @@
 // (a fixed number of records) go into tables of their own; once the slice is loaded, a COPY of it (sliceSelectSql
 // in ./ddl.ts: hash joins to the values of the entities the slice references) writes it to a part file on another
 // connection while this thread loads the next, and drops its tables. The parts are then joined into the target
-// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entity tables plus, per
-// writer, a slice and a row group, whatever the length of the trace; and this thread and DuckDB's work at once.
-// (One COPY of the whole view, as before, took ~100 ns per value through its list lookups and buffered the trace.)
+// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entities of about one
+// generation (see Chunks) plus a slice and a row group, whatever the length of the trace; and this thread and
+// DuckDB's work at once. (One COPY of the whole view, as before, took ~100 ns per value through its list lookups
+// and buffered the trace.)
+//
+// Why DuckDB writes the Parquet (issue #17, measured 2026-12-03 on the 2-core bench machine, shared and loaded, so
+// ratios matter more than rates; wide = the `events` record batches of src/format/arrow/wide.ts, held in memory):
+//
+// | writer                                          | rows/s          | zstd | bytes/row | types as DuckDB reads them          |
+// |-------------------------------------------------|-----------------|------|-----------|-------------------------------------|
+// | DuckDB COPY, events already in a table, 2 thr.  | 356k-408k       | yes  | 25.6      | ours (JSON, TIMESTAMP_NS, INT_64)   |
+// | parquet-wasm 0.8 (arrow-rs), wide batches       | 44k-78k         | yes  | 29.8      | JSON columns become plain strings   |
+// | hyparquet-writer 0.17, wide batches as JS arrays| 36k (+5 s/134k  | no*  | 32.5 snappy | needs a hand-written schema       |
+// |                                                 | rows to convert)|      |           |                                     |
+// | building the wide batches themselves            | 133k (read+join+build) | | |                                        |
+//
+// (*) Node 20 has no zstd; hyparquet-writer needs a compressor package for it. Both JavaScript-side writers need
+// the wide batches, which alone cost more than this whole export (7.5 us per row: a value() call per cell), and
+// then write 5-10x slower than DuckDB; this export hands DuckDB only the narrow batches (~375k records/s to load)
+// and lets it join and encode. Both files read back in DuckDB with the same row counts and values.
 //
 // Order. Rows are written in record order: each COPY runs in one thread (DuckDB threads=1; the parallelism is
 // between slices), scans its slice in order, and keeps it: joins are not reordered or flipped (the slice stays the
@@ -17,7 +34,7 @@ import path from 'node:path'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {NarrowBuilder} from '../format/arrow/index.js'
 import {Joined} from '../format/join.js'
-import {createTableSql, DERIVABLE, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
+import {createTableSql, DERIVABLE, GENERATION_TABLES, GenerationTable, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
 import {rollbackLoad} from './load.js'
@@ -60,8 +77,11 @@ const EXPORT_MEMORY = '1GB'
  */
 const ROW_GROUP_ROWS = 122880
 const ROW_GROUP_BYTES = '64MB'
-/** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
-const SLICE_RECORDS = 131072
+/**
+ * Records per slice: large enough that what a slice costs besides its rows is small, small enough that the slice
+ * being written and the one loading stay small next to the writer's row group (131,072 peaked ~100 MB higher with one writer).
+ */
+const SLICE_RECORDS = 65536
 /**
  * A partitioned COPY keeps a buffer for every partition it writes to until it ends (at least a block per column
  * each, whatever the rows), so its slices are smaller.
@@ -72,8 +92,22 @@ const PARTITIONED_SLICE_RECORDS = 32768
  * (see regroupPartitions).
  */
 const FRAGMENTED = 8
-/** Slices written at a time (connections), besides this thread's loading. */
-const WRITERS = 2
+/**
+ * Slices written at a time (connections), besides this thread's loading. One: each writer holds a row group of wide
+ * rows (ancestries, command lines and environments repeated on every row until the Parquet dictionaries fold them)
+ * and the join tables of its slice, ~250 MB at its peak; with two, peak RSS was 0.8-1.0 GB instead of 0.5-0.8 GB. On
+ * two cores one writer next to the loading thread already keeps both busy.
+ */
+const WRITERS = 1
+/** Partition files rewritten at a time (see regroupPartitions), once the loading is done. */
+const REGROUPERS = 2
+/**
+ * DuckDB's allocator keeps freed memory for reuse until a thread's allocations pass a threshold (128 MB by
+ * default) or a bulk free passes another (512 MB): after each row group that was 150-200 MB of RSS held for
+ * nothing. Flushing early (and in a background thread) keeps peak RSS near what is in use (measured: 670-730 MB
+ * -> 510-520 MB at 1M records, same CPU time within the noise).
+ */
+const ALLOCATOR_SETTINGS = ["allocator_flush_threshold = '8MB'", "allocator_bulk_deallocation_flush_threshold = '32MB'", 'allocator_background_threads = true']
 
 /**
  * Load joined batches (the entities they reference become the entity tables' rows) into the session's database,
@@ -120,8 +154,78 @@ function workDirFor(target: string): string {
   return path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${Date.now().toString(36)}.work`)
 }
 
-/** A loaded slice: its own narrow tables (named as SLICE_TABLES), dropped once it is written. */
-type Slice = Record<(typeof SLICE_TABLES)[number], string>
+/**
+ * A loaded slice: its own narrow tables (named as SLICE_TABLES), dropped once it is written, and the SQL sources of
+ * the generation tables' rows it may reference (see Chunks).
+ */
+interface Slice {
+  index: number
+  own: Record<(typeof SLICE_TABLES)[number], string>
+  entities: Record<GenerationTable, string>
+}
+
+/**
+ * The rows of the generation tables (processes, files, contexts: see GENERATION_TABLES in ./ddl.ts) in chunks, one
+ * per slice: what was ingested while the slice loaded, renamed `_processes_7`... when it ends. A record references
+ * only entities of its own generation (its header, or its input), so a slice needs the chunks from the one in which
+ * the oldest generation it has records of began, to its own; a chunk that no slice left to write (nor the one
+ * loading) needs is dropped. So these tables hold the entities of about one generation, not of the whole trace:
+ * before, they grew with the trace (~100 MB per million records of the bench trace, one header per ~25,000
+ * records) and every slice scanned all of them. A trace without headers is one generation: nothing is dropped, as
+ * before.
+ */
+export class Chunks {
+  /** The chunk (slice index) in which the generation of the last record added began. */
+  private generationStart = 0
+  /** Where the oldest generation of the loading slice began. */
+  private loadingFrom = 0
+  /** Slices handed to the writers and not written yet, with the first chunk each reads. */
+  private readonly writing = new Map<number, number>()
+  private dropped = 0
+  private lastHeader: unknown = undefined
+  private seen = false
+
+  /** Note the generations of records about to be added to slice `slice`. */
+  observe(batch: readonly Joined[], slice: number): void {
+    for (let i = 0; i < batch.length; i++) {
+      const h = batch[i].header
+      if (h !== this.lastHeader || !this.seen) {
+        // A new header, or a new input (the joiner starts afresh at each): a new generation, whose entities are
+        // ingested from now on, so into this slice's chunk or later ones.
+        if (this.seen && h !== this.lastHeader) this.generationStart = slice
+        this.lastHeader = h
+        this.seen = true
+      }
+    }
+  }
+
+  /** Slice `index` ends: the SQL sources of its generation tables (chunks loadingFrom..index). */
+  end(index: number): Record<GenerationTable, string> {
+    const from = this.loadingFrom
+    this.writing.set(index, from)
+    this.loadingFrom = this.generationStart
+    return Object.fromEntries(GENERATION_TABLES.map((t) => {
+      const names = []
+      for (let c = from; c <= index; c++) names.push(`SELECT * FROM ${q(chunkName(t, c))}`)
+      return [t, names.length === 1 ? q(chunkName(t, index)) : `(${names.join(' UNION ALL ')})`]
+    })) as Record<GenerationTable, string>
+  }
+
+  written(index: number): void {
+    this.writing.delete(index)
+  }
+
+  /** The chunks that nothing left to write needs, to drop now (each once). */
+  droppable(): number[] {
+    let floor = this.loadingFrom
+    for (const from of this.writing.values()) floor = Math.min(floor, from)
+    const out: number[] = []
+    for (; this.dropped < floor; this.dropped++) out.push(this.dropped)
+    return out
+  }
+}
+
+export const chunkName = (t: GenerationTable, chunk: number): string => `${t}_${chunk}`
 
 /** COPYs of slices to part files, at most one per connection at a time. */
 class SliceWriter {
@@ -136,6 +240,7 @@ class SliceWriter {
     private readonly select: (s: Slice) => string,
     private readonly options: string,
     private readonly partitioned: boolean,
+    private readonly onWritten: (index: number) => void,
   ) {
     this.idle = [...connections]
   }
@@ -150,7 +255,8 @@ class SliceWriter {
     const job = (async () => {
       try {
         await c.run(`COPY (${this.select(slice)}) TO ${lit(part)} (${this.options})`)
-        for (const t of Object.values(slice)) await c.run(`DROP TABLE ${q(t)}`)
+        for (const t of Object.values(slice.own)) await c.run(`DROP TABLE ${q(t)}`)
+        this.onWritten(slice.index)
       } catch (e) {
         this.failure ??= {error: e}
       } finally {
@@ -181,7 +287,7 @@ class SliceWriter {
  * records, the slice's own tables are renamed and handed to `onSlice`, and loading goes on into new ones. Returns
  * the number of records loaded.
  */
-async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]>, sliceRecords: number, onSlice: (s: Slice) => Promise<void>): Promise<number> {
+async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]>, sliceRecords: number, chunks: Chunks, onSlice: (s: Slice) => Promise<void>): Promise<number> {
   const ingester = await session.ingester()
   const builder = new NarrowBuilder(DERIVABLE)
   const maps = new SourceMaps()
@@ -202,11 +308,17 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
     // connections that write slices. The next rows go to new appenders (the keys go on where they were).
     ingester.close()
     const n = slices++
-    const slice = Object.fromEntries(SLICE_TABLES.map((t) => [t, `${t}_${n}`])) as Slice
+    const own = Object.fromEntries(SLICE_TABLES.map((t) => [t, `${t}_${n}`])) as Slice['own']
     for (const t of SLICE_TABLES) {
-      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(slice[t])}`)
+      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(own[t])}`)
       await session.connection.run(createTableSql(t))
     }
+    for (const t of GENERATION_TABLES) {
+      await session.connection.run(`ALTER TABLE ${q(t)} RENAME TO ${q(chunkName(t, n))}`)
+      await session.connection.run(createTableSql(t))
+    }
+    for (const c of chunks.droppable()) for (const t of GENERATION_TABLES) await session.connection.run(`DROP TABLE ${q(chunkName(t, c))}`)
+    const slice: Slice = {index: n, own, entities: chunks.end(n)}
     inSlice = 0
     await onSlice(slice)
   }
@@ -215,7 +327,9 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
       // A slice ends exactly after `sliceRecords` records: a batch may be split between two.
       for (let from = 0; from < batch.length;) {
         const n = Math.min(batch.length - from, sliceRecords - inSlice - pending)
-        builder.addJoined(n === batch.length ? batch : batch.slice(from, from + n))
+        const part = n === batch.length ? batch : batch.slice(from, from + n)
+        chunks.observe(part, slices)
+        builder.addJoined(part)
         pending += n
         from += n
         if (inSlice + pending >= sliceRecords) await endSlice()
@@ -226,7 +340,8 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
     // The last slice; an empty one when there is no record at all (its Parquet file still has the columns).
     if (inSlice > 0 || slices === 0) await endSlice()
     ingester.close()
-    await session.checkKeys()
+    // The generation tables' keys are checked as they are handed out (they are in chunks, some dropped).
+    await session.checkKeys(new Set(GENERATION_TABLES))
     return records
   } catch (e) {
     try {
@@ -258,7 +373,7 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
   for (const k of keys) if (!(k in PARTITION_SQL)) throw new QueryError(`unknown partition key '${k}' (use ${Object.keys(PARTITION_SQL).join(', ')})`)
   const extra = keys.filter((k) => k !== 'type').map((k) => `${PARTITION_SQL[k]} AS ${q(k)}`)
   const select = (s: Slice) => {
-    const sql = sliceSelectSql(s._events, s._aux)
+    const sql = sliceSelectSql(s.own._events, s.own._aux, s.entities)
     return extra.length > 0 ? `SELECT *, ${extra.join(', ')} FROM (${sql})` : sql
   }
   const fileOptions = parquetFileOptions(compression, opts.rowGroupSize)
@@ -276,15 +391,28 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     // can bound them in bytes.
     await session.connection.run('SET GLOBAL preserve_insertion_order = false')
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
+    for (const x of ALLOCATOR_SETTINGS) await session.connection.run(`SET GLOBAL ${x}`)
     const connections: DuckDBConnection[] = []
     for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
-    const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0))
-    const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), (s) => w.write(s))
+    const chunks = new Chunks()
+    const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0, (i) => chunks.written(i)))
+    const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), chunks, (s) => w.write(s))
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
-    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
-    else concatParquet(w.parts, target)
+    if (keys.length > 0) {
+      // Rewriting fragmented partitions comes after the loading: two at a time, as before the single writer.
+      while (connections.length < REGROUPERS) connections.push(await session.instance.connect())
+      await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
+    }
+    else {
+      // The database is done with: its memory goes back before the parts are read and joined.
+      w.close()
+      writer = undefined
+      session.close()
+      session = undefined
+      concatParquet(w.parts, target)
+    }
     if (process.env.SYSFLOW_QUERY_TIMING) {
       const ms = (a: bigint, b: bigint) => (Number(b - a) / 1e6).toFixed(0)
       process.stderr.write(`export timing: load ${ms(t0, t1)} ms, last slices ${ms(t1, t2)} ms, joining ${w.parts.length} parts ${ms(t2, process.hrtime.bigint())} ms\n`)
