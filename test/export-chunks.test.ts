@@ -8,7 +8,7 @@ import {joinedBatches} from '../src/format/pipeline.js'
 import {recordsInput, TraceInput} from '../src/format/reader.js'
 import {Kind, SysFlowRecord} from '../src/format/records.js'
 import {Joined} from '../src/format/join.js'
-import {Chunks} from '../src/query/export.js'
+import {Chunks, PARQUET_TIME} from '../src/query/export.js'
 import {exportParquet, loadTraces, QuerySession} from '../src/query/index.js'
 import {withDuck} from './helpers/duck.js'
 import {withTempDir} from './helpers/tmp.js'
@@ -85,7 +85,8 @@ for (const slice of [2, 5, 13]) {
       let expected: string[]
       try {
         await loadTraces(s, [input(records)], {workers: 0})
-        expected = (await s.connection.runAndReadAll('SELECT to_json(e)::VARCHAR FROM events e')).getRows().map((x) => x[0] as string)
+        // as the export writes it: `time` in microseconds
+        expected = (await s.connection.runAndReadAll(`SELECT to_json(e)::VARCHAR FROM (SELECT * REPLACE (${PARQUET_TIME} AS time) FROM events) e`)).getRows().map((x) => x[0] as string)
       } finally {
         s.close()
       }

@@ -12,6 +12,7 @@ import {joinedBatches} from '../src/format/pipeline.js'
 import {fileInput, recordsInput} from '../src/format/reader.js'
 import {SysFlowRecord} from '../src/format/records.js'
 import {duckdbType, exportDuckDb, exportParquet, loadTraces, QuerySession} from '../src/query/index.js'
+import {PARQUET_TIME} from '../src/query/export.js'
 import {parquetShape} from '../src/query/parquet-concat.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {withDuck} from './helpers/duck.js'
@@ -22,8 +23,13 @@ const FIXTURES = ['v5.sf', 'v4.sf', 'v2.sf'].map((f) => path.resolve('test/fixtu
 const batches = () => joinedBatches(FIXTURES.map(fileInput))
 
 
-/** The rows of `events` of the files loaded the query way in one thread (record order), as JSON texts. */
-async function viewRows(files: readonly string[], from = 'events'): Promise<string[]> {
+/** The events view as the Parquet export writes it: `time` in microseconds (Spark reads no TIMESTAMP(NANOS)). */
+const PARQUET_EVENTS = `(SELECT * REPLACE (${PARQUET_TIME} AS time) FROM events)`
+/** The Parquet export's column types: the events view's, `time` in microseconds. */
+const parquetTypes = () => EVENT_COLUMNS.map((col) => `${col.name} ${col.type === 'timestamp' ? 'TIMESTAMP' : duckdbType(col.type)}`)
+
+/** The rows of `events` (as Parquet has them) of the files loaded the query way in one thread (record order), as JSON texts. */
+async function viewRows(files: readonly string[], from = PARQUET_EVENTS): Promise<string[]> {
   const s = await QuerySession.open()
   try {
     await loadTraces(s, files.map(fileInput), {workers: 0})
@@ -38,12 +44,12 @@ async function parquetRows(c: DuckDBConnection, file: string): Promise<string[]>
   return (await c.runAndReadAll(`SELECT to_json(e)::VARCHAR FROM read_parquet('${file}', hive_partitioning = false) e`)).getRows().map((r) => r[0] as string)
 }
 
-/** The rows of `events` loaded the query way, as sorted JSON texts. */
-async function eventsAsJson(): Promise<string[]> {
+/** The rows of `events` loaded the query way (`from`: as Parquet has them), as sorted JSON texts. */
+async function eventsAsJson(from = 'events'): Promise<string[]> {
   const s = await QuerySession.open()
   try {
     await loadTraces(s, FIXTURES.map(fileInput), {workers: 0})
-    return (await s.connection.runAndReadAll('SELECT to_json(e)::VARCHAR FROM events e')).getRows().map((r) => r[0] as string).sort()
+    return (await s.connection.runAndReadAll(`SELECT to_json(e)::VARCHAR FROM ${from} e`)).getRows().map((r) => r[0] as string).sort()
   } finally {
     s.close()
   }
@@ -57,9 +63,12 @@ test('exportParquet: one file with the events columns, their types and values', 
     t.deepEqual(fs.readdirSync(dir), ['events.parquet'], 'no temporary file left behind')
     await withDuck(async (c) => {
       const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRows().map((x) => `${x[0]} ${x[1]}`)
-      t.deepEqual(types, EVENT_COLUMNS.map((col) => `${col.name} ${duckdbType(col.type)}`))
+      t.deepEqual(types, parquetTypes())
       const rows = (await c.runAndReadAll(`SELECT to_json(e)::VARCHAR FROM '${file}' e`)).getRows().map((x) => x[0] as string).sort()
-      t.deepEqual(rows, await eventsAsJson())
+      t.deepEqual(rows, await eventsAsJson(PARQUET_EVENTS))
+      // a type Spark reads: TIMESTAMP(MICROS), not NANOS
+      const [[conv]] = (await c.runAndReadAll(`SELECT converted_type FROM parquet_schema('${file}') WHERE name = 'time'`)).getRows()
+      t.is(conv, 'TIMESTAMP_MICROS')
       const meta = (await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)).getRows().map((x) => x[0])
       t.deepEqual(meta, ['ZSTD'])
     })
@@ -187,7 +196,7 @@ test('exportParquet: a partitioned dataset in slices: each partition holds its r
           t.is(parquetShape(path.join(target, type, date, leaf[0])).rowGroups, 1, `one row group in ${type}/${date}`)
           const got = await parquetRows(c, path.join(target, type, date, leaf[0]))
           // The partition columns are in the paths, not in the files.
-          const want = await viewRows(files, `(SELECT * EXCLUDE (type) FROM events WHERE type = '${type.slice(5)}' AND strftime(time, '%Y-%m-%d') = '${date.slice(5)}')`)
+          const want = await viewRows(files, `(SELECT * EXCLUDE (type) FROM ${PARQUET_EVENTS} WHERE type = '${type.slice(5)}' AND strftime(time, '%Y-%m-%d') = '${date.slice(5)}')`)
           t.deepEqual(got, want, `${type}/${date}`)
           total += got.length
         }
@@ -204,7 +213,7 @@ test('exportParquet: no record at all makes a file with the columns and no row',
     t.is((await exportParquet(none(), file)).records, 0)
     await withDuck(async (c) => {
       const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRows().map((x) => `${x[0]} ${x[1]}`)
-      t.deepEqual(types, EVENT_COLUMNS.map((col) => `${col.name} ${duckdbType(col.type)}`))
+      t.deepEqual(types, parquetTypes())
       t.is(Number((await c.runAndReadAll(`SELECT count(*) FROM '${file}'`)).getRows()[0][0]), 0)
     })
   }))

@@ -227,6 +227,9 @@ export class Chunks {
 
 export const chunkName = (t: GenerationTable, chunk: number): string => `${t}_${chunk}`
 
+/** The Parquet export's `time` column: the events view's, in microseconds. */
+export const PARQUET_TIME = 'CAST(time AS TIMESTAMP)'
+
 /** COPYs of slices to part files, at most one per connection at a time. */
 class SliceWriter {
   readonly parts: string[] = []
@@ -372,9 +375,11 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
   const keys = opts.partitionBy ?? []
   for (const k of keys) if (!(k in PARTITION_SQL)) throw new QueryError(`unknown partition key '${k}' (use ${Object.keys(PARTITION_SQL).join(', ')})`)
   const extra = keys.filter((k) => k !== 'type').map((k) => `${PARTITION_SQL[k]} AS ${q(k)}`)
+  // `time` is written in microseconds: Spark (3.2 to 3.5) refuses Parquet's TIMESTAMP(NANOS) ("Illegal Parquet
+  // type", SPARK-40819/SPARK-44988), and the exact nanoseconds are in `ts` anyway.
   const select = (s: Slice) => {
     const sql = sliceSelectSql(s.own._events, s.own._aux, s.entities)
-    return extra.length > 0 ? `SELECT *, ${extra.join(', ')} FROM (${sql})` : sql
+    return `SELECT * REPLACE (${PARQUET_TIME} AS time)${extra.length > 0 ? `, ${extra.join(', ')}` : ''} FROM (${sql})`
   }
   const fileOptions = parquetFileOptions(compression, opts.rowGroupSize)
   const options = keys.length > 0 ? `${fileOptions}, PARTITION_BY (${keys.map(q).join(', ')})` : fileOptions
