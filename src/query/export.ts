@@ -5,10 +5,9 @@
 // (a fixed number of records) go into tables of their own; once the slice is loaded, a COPY of it (sliceSelectSql
 // in ./ddl.ts: hash joins to the values of the entities the slice references) writes it to a part file on another
 // connection while this thread loads the next, and drops its tables. The parts are then joined into the target
-// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entities of about one
-// generation (see Chunks) plus a slice and a row group, whatever the length of the trace; and this thread and
-// DuckDB's work at once. (One COPY of the whole view, as before, took ~100 ns per value through its list lookups
-// and buffered the trace.)
+// without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entity tables plus, per
+// writer, a slice and a row group, whatever the length of the trace; and this thread and DuckDB's work at once.
+// (One COPY of the whole view, as before, took ~100 ns per value through its list lookups and buffered the trace.)
 //
 // Why DuckDB writes the Parquet (issue #17, measured 2026-12-03 on the 2-core bench machine, shared and loaded, so
 // ratios matter more than rates; wide = the `events` record batches of src/format/arrow/wide.ts, held in memory):
@@ -77,11 +76,8 @@ const EXPORT_MEMORY = '1GB'
  */
 const ROW_GROUP_ROWS = 122880
 const ROW_GROUP_BYTES = '64MB'
-/**
- * Records per slice: large enough that what a slice costs besides its rows is small, small enough that the slice
- * being written and the one loading stay small next to the writer's row group (131,072 peaked ~100 MB higher with one writer).
- */
-const SLICE_RECORDS = 65536
+/** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
+const SLICE_RECORDS = 131072
 /**
  * A partitioned COPY keeps a buffer for every partition it writes to until it ends (at least a block per column
  * each, whatever the rows), so its slices are smaller.
@@ -92,22 +88,8 @@ const PARTITIONED_SLICE_RECORDS = 32768
  * (see regroupPartitions).
  */
 const FRAGMENTED = 8
-/**
- * Slices written at a time (connections), besides this thread's loading. One: each writer holds a row group of wide
- * rows (ancestries, command lines and environments repeated on every row until the Parquet dictionaries fold them)
- * and the join tables of its slice, ~250 MB at its peak; with two, peak RSS was 0.8-1.0 GB instead of 0.5-0.8 GB. On
- * two cores one writer next to the loading thread already keeps both busy.
- */
-const WRITERS = 1
-/** Partition files rewritten at a time (see regroupPartitions), once the loading is done. */
-const REGROUPERS = 2
-/**
- * DuckDB's allocator keeps freed memory for reuse until a thread's allocations pass a threshold (128 MB by
- * default) or a bulk free passes another (512 MB): after each row group that was 150-200 MB of RSS held for
- * nothing. Flushing early (and in a background thread) keeps peak RSS near what is in use (measured: 670-730 MB
- * -> 510-520 MB at 1M records, same CPU time within the noise).
- */
-const ALLOCATOR_SETTINGS = ["allocator_flush_threshold = '8MB'", "allocator_bulk_deallocation_flush_threshold = '32MB'", 'allocator_background_threads = true']
+/** Slices written at a time (connections), besides this thread's loading. */
+const WRITERS = 2
 
 /**
  * Load joined batches (the entities they reference become the entity tables' rows) into the session's database,
@@ -396,7 +378,6 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     // can bound them in bytes.
     await session.connection.run('SET GLOBAL preserve_insertion_order = false')
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
-    for (const x of ALLOCATOR_SETTINGS) await session.connection.run(`SET GLOBAL ${x}`)
     const connections: DuckDBConnection[] = []
     for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
     const chunks = new Chunks()
@@ -405,19 +386,8 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     const t1 = process.hrtime.bigint()
     await w.finish()
     const t2 = process.hrtime.bigint()
-    if (keys.length > 0) {
-      // Rewriting fragmented partitions comes after the loading: two at a time, as before the single writer.
-      while (connections.length < REGROUPERS) connections.push(await session.instance.connect())
-      await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
-    }
-    else {
-      // The database is done with: its memory goes back before the parts are read and joined.
-      w.close()
-      writer = undefined
-      session.close()
-      session = undefined
-      concatParquet(w.parts, target)
-    }
+    if (keys.length > 0) await regroupPartitions(connections, mergeDatasets(w.parts, target), fileOptions, (opts.rowGroupSize ?? ROW_GROUP_ROWS) / FRAGMENTED)
+    else concatParquet(w.parts, target)
     if (process.env.SYSFLOW_QUERY_TIMING) {
       const ms = (a: bigint, b: bigint) => (Number(b - a) / 1e6).toFixed(0)
       process.stderr.write(`export timing: load ${ms(t0, t1)} ms, last slices ${ms(t1, t2)} ms, joining ${w.parts.length} parts ${ms(t2, process.hrtime.bigint())} ms\n`)
