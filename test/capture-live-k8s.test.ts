@@ -7,32 +7,20 @@
 // `print -f 'sf.ke.message[...]'` finds. Then the API goes away mid-capture: one warning, and not one workload
 // record fewer than the same workload captured with --k8s off; when the API returns, its events arrive again.
 // Runs as root (CI); skips visibly without BPF. Cleans up cgroups, processes and the server even when it fails.
-import {ChildProcess, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
-import {fileInput, readTrace} from '../src/format/reader.js'
 import {Container, FileFlow, File, K8sEvent, Kind, Pod, Process, SysFlowRecord} from '../src/format/records.js'
-import {preflightEbpf} from '../src/capture/preflight.js'
 import {ipOf} from '../src/capture/k8s/pods.js'
-import {findLibbpf} from '../src/native/bpf.js'
+import {canCapture, readAll, startCapture, stop} from './helpers/bpf.js'
 import {runCli} from './helpers/cli.js'
 import {FakeK8sApi} from './helpers/k8s-api.js'
 import {withTempDir} from './helpers/tmp.js'
 
-const RUN = path.resolve('bin/run.js')
 const NODE = 'sf-e2e-node'
 const FILES = 40
-
-function canCapture(): string | undefined {
-  try {
-    preflightEbpf(() => findLibbpf())
-    return undefined
-  } catch (e) {
-    return (e as Error).message
-  }
-}
 
 /** A kubepods cgroup (systemd driver, containerd) in the first writable hierarchy; undefined when none. */
 function makeKubepodsCgroup(podUid: string, cid: string): {dir: string; cleanup: () => void} | undefined {
@@ -68,33 +56,6 @@ function makeKubepodsCgroup(podUid: string, cid: string): {dir: string; cleanup:
   return undefined
 }
 
-function startCapture(args: string[]): Promise<{proc: ChildProcess; stderr: () => string}> {
-  const proc = spawn(process.execPath, [RUN, 'capture', '--driver', 'ebpf', '--stats', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-  let err = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`capture did not start: ${err}`)), 60_000)
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString()
-      if (err.includes('started')) {
-        clearTimeout(timer)
-        resolve({proc, stderr: () => err})
-      }
-    })
-    proc.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`capture exited early (${code}): ${err}`))
-    })
-  })
-}
-
-function stop(proc: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode)
-    proc.once('exit', (code) => resolve(code))
-    proc.kill(signal)
-  })
-}
-
 /** The workload (asynchronously: the API double answers meanwhile): a shell joins the container's cgroup and execs
  * a shell that writes files `from` .. `to - 1` in `dir`, one open/write/close each. */
 function workload(cg: string, dir: string, from: number, to: number): Promise<void> {
@@ -104,12 +65,6 @@ function workload(cg: string, dir: string, from: number, to: number): Promise<vo
     p.on('error', reject)
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`workload exited ${code}`))))
   })
-}
-
-async function readAll(file: string): Promise<SysFlowRecord[]> {
-  const out: SysFlowRecord[] = []
-  for await (const b of readTrace(fileInput(file))) out.push(...b.records)
-  return out
 }
 
 /** CSV rows without their CRLF ends. */

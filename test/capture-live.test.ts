@@ -4,17 +4,16 @@
 // a UDP send, a process exit with its status, a process in a docker-like cgroup carrying the container id. SIGINT
 // in the middle of a workload leaves a valid file whose open flows end with TRUNCATE. Runs as root (CI); skips
 // visibly without the rights to load BPF programs. Cleans up (cgroups, processes, files) even when it fails.
-import {ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
 import {OpFlag} from '../src/format/flags.js'
-import {fileInput, readTrace} from '../src/format/reader.js'
 import {FileEvent, FileFlow, Kind, NetworkFlow, Process, ProcessEvent, SysFlowRecord} from '../src/format/records.js'
 import {foid} from '../src/capture/index.js'
 import {runCli} from './helpers/cli.js'
-import {canCapture} from './helpers/bpf.js'
+import {canCapture, readAll, startCapture, stop} from './helpers/bpf.js'
 import {withTempDir} from './helpers/tmp.js'
 
 const RUN = path.resolve('bin/run.js')
@@ -63,38 +62,6 @@ console.log(JSON.stringify(out))
 `
 
 /** Start `sysflow capture` and resolve once the probe is attached. */
-function startCapture(args: string[]): Promise<{proc: ChildProcess; stderr: () => string}> {
-  const proc = spawn(process.execPath, [RUN, 'capture', '--driver', 'ebpf', '--stats', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-  let err = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`capture did not start: ${err}`)), 60_000)
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString()
-      if (err.includes('started')) {
-        clearTimeout(timer)
-        resolve({proc, stderr: () => err})
-      }
-    })
-    proc.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`capture exited early (${code}): ${err}`))
-    })
-  })
-}
-
-function stop(proc: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode)
-    proc.once('exit', (code) => resolve(code))
-    proc.kill(signal)
-  })
-}
-
-async function readAll(file: string): Promise<SysFlowRecord[]> {
-  const out: SysFlowRecord[] = []
-  for await (const b of readTrace(fileInput(file))) out.push(...b.records)
-  return out
-}
 
 /** A docker-like cgroup (…/docker/<64 hex>) in the first writable hierarchy; undefined when none. */
 function makeCgroup(): {dir: string; id: string; cleanup: () => void} | undefined {

@@ -66,20 +66,10 @@ export async function scanTraces(
   const builder = new NarrowBuilder(DERIVABLE)
   const tables = new JoinTables()
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
-  const reportUnresolved = (file: string) => {
-    const u = {...tables.unresolved}
-    Object.assign(tables.unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
-    if (opts.onUnresolved) opts.onUnresolved(file, u)
-    else {
-      const text = describeUnresolved(u)
-      if (text) opts.onWarning?.({file, offset: -1, message: text, skippedRecords: 0, skippedBytes: 0})
-    }
-  }
+  const reportUnresolved = unresolvedReporter(opts, tables.unresolved)
   // While a range looks for its first header, what it reads belongs to the range before: no warnings from there.
   let started = !range.fromHeader
-  const readOpts: ReadOptions = {...opts, onWarning: (w: ReadWarning) => {
-    if (started) opts.onWarning?.(range.offsetBase && w.offset >= 0 ? {...w, offset: w.offset + range.offsetBase} : w)
-  }}
+  const readOpts = rangeReadOptions(opts, range, () => started)
   const next = range.nextStarts ?? []
   const seen = new Array<number>(next.length).fill(0)
   let searched = 0
@@ -147,6 +137,26 @@ export async function scanTraces(
 }
 
 /** The same error at a file offset moved by `base` (a range read behind a copy of the header). */
+/** Per input: the references the join could not resolve (opts.onUnresolved, else a warning), then counted anew. */
+function unresolvedReporter(opts: ScanOptions, unresolved: Unresolved): (file: string) => void {
+  return (file) => {
+    const u = {...unresolved}
+    Object.assign(unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
+    if (opts.onUnresolved) opts.onUnresolved(file, u)
+    else {
+      const text = describeUnresolved(u)
+      if (text) opts.onWarning?.({file, offset: -1, message: text, skippedRecords: 0, skippedBytes: 0})
+    }
+  }
+}
+
+/** The reader's options for a range: warnings at the range's offsets, and none before it has `started`. */
+function rangeReadOptions(opts: ScanOptions, range: ScanRange, started: () => boolean): ReadOptions {
+  return {...opts, onWarning: (w: ReadWarning) => {
+    if (started()) opts.onWarning?.(range.offsetBase && w.offset >= 0 ? {...w, offset: w.offset + range.offsetBase} : w)
+  }}
+}
+
 function relocate(e: TraceError, base: number): TraceError {
   const Ctor = e.constructor as new (file: string, offset: number, problem: string) => TraceError
   return new Ctor(e.file, e.offset + base, e.problem)
@@ -163,19 +173,9 @@ async function scanColumns(
   const builder = new NarrowBuilder(DERIVABLE)
   const join = new ColumnJoin()
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
-  const reportUnresolved = (file: string) => {
-    const u = {...join.unresolved}
-    Object.assign(join.unresolved, {process: 0, parent: 0, file: 0, container: 0, pod: 0})
-    if (opts.onUnresolved) opts.onUnresolved(file, u)
-    else {
-      const text = describeUnresolved(u)
-      if (text) opts.onWarning?.({file, offset: -1, message: text, skippedRecords: 0, skippedBytes: 0})
-    }
-  }
+  const reportUnresolved = unresolvedReporter(opts, join.unresolved)
   let started = !range.fromHeader
-  const readOpts: ReadOptions = {...opts, onWarning: (w: ReadWarning) => {
-    if (started) opts.onWarning?.(range.offsetBase && w.offset >= 0 ? {...w, offset: w.offset + range.offsetBase} : w)
-  }}
+  const readOpts = rangeReadOptions(opts, range, () => started)
   const next = range.nextStarts ?? []
   const seen = new Array<number>(next.length).fill(0)
   let searched = 0
