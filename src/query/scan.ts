@@ -68,11 +68,8 @@ export async function scanTraces(
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
   const reportUnresolved = unresolvedReporter(opts, tables.unresolved)
   // While a range looks for its first header, what it reads belongs to the range before: no warnings from there.
-  let started = !range.fromHeader
-  const readOpts = rangeReadOptions(opts, range, () => started)
-  const next = range.nextStarts ?? []
-  const seen = new Array<number>(next.length).fill(0)
-  let searched = 0
+  const bounds = new RangeBounds(range)
+  const readOpts = rangeReadOptions(opts, range, () => bounds.started)
   try {
     input: for (const input of inputs) {
       builder.setTrace(input.name)
@@ -82,30 +79,10 @@ export async function scanTraces(
         for await (const batch of readTrace(input, readOpts, stats)) {
           const offset = batch.offset + (range.offsetBase ?? 0)
           range.onBlock?.(offset)
-          let from = 0
-          const firstHeader = batch.records.findIndex((r) => r.kind === Kind.Header)
-          if (!started) {
-            if (firstHeader < 0) {
-              if (++searched >= SEARCH_BLOCKS) break input
-              continue
-            }
-            searched++
-            started = true
-            from = firstHeader
-          }
-          // Does a later range begin in this block?
-          let to = batch.records.length
-          let stop = false
-          for (let j = 0; j < next.length && offset >= next[j]; j++) seen[j]++
-          if (firstHeader >= from && firstHeader >= 0) {
-            for (let j = 0; j < next.length && offset >= next[j]; j++) {
-              if (seen[j] <= SEARCH_BLOCKS) {
-                to = firstHeader
-                stop = true
-                break
-              }
-            }
-          }
+          const span = bounds.of(offset, batch.records.findIndex((r) => r.kind === Kind.Header), batch.records.length)
+          if (span === 'end') break input
+          if (span === 'skip') continue
+          const {from, to, stop} = span
           const out: Joined[] = []
           for (let i = from; i < to; i++) {
             const r = batch.records[i]
@@ -136,7 +113,6 @@ export async function scanTraces(
   }
 }
 
-/** The same error at a file offset moved by `base` (a range read behind a copy of the header). */
 /** Per input: the references the join could not resolve (opts.onUnresolved, else a warning), then counted anew. */
 function unresolvedReporter(opts: ScanOptions, unresolved: Unresolved): (file: string) => void {
   return (file) => {
@@ -157,6 +133,45 @@ function rangeReadOptions(opts: ScanOptions, range: ScanRange, started: () => bo
   }}
 }
 
+/**
+ * Which records of each block a range reads. Until it has started, a range looks for its first header (for
+ * SEARCH_BLOCKS blocks at most, else it has nothing: 'end'); it stops at the first header of a block at or after the
+ * start of a later range, if that range will find it there (within its own SEARCH_BLOCKS).
+ */
+class RangeBounds {
+  started: boolean
+  private searched = 0
+  private readonly next: readonly number[]
+  private readonly seen: number[]
+
+  constructor(range: ScanRange) {
+    this.started = !range.fromHeader
+    this.next = range.nextStarts ?? []
+    this.seen = new Array<number>(this.next.length).fill(0)
+  }
+
+  /** The block at `offset` of `count` records, its first header at `firstHeader` (-1: none). */
+  of(offset: number, firstHeader: number, count: number): {from: number; to: number; stop: boolean} | 'skip' | 'end' {
+    let from = 0
+    if (!this.started) {
+      if (firstHeader < 0) return ++this.searched >= SEARCH_BLOCKS ? 'end' : 'skip'
+      this.searched++
+      this.started = true
+      from = firstHeader
+    }
+    // Does a later range begin in this block?
+    const next = this.next
+    for (let j = 0; j < next.length && offset >= next[j]; j++) this.seen[j]++
+    if (firstHeader >= from && firstHeader >= 0) {
+      for (let j = 0; j < next.length && offset >= next[j]; j++) {
+        if (this.seen[j] <= SEARCH_BLOCKS) return {from, to: firstHeader, stop: true}
+      }
+    }
+    return {from, to: count, stop: false}
+  }
+}
+
+/** The same error at a file offset moved by `base` (a range read behind a copy of the header). */
 function relocate(e: TraceError, base: number): TraceError {
   const Ctor = e.constructor as new (file: string, offset: number, problem: string) => TraceError
   return new Ctor(e.file, e.offset + base, e.problem)
@@ -174,11 +189,8 @@ async function scanColumns(
   const join = new ColumnJoin()
   const counts = new Array<number>(KIND_ABBREV.length).fill(0)
   const reportUnresolved = unresolvedReporter(opts, join.unresolved)
-  let started = !range.fromHeader
-  const readOpts = rangeReadOptions(opts, range, () => started)
-  const next = range.nextStarts ?? []
-  const seen = new Array<number>(next.length).fill(0)
-  let searched = 0
+  const bounds = new RangeBounds(range)
+  const readOpts = rangeReadOptions(opts, range, () => bounds.started)
   try {
     input: for (const input of inputs) {
       builder.setTrace(input.name)
@@ -189,7 +201,6 @@ async function scanColumns(
           const offset = b.offset + (range.offsetBase ?? 0)
           range.onBlock?.(offset)
           // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
-          let from = 0
           let firstHeader = -1
           for (let k = 0; k < block.count; k++) {
             if (block.seqKind[k] === Kind.Header) {
@@ -197,27 +208,10 @@ async function scanColumns(
               break
             }
           }
-          if (!started) {
-            if (firstHeader < 0) {
-              if (++searched >= SEARCH_BLOCKS) break input
-              continue
-            }
-            searched++
-            started = true
-            from = firstHeader
-          }
-          let to = block.count
-          let stop = false
-          for (let j = 0; j < next.length && offset >= next[j]; j++) seen[j]++
-          if (firstHeader >= from && firstHeader >= 0) {
-            for (let j = 0; j < next.length && offset >= next[j]; j++) {
-              if (seen[j] <= SEARCH_BLOCKS) {
-                to = firstHeader
-                stop = true
-                break
-              }
-            }
-          }
+          const span = bounds.of(offset, firstHeader, block.count)
+          if (span === 'end') break input
+          if (span === 'skip') continue
+          const {from, to, stop} = span
           for (let k = from; k < to; k++) {
             const kind = block.seqKind[k]
             if (kind !== 255) counts[kind]++
