@@ -144,7 +144,8 @@ export async function* readDecoded<T>(
       }
       stats.blocks++
       stats.records += decoded.records
-      stats.bytes = src.offset
+      // Not src.offset: framing runs a few blocks ahead of decoding (readBlocks).
+      stats.bytes = block.end
       yield {file, offset: block.offset, value: decoded.value}
     }
     stats.bytes = src.offset
