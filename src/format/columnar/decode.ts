@@ -53,13 +53,18 @@ export interface ColumnDecoder {
  * nanosecond timestamps take nine bytes.
  */
 export function readLongWords(c: Cursor, w: Int32Array, i: number): void {
-  const buf = c.buf
-  let pos = c.pos
+  c.pos = readLongWordsAt(c.buf, c.pos, w, i)
+}
+
+/** readLongWords at `pos` of `buf`: returns the position after the varint. */
+function readLongWordsAt(buf: Uint8Array, pos: number, w: Int32Array, i: number): number {
   let b = buf[pos++]
   let lo = b & 0x7f
   let hi = 0
   small: {
-    if ((b & 0x80) === 0) break small
+    // `<`, not a bit test: a first byte past the end (undefined) reads one more, as binary.ts's readLong does, so
+    // that both decoders stop at the same position in a damaged block (its error says where).
+    if (b < 0x80) break small
     b = buf[pos++]
     lo |= (b & 0x7f) << 7
     if ((b & 0x80) === 0) break small
@@ -91,7 +96,6 @@ export function readLongWords(c: Cursor, w: Int32Array, i: number): void {
       hi |= (b & 0x7f) << 31
       if ((b & 0x80) !== 0) throw new DecodeError('varint longer than 10 bytes', pos)
     }
-    c.pos = pos
     const negative = lo & 1
     lo = (lo >>> 1) | ((hi & 1) << 31)
     hi = hi >>> 1
@@ -101,12 +105,12 @@ export function readLongWords(c: Cursor, w: Int32Array, i: number): void {
     }
     w[2 * i] = lo
     w[2 * i + 1] = hi
-    return
+    return pos
   }
   // Up to 28 bits: the value and its sign in the low word.
-  c.pos = pos
   w[2 * i] = (lo >>> 1) ^ -(lo & 1)
   w[2 * i + 1] = -(lo & 1)
+  return pos
 }
 
 /** An int promoted to long. */
@@ -139,25 +143,35 @@ function copyBytes(c: Cursor, col: BytesColumn, i: number, pos: number, len: num
   col.s[i] = PRESENT
 }
 
-/** A string of the events table: a view of the block's payload. */
-function viewBytes(c: Cursor, col: BytesColumn, i: number): void {
-  const start = c.pos
-  const len = readLength(c)
-  const pos = c.pos
+/**
+ * A string of the events table: a view of the block's payload, at `pos` (the generated readers keep the position
+ * in a local); returns the position after it.
+ * Lengths below 64 take one byte; the rest, and anything odd, go through readLength and its errors.
+ */
+function viewBytesAt(c: Cursor, pos: number, col: BytesColumn, i: number): number {
+  const start = pos
+  let len = c.buf[pos]
+  if (len < 0x80 && (len & 1) === 0) {
+    pos++
+    len >>>= 1
+  } else {
+    c.pos = pos
+    len = readLength(c)
+    pos = c.pos
+  }
   if (pos + len > c.end) throw new DecodeError(`string of ${len} bytes runs past the block end`, start)
-  c.pos = pos + len
   col.st[i] = pos
   col.ln[i] = len
   col.s[i] = PRESENT
+  return pos + len
 }
 
-function viewFixed(c: Cursor, col: BytesColumn, i: number, size: number): void {
-  const pos = c.pos
+function viewFixedAt(c: Cursor, pos: number, col: BytesColumn, i: number, size: number): number {
   if (pos + size > c.end) throw new DecodeError(`fixed(${size}) runs past the block end`, pos)
-  c.pos = pos + size
   col.st[i] = pos
   col.ln[i] = size
   col.s[i] = PRESENT
+  return pos + size
 }
 
 function readBytes(c: Cursor, col: BytesColumn, i: number): void {
@@ -217,6 +231,11 @@ class Gen {
     this.lines.push(s)
   }
 
+  /** Code that reads through the cursor (rare values): the local position is handed over and taken back. */
+  viaCursor(s: string): void {
+    this.lines.push(`c.pos = pos; ${s} pos = c.pos;`)
+  }
+
   enumBaseOf(t: AvscType): number {
     let b = this.enumBase.get(t)
     if (b === undefined) {
@@ -246,13 +265,13 @@ function value(g: Gen, t: AvscType, e: Expect, target: Target, where: string): v
   if (t.typeName.startsWith('union')) {
     const types = t.types ?? []
     const absentState = isOpt ? NULL : UNDEFINED
-    g.emit(`{ const st = c.pos; const u = readInt(c); switch (u) {`)
+    g.emit(`{ const st = pos; let u = buf[pos]; if (u < 0x80) { pos++; u = (u >>> 1) ^ -(u & 1) } else { c.pos = pos; u = readInt(c); pos = c.pos } switch (u) {`)
     types.forEach((b, k) => {
       g.emit(`case ${k}: {`)
       if (b.typeName === 'null') absent(g, target, absentState)
       else if (typeof resolve(b, inner, where, []) === 'string') {
         // A branch that does not resolve is skipped by its own writer type and reads as absent.
-        g.emit(`${g.param(compileGeneric(b))}(c);`)
+        g.viaCursor(`${g.param(compileGeneric(b))}(c);`)
         absent(g, target, absentState)
       } else value(g, b, inner, target, where)
       g.emit('break; }')
@@ -277,31 +296,33 @@ function value(g: Gen, t: AvscType, e: Expect, target: Target, where: string): v
         seen.add(cf.prop)
         const col = target.cols[cf.prop === 'createTS' ? 0 : 1]
         value(g, fl.type, cf.expect, {cols: [col], oid: false, object: false}, `${where}.${fl.name}`)
-      } else g.emit(`${g.param(compileGeneric(fl.type))}(c);`)
+      } else g.viaCursor(`${g.param(compileGeneric(fl.type))}(c);`)
     }
     return
   }
   const k = target.cols[0]
   switch (inner) {
     case 'long':
-      if (t.typeName === 'int') g.emit(`${g.param(readIntAsLongWords)}(c, C[${k}].w, i); C[${k}].s[i] = 0;`)
-      // One-byte longs (small counters, flags, zero) inline; the rest through readLongWords.
-      else g.emit(`{ const b = c.buf[c.pos]; const w = C[${k}].w; if (b < 0x80) { c.pos++; w[2 * i] = (b >>> 1) ^ -(b & 1); w[2 * i + 1] = -(b & 1) } else ${g.param(readLongWords)}(c, w, i); C[${k}].s[i] = 0; }`)
+      if (t.typeName === 'int') g.viaCursor(`${g.param(readIntAsLongWords)}(c, C[${k}].w, i); C[${k}].s[i] = 0;`)
+      // One-byte longs (small counters, flags, zero) inline; the rest through readLongWordsAt.
+      else g.emit(`{ const b = buf[pos]; const w = C[${k}].w; if (b < 0x80) { pos++; w[2 * i] = (b >>> 1) ^ -(b & 1); w[2 * i + 1] = -(b & 1) } else pos = ${g.param(readLongWordsAt)}(buf, pos, w, i); C[${k}].s[i] = 0; }`)
       return
     case 'int':
-      g.emit(`C[${k}].v[i] = readInt(c); C[${k}].s[i] = 0;`)
+      g.emit(`{ const b = buf[pos]; if (b < 0x80) { pos++; C[${k}].v[i] = (b >>> 1) ^ -(b & 1) } else { c.pos = pos; C[${k}].v[i] = readInt(c); pos = c.pos } C[${k}].s[i] = 0; }`)
       return
     case 'string':
-      g.emit(`${g.param(g.view ? viewBytes : readBytes)}(c, C[${k}], i);`)
+      if (g.view) g.emit(`pos = ${g.param(viewBytesAt)}(c, pos, C[${k}], i);`)
+      else g.viaCursor(`${g.param(readBytes)}(c, C[${k}], i);`)
       return
     case 'boolean':
-      g.emit(`${g.param(readBool)}(c, C[${k}], i);`)
+      g.viaCursor(`${g.param(readBool)}(c, C[${k}], i);`)
       return
     case 'enum':
-      g.emit(`${g.param(readEnum)}(c, C[${k}], i, ${g.enumBaseOf(t)}, ${(t.symbols ?? []).length}, ${g.param(t.name ?? 'enum')});`)
+      g.viaCursor(`${g.param(readEnum)}(c, C[${k}], i, ${g.enumBaseOf(t)}, ${(t.symbols ?? []).length}, ${g.param(t.name ?? 'enum')});`)
       return
     case 'foid':
-      g.emit(`${g.param(g.view ? viewFixed : readFixed)}(c, C[${k}], i, ${t.size ?? 0});`)
+      if (g.view) g.emit(`pos = ${g.param(viewFixedAt)}(c, pos, C[${k}], i, ${t.size ?? 0});`)
+      else g.viaCursor(`${g.param(readFixed)}(c, C[${k}], i, ${t.size ?? 0});`)
       return
   }
   throw new Error(`columnar decoder: unexpected ${JSON.stringify(inner)}`)
@@ -319,19 +340,20 @@ function compileKind(g: Gen, t: AvscType, kind: number, spec: TableSpec, where: 
     const readable = f !== undefined && !filled.has(f.prop) ? resolve(wf.type, f.expect, here, []) : 'skip'
     if (f === undefined || typeof readable === 'string') {
       // Unknown, duplicate, or unreadable (the row decoder noted it): decoded and dropped, the field stays absent.
-      g.emit(`${g.param(compileGeneric(wf.type))}(c);`)
+      g.viaCursor(`${g.param(compileGeneric(wf.type))}(c);`)
       continue
     }
     filled.add(f.prop)
     const object = !f.oid && specCol(spec, f.columns[0]) === 'object'
-    if (object) g.emit(`C[${f.columns[0]}].v[i] = ${g.param(readable)}(c);`)
+    if (object) g.viaCursor(`C[${f.columns[0]}].v[i] = ${g.param(readable)}(c);`)
     else value(g, wf.type, f.expect, {cols: f.columns, oid: f.oid, object: false}, here)
   }
   for (const f of layout) {
     if (filled.has(f.prop) || !f.absentNull) continue
     absent(g, {cols: f.columns, oid: f.oid, object: specCol(spec, f.columns[0]) === 'object'}, NULL)
   }
-  const body = `return function read(c, t, i) {\nconst C = t.cols;\n${g.lines.join('\n')}\n}`
+  // The position lives in a local while a record is read (the cursor's field is a memory access each time).
+  const body = `return function read(c, t, i) {\nconst C = t.cols; const buf = c.buf; let pos = c.pos;\n${g.lines.join('\n')}\nc.pos = pos;\n}`
   // eslint-disable-next-line no-new-func
   return new Function('readInt', ...g.names, body)(readInt, ...g.values) as KindReader
 }
