@@ -10,7 +10,7 @@ import avro from 'avsc'
 import {avscBigintLong} from '../src/format/avro/avsc-long.js'
 import {readLong, Sink} from '../src/format/avro/binary.js'
 import {readLongWords} from '../src/format/columnar/decode.js'
-import {blockRecords, joinedColumns, joinedRows, readColumns} from '../src/format/columnar/read.js'
+import {blockRecords, ColumnJoined, joinedColumns, joinedRows, readColumns} from '../src/format/columnar/read.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {joinedBatches, PipelineStats} from '../src/format/pipeline.js'
 import {fileInput, readTrace, TraceInput} from '../src/format/reader.js'
@@ -401,3 +401,51 @@ test('every single-byte damage of a payload: the column decoder keeps or drops e
   // Some damage leaves every block readable (a byte inside a string), most does not.
   t.true(kept > 100 && kept < cases, `${kept} of ${cases} read without a corrupt block`)
 })
+
+test('late entities: a context is made again exactly when what it refers to arrives or is replaced, and kept otherwise', async (t) => {
+  // Process A's parent P, grandparent G, container and pod all arrive after A's first events; unrelated processes
+  // and containers arrive in between (they must change nothing); then P is replaced.
+  const base = tinyProc()
+  const A = oid(10n, 1n)
+  const P = oid(20n, 1n)
+  const G = oid(30n, 1n)
+  const ev = (ts: bigint): ProcessFlow => ({kind: Kind.ProcessFlow, procOID: A, ts, numThreadsCloned: 0n, opFlags: 1, endTs: ts, numThreadsExited: 0n, numCloneErrors: 0n})
+  const ctr: Container = {kind: Kind.Container, id: 'c1', name: 'n', image: 'i', imageid: 'x', type: 'CT_DOCKER', privileged: false, podId: 'pod1'}
+  const pod: Pod = {kind: Kind.Pod, ts: 1n, id: 'pod1', name: 'p', nodeName: 'n', hostIP: [], internalIP: [], namespace: 'ns', restartCount: 0n, labels: {}, selectors: {}, services: []}
+  const records: SysFlowRecord[] = [
+    {kind: Kind.Header, version: 5n, exporter: 'late', ip: '', filename: ''},
+    {...base, oid: A, poid: P, containerId: 'c1', exe: '/a'}, ev(1n),
+    {...base, oid: oid(99n, 1n), poid: null, exe: '/unrelated'}, ev(2n),
+    {...ctr, id: 'c-unrelated', podId: null}, ev(3n),
+    ctr, ev(4n),
+    pod, ev(5n),
+    {...base, oid: P, poid: G, exe: '/p'}, ev(6n),
+    {...base, oid: G, poid: null, exe: '/g'}, ev(7n),
+    {...base, oid: oid(98n, 1n), poid: A, exe: '/child'}, ev(8n),
+    {...base, oid: P, poid: G, exe: '/p-again'}, ev(9n),
+  ]
+  for (const blockBytes of [100, 100_000]) {
+    const buf = await written(records, {codec: 'null', blockBytes})
+    await same(t, () => chunked('late.sf', buf), `late entities, ${blockBytes}-byte blocks`)
+    const got: ColumnJoined[] = []
+    const ctxs: number[] = []
+    for await (const b of joinedColumns([chunked('late.sf', buf)])) {
+      got.push(...joinedRows(b))
+      ctxs.push(...b.ctx)
+      b.release()
+    }
+    t.deepEqual(got.map((j) => (j.pproc as Process | undefined)?.exe ?? '-'), ['-', '-', '-', '-', '-', '/p', '/p', '/p', '/p-again'])
+    t.deepEqual(got.map((j) => (j.container as Container | undefined)?.id ?? '-'), ['-', '-', '-', 'c1', 'c1', 'c1', 'c1', 'c1', 'c1'])
+    t.deepEqual(got.map((j) => (j.pod as Pod | undefined)?.id ?? '-'), ['-', '-', '-', '-', 'pod1', 'pod1', 'pod1', 'pod1', 'pod1'])
+    t.deepEqual(got.map((j) => j.ancestry.map((p) => p.exe).join('<')), ['/a', '/a', '/a', '/a', '/a', '/a</p', '/a</p</g', '/a</p</g', '/a</p-again</g'])
+    // Unrelated arrivals (events 2, 3 and 8) keep the context; each real change makes a new one.
+    t.deepEqual(ctxs, [0, 0, 0, 1, 2, 3, 4, 4, 5])
+  }
+})
+
+function tinyProc(): Process {
+  return {
+    kind: Kind.Process, state: 'CREATED', oid: oid(1n, 1n), poid: null, ts: 1n, exe: '', exeArgs: '', uid: 0, userName: '', gid: 0,
+    groupName: '', tty: false, containerId: null, entry: false, cwd: '', env: [],
+  }
+}

@@ -225,6 +225,13 @@ export class JoinScope {
   readonly fileIds = new BytesHash()
   readonly containerIds = new Map<string, number>()
   readonly podIds = new Map<string, number>()
+  /**
+   * Identities a context or ancestry looked up and did not find: only their arrival, or a known one's replacement,
+   * can change a context already made (an entity no context refers to changes none).
+   */
+  readonly wantedProcs = new OidHash()
+  readonly wantedContainers = new Set<string>()
+  readonly wantedPods = new Set<string>()
 
   // Contexts: rows of parallel arrays; the ancestry of context c is anc[ancStart[c] ..+ ancLen[c]].
   nctx = 0
@@ -299,7 +306,10 @@ export interface JoinedColumns {
 export class ColumnJoin {
   scope = new JoinScope(undefined, -1)
   readonly unresolved: Unresolved = {process: 0, parent: 0, file: 0, container: 0, pod: 0}
-  /** Bumped when a process, container or pod arrives (contexts are made again), and when a process does (ancestries). */
+  /**
+   * Bumped when an entity arrives that a context (ctxEpoch) or an ancestry (procEpoch, processes only) may refer to:
+   * the replacement of a known one, or one a lookup wanted. Contexts and ancestries are then made again when used.
+   */
   private ctxEpoch = 0
   private procEpoch = 0
   // The last process looked up for a record (flows of one process come together).
@@ -375,9 +385,16 @@ export class ColumnJoin {
           entRow.push(g)
           const w1 = (t.cols[P_PID] as LongColumn).w
           const w2 = (t.cols[P_TS] as LongColumn).w
-          scope.procIds.set(w1[2 * row], w1[2 * row + 1], w2[2 * row], w2[2 * row + 1], g)
-          this.ctxEpoch++
-          this.procEpoch++
+          const a = w1[2 * row]
+          const b = w1[2 * row + 1]
+          const c = w2[2 * row]
+          const d = w2[2 * row + 1]
+          // Contexts and ancestries are made again only if one of them could refer to this process.
+          if (scope.procIds.get(a, b, c, d) >= 0 || scope.wantedProcs.get(a, b, c, d) >= 0) {
+            this.ctxEpoch++
+            this.procEpoch++
+          }
+          scope.procIds.set(a, b, c, d, g)
           this.lastProc = -2
           continue
         }
@@ -398,8 +415,9 @@ export class ColumnJoin {
           entSeq.push(k)
           entScope.push(scope)
           entRow.push(g)
-          scope.containerIds.set((t.cols[C_ID] as BytesColumn).text(row), g)
-          this.ctxEpoch++
+          const id = (t.cols[C_ID] as BytesColumn).text(row)
+          if (scope.containerIds.has(id) || scope.wantedContainers.has(id)) this.ctxEpoch++
+          scope.containerIds.set(id, g)
           continue
         }
         case Kind.Pod: {
@@ -408,8 +426,9 @@ export class ColumnJoin {
           entSeq.push(k)
           entScope.push(scope)
           entRow.push(g)
-          scope.podIds.set((t.cols[POD_ID] as BytesColumn).text(row), g)
-          this.ctxEpoch++
+          const id = (t.cols[POD_ID] as BytesColumn).text(row)
+          if (scope.podIds.has(id) || scope.wantedPods.has(id)) this.ctxEpoch++
+          scope.podIds.set(id, g)
           continue
         }
         default:
@@ -491,22 +510,31 @@ export class ColumnJoin {
     if (pts.s[r] !== NULL) {
       const pp = (t.cols[P_PPID] as LongColumn).w
       pproc = scope.procIds.get(pp[2 * r], pp[2 * r + 1], pts.w[2 * r], pts.w[2 * r + 1])
-      if (pproc < 0) missing |= MISSING_PARENT
+      if (pproc < 0) {
+        missing |= MISSING_PARENT
+        scope.wantedProcs.set(pp[2 * r], pp[2 * r + 1], pts.w[2 * r], pts.w[2 * r + 1], 0)
+      }
     }
     const cid = t.cols[P_CONTAINER] as BytesColumn
     // A container id that is set and not empty (the row join tests it for truth).
     if (cid.s[r] === PRESENT && cid.ln[r] > 0) {
-      const g = scope.containerIds.get(cid.text(r))
-      if (g === undefined) missing |= MISSING_CONTAINER
-      else {
+      const id = cid.text(r)
+      const g = scope.containerIds.get(id)
+      if (g === undefined) {
+        missing |= MISSING_CONTAINER
+        scope.wantedContainers.add(id)
+      } else {
         container = g
         scope.containers.locate(g)
         const pid = scope.containers.table.cols[C_POD] as BytesColumn
         const cr = scope.containers.row
         if (pid.s[cr] === PRESENT && pid.ln[cr] > 0) {
-          const pg = scope.podIds.get(pid.text(cr))
-          if (pg === undefined) missing |= MISSING_POD
-          else pod = pg
+          const podId = pid.text(cr)
+          const pg = scope.podIds.get(podId)
+          if (pg === undefined) {
+            missing |= MISSING_POD
+            scope.wantedPods.add(podId)
+          } else pod = pg
         }
       }
     }
@@ -574,6 +602,7 @@ export class ColumnJoin {
       if (pts.s[r] === NULL) break
       const pp = (t.cols[P_PPID] as LongColumn).w
       q = scope.procIds.get(pp[2 * r], pp[2 * r + 1], pts.w[2 * r], pts.w[2 * r + 1])
+      if (q < 0) scope.wantedProcs.set(pp[2 * r], pp[2 * r + 1], pts.w[2 * r], pts.w[2 * r + 1], 0)
     }
     scope.nanc = start + len
     scope.ancOf[p] = start
