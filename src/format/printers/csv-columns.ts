@@ -1,0 +1,467 @@
+// `print -o csv` straight from column tables (issue #17): the same bytes as csvLine over joined records, without a
+// record object per row. Per record kind, a generated line writer in three kinds of parts:
+//   - text that is the same for every record of the kind (separators, and the columns the kind does not carry,
+//     rendered once from the first record, as compileTemplate bakes them);
+//   - runs of columns that read only entities (process, parent, container, pod, file, header), rendered by the
+//     attribute functions once per entity combination of the scope (context row, file row, new file row) and then
+//     copied as bytes;
+//   - the record's own columns written from the column arrays (longs from their two 32-bit words, exact above 2^53;
+//     ints, IPs, op flags through small caches; ISO times with the second's prefix cached). A value that is not
+//     plainly present (absent field, null) and every column without a writer here goes through the attribute
+//     function on the row built lazily from the columns (joinedAt), exactly as the row printer writes it.
+import {Attribute, EntityDep, PrintValue} from '../attributes.js'
+import {ipv4, opFlagsDisplay} from '../flags.js'
+import {Joined} from '../join.js'
+import {PipelineStats} from '../pipeline.js'
+import {TraceInput} from '../reader.js'
+import {Kind} from '../records.js'
+import {isoPrefixBytes, isoSplit} from '../time.js'
+import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn} from '../columnar/columns.js'
+import {JoinedColumns, JoinScope} from '../columnar/join.js'
+import {ColumnJoined, joinedAt, joinedColumns} from '../columnar/read.js'
+import {ByteBuilder} from './bytes.js'
+import {csvCell, csvHeader} from './csv.js'
+import {Column} from './json.js'
+import type {ByteOutput, PrintOptions, PrintResult} from './print.js'
+
+type CellWriter = (j: Joined, b: ByteBuilder) => void
+
+/** One column's value written as the row printer's renderRun writes it (csv.ts's cell rule, ISO times as bytes). */
+export function rowCell(a: Attribute | undefined): CellWriter {
+  if (!a) return () => undefined
+  const get = a.print
+  const nanos = a.nanos
+  if (nanos) {
+    return (j, b) => {
+      const v = nanos(j)
+      if (v === undefined) csvCell(b, get(j))
+      else b.isoTime(v, false)
+    }
+  }
+  return (j, b) => {
+    const v: PrintValue = get(j)
+    if (typeof v === 'string') b.csvText(v)
+    else if (typeof v === 'bigint') b.integer(v)
+    else csvCell(b, v)
+  }
+}
+
+// --- the record's own columns -------------------------------------------------------------------------------------
+
+const C = (name: string) => EVENTS_SPEC.col(name)
+const TS = C('ts')
+
+type Writer =
+  | {type: 'long' | 'iso'; col: number}
+  | {type: 'int' | 'opflags' | 'ip'; col: number}
+  | {type: 'res'}
+
+const NF_RES = [C('sip'), C('sport'), C('dip'), C('dport')]
+
+/** The record columns written from arrays, by attribute key, for the kinds that carry them (catalogue `on`). */
+const WRITERS: Record<string, Writer> = {
+  ts: {type: 'iso', col: TS},
+  ts_uts: {type: 'long', col: TS},
+  endts: {type: 'iso', col: C('endTs')},
+  endts_uts: {type: 'long', col: C('endTs')},
+  'proc.tid': {type: 'long', col: C('tid')},
+  opflags: {type: 'opflags', col: C('opFlags')},
+  opflags_bitmap: {type: 'int', col: C('opFlags')},
+  ret: {type: 'int', col: C('ret')},
+  'file.fd': {type: 'int', col: C('fd')},
+  'file.openflags': {type: 'int', col: C('openFlags')},
+  'net.proto': {type: 'int', col: C('proto')},
+  'net.sport': {type: 'int', col: C('sport')},
+  'net.dport': {type: 'int', col: C('dport')},
+  'net.sip': {type: 'ip', col: C('sip')},
+  'net.dip': {type: 'ip', col: C('dip')},
+  'flow.rbytes': {type: 'long', col: C('numRRecvBytes')},
+  'flow.rops': {type: 'long', col: C('numRRecvOps')},
+  'flow.wbytes': {type: 'long', col: C('numWSendBytes')},
+  'flow.wops': {type: 'long', col: C('numWSendOps')},
+  'pf.nthreads': {type: 'long', col: C('numThreadsCloned')},
+  'pf.nexits': {type: 'long', col: C('numThreadsExited')},
+  'pf.nerrors': {type: 'long', col: C('numCloneErrors')},
+}
+
+/** Which entities a column reads beyond its catalogue `dep` (the catalogue names one entity, or none). */
+function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
+  if (a.dep) return [a.dep]
+  switch (a.key ?? a.sf) {
+    case 'state':
+      return ['proc', 'file']
+    case 'res':
+      // A file or file event's resource is its path(s); a network flow's is written from the record.
+      return kind === Kind.FileFlow || kind === Kind.FileEvent ? ['file', 'newFile'] : undefined
+    case 'proc.aname':
+    case 'sf.proc.aexe':
+    case 'sf.proc.acmdline':
+    case 'proc.apid':
+      // The ancestry is a function of the process context.
+      return ['proc']
+  }
+  return undefined
+}
+
+/** Writes one decimal digit run: 9 digits of `sub`, zero-padded. */
+function nineDigits(buf: Buffer, pos: number, sub: number): void {
+  for (let k = 8; k >= 0; k--) {
+    const q = (sub / 10) | 0
+    buf[pos + k] = 0x30 + (sub - q * 10)
+    sub = q
+  }
+}
+
+const E9 = 1_000_000_000
+/** Seconds and nanoseconds of a non-negative long given as words (isoSplit's long division, 16 bits at a time). */
+let splitSub = 0
+function splitSeconds(hi: number, lo: number): number {
+  let r = hi >>> 16
+  const q3 = Math.floor(r / E9)
+  r = (r - q3 * E9) * 65536 + (hi & 0xffff)
+  const q2 = Math.floor(r / E9)
+  r = (r - q2 * E9) * 65536 + (lo >>> 16)
+  const q1 = Math.floor(r / E9)
+  r = (r - q1 * E9) * 65536 + (lo & 0xffff)
+  const q0 = Math.floor(r / E9)
+  splitSub = r - q0 * E9
+  return ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
+}
+
+/** A long in decimal from its words (ByteBuilder.integer's digits, without a bigint in the usual cases). */
+function writeLong(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
+  const hi = w[2 * i + 1]
+  const lo = w[2 * i] >>> 0
+  if (hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + lo)
+  if (hi < 0) return b.integer(v[i])
+  const sec = splitSeconds(hi, lo)
+  // Above 2^53 the seconds are at least 9,007,199: the nine digits of nanoseconds follow them, zero-padded.
+  b.integer(sec)
+  b.reserve(9)
+  nineDigits(b.buf, b.pos, splitSub)
+  b.pos += 9
+}
+
+/** An ISO time: the prefix of the last second (isoSplit's own bytes), then the nanoseconds and Z. */
+class IsoWriter {
+  private sec = -1
+  private prefix: Buffer = Buffer.alloc(0)
+
+  write(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
+    const hi = w[2 * i + 1]
+    if (hi < 0) return b.isoTime(v[i], false)
+    const sec = splitSeconds(hi, w[2 * i] >>> 0)
+    const sub = splitSub
+    if (sec !== this.sec) {
+      isoSplit(v[i])
+      this.prefix = isoPrefixBytes
+      this.sec = sec
+    }
+    const p = this.prefix
+    const n = p.length
+    b.reserve(n + 10)
+    const buf = b.buf
+    let pos = b.pos
+    for (let k = 0; k < n; k++) buf[pos++] = p[k]
+    nineDigits(buf, pos, sub)
+    buf[pos + 9] = 0x5a
+    b.pos = pos + 10
+  }
+}
+
+/** Bytes of a small set of values (op flags, IPs), rendered once each. */
+class ByteCache {
+  private map = new Map<number, Buffer>()
+  private scratch = new ByteBuilder(64)
+  constructor(private readonly render: (b: ByteBuilder, v: number) => void) {}
+
+  get(v: number): Buffer {
+    let out = this.map.get(v)
+    if (out === undefined) {
+      this.scratch.reset()
+      this.render(this.scratch, v)
+      out = this.scratch.copyFrom(0)
+      if (this.map.size >= 4096) this.map.clear()
+      this.map.set(v, out)
+    }
+    return out
+  }
+}
+
+const opFlagBytes = new ByteCache((b, v) => b.csvText(opFlagsDisplay(v)))
+const ipBytes = new ByteCache((b, v) => b.csvText(ipv4(v)))
+
+// --- the block being written, shared by the generated line writers ----------------------------------------------
+
+/** Column arrays of the current block's events table, by column number, and its lazily built rows. */
+class BlockState {
+  S: (Uint8Array | undefined)[] = []
+  W: (Int32Array | undefined)[] = []
+  V: (BigInt64Array | undefined)[] = []
+  I: (Int32Array | undefined)[] = []
+  j!: JoinedColumns
+  scope!: JoinScope
+  private rowAt = -1
+  private rowObj: ColumnJoined | undefined
+
+  setBlock(j: JoinedColumns): void {
+    this.j = j
+    this.rowAt = -1
+    this.rowObj = undefined
+    const cols = j.block.events.cols
+    for (let k = 0; k < cols.length; k++) {
+      const c = cols[k]
+      this.S[k] = c instanceof LongColumn || c instanceof IntColumn || c instanceof BoolColumn || c instanceof BytesColumn ? c.s : undefined
+      this.W[k] = c instanceof LongColumn ? c.w : undefined
+      this.V[k] = c instanceof LongColumn ? c.v : undefined
+      this.I[k] = c instanceof IntColumn ? c.v : undefined
+    }
+  }
+
+  setScope(s: JoinScope): void {
+    this.scope = s
+    this.rowAt = -1
+    this.rowObj = undefined
+  }
+
+  /** The joined record of events row i (built once per row, only when a column needs it). */
+  row(i: number): Joined {
+    if (i !== this.rowAt) {
+      this.rowObj = joinedAt(this.j, this.scope, i)
+      this.rowAt = i
+    }
+    return this.rowObj as unknown as Joined
+  }
+}
+
+/**
+ * Adjacent entity columns (and the text between them), cached as bytes per entity combination of the scope: the
+ * context row (process, parent, container, pod, ancestry), the file row and the new file row, as the run reads them.
+ */
+class EntityRun {
+  private scope: JoinScope | undefined
+  private map = new Map<number | string, Buffer>()
+  private lastC = -2
+  private lastF = -2
+  private lastNf = -2
+  private last: Buffer | undefined
+  private scratch = new ByteBuilder(1024)
+
+  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean) {}
+
+  write(b: ByteBuilder, i: number, c: number, f: number, nf: number): void {
+    if (this.st.scope !== this.scope) {
+      this.scope = this.st.scope
+      this.map.clear()
+      this.last = undefined
+    }
+    if (!this.useC) c = -1
+    if (!this.useF) f = -1
+    if (!this.useNf) nf = -1
+    let bytes = this.last
+    if (bytes === undefined || c !== this.lastC || f !== this.lastF || nf !== this.lastNf) {
+      // Two small row numbers make one exact number key; anything else a text key.
+      const key = nf === -1 && c + 1 < 67108864 && f + 1 < 67108864 ? (c + 1) * 67108864 + (f + 1) : `${c},${f},${nf}`
+      bytes = this.map.get(key)
+      if (bytes === undefined) {
+        bytes = this.render(i)
+        this.map.set(key, bytes)
+      }
+      this.last = bytes
+      this.lastC = c
+      this.lastF = f
+      this.lastNf = nf
+    }
+    b.bytes(bytes)
+  }
+
+  private render(i: number): Buffer {
+    const j = this.st.row(i)
+    const s = this.scratch
+    s.reset()
+    for (const p of this.parts) {
+      if (typeof p === 'function') p(j, s)
+      else s.bytes(p)
+    }
+    return s.copyFrom(0)
+  }
+}
+
+// --- compiling a line writer per record kind --------------------------------------------------------------------
+
+type LineWriter = (b: ByteBuilder, i: number, c: number, f: number, nf: number) => void
+
+type Part = {t: 'text'; s: string} | {t: 'rec'; p: number; w: Writer} | {t: 'row'; p: number} | {t: 'ent'; p: number; deps: EntityDep[]}
+
+function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: BlockState): LineWriter {
+  const scratch = new ByteBuilder(256)
+  const parts: Part[] = []
+  const text = (s: string) => {
+    const last = parts[parts.length - 1]
+    if (last?.t === 'text') last.s += s
+    else parts.push({t: 'text', s})
+  }
+  cols.forEach((col, p) => {
+    if (p > 0) text(',')
+    const a = col.attr
+    if (!a || a.byKind || (a.on !== undefined && !a.on.includes(kind))) {
+      // Constant for this kind, as compileTemplate bakes it.
+      scratch.reset()
+      csvCell(scratch, a ? a.print(sample) : '')
+      text(scratch.view().toString('utf8'))
+      return
+    }
+    const w = WRITERS[a.key ?? '']
+    if (w !== undefined) return void parts.push({t: 'rec', p, w})
+    if ((a.key ?? a.sf) === 'res' && kind === Kind.NetworkFlow) return void parts.push({t: 'rec', p, w: {type: 'res'}})
+    const deps = entityDeps(a, kind)
+    parts.push(deps ? {t: 'ent', p, deps} : {t: 'row', p})
+  })
+  text('\r\n')
+
+  // Merge entity columns separated only by text into runs (the text goes into the run's cached bytes).
+  const params: string[] = []
+  const args: unknown[] = []
+  const body: string[] = []
+  const arg = (v: unknown): string => {
+    params.push(`a${params.length}`)
+    args.push(v)
+    return params[params.length - 1]
+  }
+  const cells = cols.map((c) => rowCell(c.attr))
+  const textCode = (s: string): string => {
+    const bytes = Buffer.from(s, 'utf8')
+    if (bytes.length <= 4) return [...bytes].map((x) => `b.byte(${x});`).join(' ')
+    return `b.bytes(${arg(bytes)});`
+  }
+  let k = 0
+  while (k < parts.length) {
+    const part = parts[k]
+    if (part.t === 'ent') {
+      const run: (Buffer | CellWriter)[] = []
+      const deps = new Set<EntityDep>()
+      let end = k
+      // The run: entity columns and the text between them (not the text after the last).
+      for (let x = k; x < parts.length; x++) {
+        const q = parts[x]
+        if (q.t === 'ent') {
+          end = x + 1
+        } else if (q.t !== 'text') break
+      }
+      for (let x = k; x < end; x++) {
+        const q = parts[x]
+        if (q.t === 'ent') {
+          run.push(cells[q.p])
+          q.deps.forEach((d) => deps.add(d))
+        } else if (q.t === 'text') run.push(Buffer.from(q.s, 'utf8'))
+      }
+      const useC = deps.has('proc') || deps.has('pproc') || deps.has('container') || deps.has('pod')
+      const r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'))
+      body.push(`${arg(r)}.write(b, i, c, f, nf);`)
+      k = end
+      continue
+    }
+    switch (part.t) {
+      case 'text':
+        body.push(textCode(part.s))
+        break
+      case 'row':
+        body.push(`${arg(cells[part.p])}(st.row(i), b);`)
+        break
+      case 'rec': {
+        const fb = `${arg(cells[part.p])}(st.row(i), b)`
+        const w = part.w
+        if (w.type === 'res') {
+          const [a, b2, c2, d] = NF_RES
+          body.push(`if (S[${a}][i] === 0 && S[${b2}][i] === 0 && S[${c2}][i] === 0 && S[${d}][i] === 0) {` +
+            ` b.bytes(ip.get(I[${a}][i])); b.byte(58); b.integer(I[${b2}][i]); b.byte(45); b.bytes(ip.get(I[${c2}][i])); b.byte(58); b.integer(I[${d}][i]);` +
+            ` } else ${fb};`)
+          break
+        }
+        const col = w.col
+        const present = `S[${col}][i] === 0`
+        switch (w.type) {
+          case 'long':
+            body.push(`if (${present}) long(b, W[${col}], i, V[${col}]); else ${fb};`)
+            break
+          case 'iso':
+            body.push(`if (${present}) ${arg(new IsoWriter())}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
+            break
+          case 'int':
+            body.push(`if (${present}) b.integer(I[${col}][i]); else ${fb};`)
+            break
+          case 'opflags':
+            body.push(`if (${present}) b.bytes(opf.get(I[${col}][i])); else ${fb};`)
+            break
+          case 'ip':
+            body.push(`if (${present}) b.bytes(ip.get(I[${col}][i])); else ${fb};`)
+            break
+        }
+        break
+      }
+    }
+    k++
+  }
+  const code = `return function csvRow(b, i, c, f, nf) {\nconst S = st.S, W = st.W, V = st.V, I = st.I\n${body.join('\n')}\n}`
+  // eslint-disable-next-line no-new-func
+  return new Function('st', 'long', 'opf', 'ip', ...params, code)(st, writeLong, opFlagBytes, ipBytes, ...args) as LineWriter
+}
+
+// --- printing -----------------------------------------------------------------------------------------------------
+
+/**
+ * printRecords for CSV without a filter: the same rows, order, limit, time window, counters and warnings, read
+ * through the columnar join (joinedColumns) and written by the line writers above.
+ */
+export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOutput, opts: PrintOptions, cols: readonly Column[]): Promise<PrintResult> {
+  const stats = new PipelineStats() as PrintResult
+  stats.printed = 0
+  const {since, until} = opts
+  const limit = opts.limit ?? Infinity
+  const st = new BlockState()
+  const perKind: (LineWriter | undefined)[] = []
+  let size = 1 << 16
+  let first = true
+  for await (const j of joinedColumns(inputs, opts, stats)) {
+    const ev = j.block.events
+    if (ev.n === 0) {
+      // No event record: the row printer never sees such a block.
+      j.release()
+      continue
+    }
+    st.setBlock(j)
+    const b = new ByteBuilder(size)
+    if (first) b.text(csvHeader(cols))
+    first = false
+    const tsCol = ev.cols[TS] as LongColumn | undefined
+    const kinds = j.block.eventKind
+    const {ctx, fileRow, newFileRow} = j
+    let printed = stats.printed
+    rows: for (const seg of j.segments) {
+      st.setScope(seg.scope)
+      for (let i = seg.from; i < seg.to; i++) {
+        if (printed >= limit) break rows
+        if (since !== undefined || until !== undefined) {
+          // As the row printer compares rec.ts (absent: undefined, null: null), whatever it holds.
+          const ts = (tsCol === undefined ? undefined : tsCol.get(i)) as bigint
+          if ((since !== undefined && ts < since) || (until !== undefined && ts >= until)) continue
+        }
+        const kind = kinds[i]
+        let line = perKind[kind]
+        if (line === undefined) line = perKind[kind] = compileKind(cols, kind, st.row(i), st)
+        line(b, i, ctx[i], fileRow[i], newFileRow[i])
+        printed++
+      }
+    }
+    stats.printed = printed
+    j.release()
+    size = Math.max(size, b.pos + (b.pos >> 3))
+    if (b.pos > 0) {
+      const wait = out.write(b.view())
+      if (wait) await wait
+    }
+    if (stats.printed >= limit) break
+  }
+  if (first) await out.write(Buffer.from(csvHeader(cols), 'utf8'))
+  return stats
+}
