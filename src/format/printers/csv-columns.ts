@@ -88,8 +88,6 @@ const WRITERS: Record<string, Writer> = {
 function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
   if (a.dep) return [a.dep]
   switch (a.key ?? a.sf) {
-    case 'state':
-      return ['proc', 'file']
     case 'res':
       // A file or file event's resource is its path(s); a network flow's is written from the record.
       return kind === Kind.FileFlow || kind === Kind.FileEvent ? ['file', 'newFile'] : undefined
@@ -234,24 +232,53 @@ class BlockState {
   }
 }
 
+/** Cached bytes per row number of a scope (context or file rows are dense from 0; -1 is slot 0). */
+class RowCache {
+  private slots: (Buffer | undefined)[] = []
+
+  get(r: number): Buffer | undefined {
+    return this.slots[r + 1]
+  }
+
+  set(r: number, bytes: Buffer): void {
+    // Kept dense (rows come out of order): a sparse array would fall back to slow dictionary elements.
+    while (this.slots.length <= r + 1) this.slots.push(undefined)
+    this.slots[r + 1] = bytes
+  }
+}
+
+// What an entity run's cache is keyed by: the context row, the file row (its new file row absent), the new file row,
+// or (a run over entities of both) all three.
+const BY_CTX = 0
+const BY_FILE = 1
+const BY_NEWFILE = 2
+const BY_ALL = 3
+
 /**
  * Adjacent entity columns (and the text between them), cached as bytes per entity combination of the scope: the
  * context row (process, parent, container, pod, ancestry), the file row and the new file row, as the run reads them.
  */
 class EntityRun {
   private scope: JoinScope | undefined
-  private map = new Map<number | string, Buffer>()
+  /** Keyed by the one row number the run reads (the others -1), else by all three. */
+  private dense = new RowCache()
+  private map = new Map<string, Buffer>()
   private lastC = -2
   private lastF = -2
   private lastNf = -2
   private last: Buffer | undefined
   private scratch = new ByteBuilder(1024)
 
-  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean) {}
+  private readonly by: number
+
+  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean) {
+    this.by = useC ? (useF || useNf ? BY_ALL : BY_CTX) : useF ? BY_FILE : useNf ? BY_NEWFILE : BY_CTX
+  }
 
   write(b: ByteBuilder, i: number, c: number, f: number, nf: number): void {
     if (this.st.scope !== this.scope) {
       this.scope = this.st.scope
+      this.dense = new RowCache()
       this.map.clear()
       this.last = undefined
     }
@@ -260,12 +287,15 @@ class EntityRun {
     if (!this.useNf) nf = -1
     let bytes = this.last
     if (bytes === undefined || c !== this.lastC || f !== this.lastF || nf !== this.lastNf) {
-      // Two small row numbers make one exact number key; anything else a text key.
-      const key = nf === -1 && c + 1 < 67108864 && f + 1 < 67108864 ? (c + 1) * 67108864 + (f + 1) : `${c},${f},${nf}`
-      bytes = this.map.get(key)
-      if (bytes === undefined) {
-        bytes = this.render(i)
-        this.map.set(key, bytes)
+      const by = this.by
+      const one = by === BY_CTX ? c : by === BY_FILE ? (nf === -1 ? f : -2) : by === BY_NEWFILE ? nf : -2
+      if (one !== -2) {
+        bytes = this.dense.get(one)
+        if (bytes === undefined) this.dense.set(one, (bytes = this.render(i)))
+      } else {
+        const key = `${c},${f},${nf}`
+        bytes = this.map.get(key)
+        if (bytes === undefined) this.map.set(key, (bytes = this.render(i)))
       }
       this.last = bytes
       this.lastC = c
@@ -276,24 +306,68 @@ class EntityRun {
   }
 
   private render(i: number): Buffer {
-    const j = this.st.row(i)
-    const s = this.scratch
-    s.reset()
-    for (const p of this.parts) {
-      if (typeof p === 'function') p(j, s)
-      else s.bytes(p)
-    }
-    return s.copyFrom(0)
+    return renderBytes(this.scratch, this.st.row(i), this.parts)
   }
 }
+
+function renderBytes(s: ByteBuilder, j: Joined, parts: readonly (Buffer | CellWriter)[]): Buffer {
+  s.reset()
+  for (const p of parts) {
+    if (typeof p === 'function') p(j, s)
+    else s.bytes(p)
+  }
+  return s.copyFrom(0)
+}
+
+/**
+ * `state`: the process's state, else the file's (attributes.ts: j.proc?.state ?? j.file?.state ?? ''), cached per
+ * context row and per file row rather than per pair of them (a trace has far more pairs than either).
+ */
+class StateWriter {
+  private scope: JoinScope | undefined
+  private byCtx = new RowCache()
+  private byFile = new RowCache()
+  private scratch = new ByteBuilder(64)
+
+  constructor(private readonly st: BlockState) {}
+
+  write(b: ByteBuilder, i: number, c: number, f: number): void {
+    if (this.st.scope !== this.scope) {
+      this.scope = this.st.scope
+      this.byCtx = new RowCache()
+      this.byFile = new RowCache()
+    }
+    let bytes = this.byCtx.get(c)
+    if (bytes === undefined) {
+      const s = (this.st.row(i).proc as {state?: string | null} | undefined)?.state
+      this.byCtx.set(c, (bytes = s === undefined || s === null ? NO_STATE : this.text(s)))
+    }
+    if (bytes === NO_STATE) {
+      bytes = this.byFile.get(f)
+      if (bytes === undefined) {
+        const s = (this.st.row(i).file as {state?: string | null} | undefined)?.state
+        this.byFile.set(f, (bytes = this.text(s ?? '')))
+      }
+    }
+    b.bytes(bytes)
+  }
+
+  private text(s: string): Buffer {
+    this.scratch.reset()
+    this.scratch.csvText(s)
+    return this.scratch.copyFrom(0)
+  }
+}
+const NO_STATE = Buffer.alloc(0)
 
 // --- compiling a line writer per record kind --------------------------------------------------------------------
 
 type LineWriter = (b: ByteBuilder, i: number, c: number, f: number, nf: number) => void
 
-type Part = {t: 'text'; s: string} | {t: 'rec'; p: number; w: Writer} | {t: 'row'; p: number} | {t: 'ent'; p: number; deps: EntityDep[]}
+type Part = {t: 'text'; s: string} | {t: 'rec'; p: number; w: Writer} | {t: 'row'; p: number} | {t: 'ent'; p: number; deps: EntityDep[]} | {t: 'state'}
 
-function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: BlockState): LineWriter {
+/** `shared`: the entity runs and caches of the other kinds' writers (keyed by what they write). */
+function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: BlockState, shared: Map<string, unknown>): LineWriter {
   const scratch = new ByteBuilder(256)
   const parts: Part[] = []
   const text = (s: string) => {
@@ -314,6 +388,7 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     const w = WRITERS[a.key ?? '']
     if (w !== undefined) return void parts.push({t: 'rec', p, w})
     if ((a.key ?? a.sf) === 'res' && kind === Kind.NetworkFlow) return void parts.push({t: 'rec', p, w: {type: 'res'}})
+    if (a.key === 'state') return void parts.push({t: 'state'})
     const deps = entityDeps(a, kind)
     parts.push(deps ? {t: 'ent', p, deps} : {t: 'row', p})
   })
@@ -341,12 +416,13 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
       const run: (Buffer | CellWriter)[] = []
       const deps = new Set<EntityDep>()
       let end = k
-      // The run: entity columns and the text between them (not the text after the last).
+      // The run: adjacent entity columns and the commas between them. Baked text ends it, so that runs are the
+      // same for every kind that has them: they are shared, and so are their caches.
       for (let x = k; x < parts.length; x++) {
         const q = parts[x]
         if (q.t === 'ent') {
           end = x + 1
-        } else if (q.t !== 'text') break
+        } else if (q.t !== 'text' || q.s !== ',') break
       }
       for (let x = k; x < end; x++) {
         const q = parts[x]
@@ -356,7 +432,9 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
         } else if (q.t === 'text') run.push(Buffer.from(q.s, 'utf8'))
       }
       const useC = deps.has('proc') || deps.has('pproc') || deps.has('container') || deps.has('pod')
-      const r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'))
+      const sig = `run ${parts.slice(k, end).map((q) => (q.t === 'ent' ? q.p : ',')).join(' ')}`
+      let r = shared.get(sig) as EntityRun | undefined
+      if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'))))
       body.push(`${arg(r)}.write(b, i, c, f, nf);`)
       k = end
       continue
@@ -364,6 +442,10 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     switch (part.t) {
       case 'text':
         body.push(textCode(part.s))
+        break
+      case 'state':
+        if (!shared.has('state')) shared.set('state', new StateWriter(st))
+        body.push(`${arg(shared.get('state'))}.write(b, i, c, f);`)
         break
       case 'row':
         body.push(`${arg(cells[part.p])}(st.row(i), b);`)
@@ -420,6 +502,7 @@ export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOu
   const limit = opts.limit ?? Infinity
   const st = new BlockState()
   const perKind: (LineWriter | undefined)[] = []
+  const shared = new Map<string, unknown>()
   let size = 1 << 16
   let first = true
   for await (const j of joinedColumns(inputs, opts, stats)) {
@@ -448,7 +531,7 @@ export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOu
         }
         const kind = kinds[i]
         let line = perKind[kind]
-        if (line === undefined) line = perKind[kind] = compileKind(cols, kind, st.row(i), st)
+        if (line === undefined) line = perKind[kind] = compileKind(cols, kind, st.row(i), st, shared)
         line(b, i, ctx[i], fileRow[i], newFileRow[i])
         printed++
       }
