@@ -10,13 +10,13 @@
 //     plainly present (absent field, null) and every column without a writer here goes through the attribute
 //     function on the row built lazily from the columns (joinedAt), exactly as the row printer writes it.
 import {Attribute, EntityDep, PrintValue} from '../attributes.js'
-import {ipv4, opFlagsDisplay} from '../flags.js'
+import {fileTypeChar, ipv4, opFlagsDisplay} from '../flags.js'
 import {Joined} from '../join.js'
 import {PipelineStats} from '../pipeline.js'
 import {TraceInput} from '../reader.js'
 import {Kind} from '../records.js'
 import {isoPrefixBytes, isoSplit} from '../time.js'
-import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn} from '../columnar/columns.js'
+import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn, PRESENT, specOf} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
 import {ColumnJoined, joinedAt, joinedColumns} from '../columnar/read.js'
 import {ByteBuilder} from './bytes.js'
@@ -50,6 +50,7 @@ export function rowCell(a: Attribute | undefined): CellWriter {
 
 const C = (name: string) => EVENTS_SPEC.col(name)
 const TS = C('ts')
+const C_ENDTS = C('endTs')
 
 type Writer =
   | {type: 'long' | 'iso'; col: number}
@@ -101,13 +102,19 @@ function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
   return undefined
 }
 
-/** Writes one decimal digit run: 9 digits of `sub`, zero-padded. */
+/** "00".."99": two digits per division. */
+const PAIRS = Buffer.from(Array.from({length: 100}, (_, k) => String(k).padStart(2, '0')).join(''), 'latin1')
+
+/** Nine digits of `sub` (< 1e9), zero-padded, at buf[pos..pos+9). */
 function nineDigits(buf: Buffer, pos: number, sub: number): void {
-  for (let k = 8; k >= 0; k--) {
-    const q = (sub / 10) | 0
-    buf[pos + k] = 0x30 + (sub - q * 10)
+  for (let k = 7; k > 0; k -= 2) {
+    const q = Math.floor(sub / 100)
+    const r = 2 * (sub - q * 100)
+    buf[pos + k] = PAIRS[r]
+    buf[pos + k + 1] = PAIRS[r + 1]
     sub = q
   }
+  buf[pos] = 0x30 + sub
 }
 
 const E9 = 1_000_000_000
@@ -129,41 +136,57 @@ function splitSeconds(hi: number, lo: number): number {
 /** A long in decimal from its words (ByteBuilder.integer's digits, without a bigint in the usual cases). */
 function writeLong(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
   const hi = w[2 * i + 1]
-  const lo = w[2 * i] >>> 0
-  if (hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + lo)
-  if (hi < 0) return b.integer(v[i])
-  const sec = splitSeconds(hi, lo)
-  // Above 2^53 the seconds are at least 9,007,199: the nine digits of nanoseconds follow them, zero-padded.
-  b.integer(sec)
-  b.reserve(9)
-  nineDigits(b.buf, b.pos, splitSub)
-  b.pos += 9
+  if (hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + (w[2 * i] >>> 0))
+  b.integer(v[i])
 }
 
-/** An ISO time: the prefix of the last second (isoSplit's own bytes), then the nanoseconds and Z. */
-class IsoWriter {
-  private sec = -1
-  private prefix: Buffer = Buffer.alloc(0)
+/**
+ * Nanosecond times (ISO, or decimal above 2^53) of one column: the text of the last second is kept (with its first
+ * nanosecond as words), so a time in that second costs a subtraction and nine digits; timestamps of a trace come
+ * within a few seconds of each other. Before 1970 (negative) through ByteBuilder, as the row printer.
+ */
+class TimeWriter {
+  private hiS = NaN
+  private loS = NaN
+  private text: Buffer = Buffer.alloc(0)
+
+  constructor(private readonly iso: boolean) {}
 
   write(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
     const hi = w[2 * i + 1]
-    if (hi < 0) return b.isoTime(v[i], false)
-    const sec = splitSeconds(hi, w[2 * i] >>> 0)
-    const sub = splitSub
-    if (sec !== this.sec) {
-      isoSplit(v[i])
-      this.prefix = isoPrefixBytes
-      this.sec = sec
+    const lo = w[2 * i] >>> 0
+    if (!this.iso && hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + lo)
+    let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
+    if (!(sub >= 0 && sub < E9)) {
+      if (hi < 0) return this.iso ? b.isoTime(v[i], false) : b.integer(v[i])
+      const sec = splitSeconds(hi, lo)
+      sub = splitSub
+      let l = lo - sub
+      let h = hi
+      if (l < 0) {
+        l += 4294967296
+        h--
+      }
+      this.hiS = h
+      this.loS = l
+      if (this.iso) {
+        isoSplit(v[i])
+        this.text = isoPrefixBytes
+      } else {
+        // Above 2^53 the seconds are at least 9,007,199: nine zero-padded digits of nanoseconds follow them.
+        this.text = Buffer.from(String(sec), 'latin1')
+      }
     }
-    const p = this.prefix
+    const p = this.text
     const n = p.length
     b.reserve(n + 10)
     const buf = b.buf
     let pos = b.pos
     for (let k = 0; k < n; k++) buf[pos++] = p[k]
     nineDigits(buf, pos, sub)
-    buf[pos + 9] = 0x5a
-    b.pos = pos + 10
+    pos += 9
+    if (this.iso) buf[pos++] = 0x5a
+    b.pos = pos
   }
 }
 
@@ -186,6 +209,7 @@ class ByteCache {
   }
 }
 
+const fileTypeBytes = new ByteCache((b, v) => b.csvText(fileTypeChar(v)))
 const opFlagBytes = new ByteCache((b, v) => b.csvText(opFlagsDisplay(v)))
 const ipBytes = new ByteCache((b, v) => b.csvText(ipv4(v)))
 
@@ -360,11 +384,67 @@ class StateWriter {
 }
 const NO_STATE = Buffer.alloc(0)
 
+/** Row r of a string column as a CSV field: its bytes as they are when csvText would copy the decoded text as is. */
+function csvBytes(b: ByteBuilder, col: BytesColumn, r: number): void {
+  const src = col.b
+  const at = col.st[r]
+  const n = col.ln[r]
+  b.reserve(n)
+  const buf = b.buf
+  let pos = b.pos
+  for (let k = 0; k < n; k++) {
+    const c = src[at + k]
+    // Quotes needed, or not ASCII (the decoded text may differ from the bytes: invalid UTF-8): as the row printer.
+    if (c === 0x22 || c === 0x2c || c === 0x0a || c === 0x0d || c > 0x7f) return b.csvText(col.text(r))
+    buf[pos++] = c
+  }
+  b.pos = pos
+}
+
+const F = specOf(Kind.File)
+const F_PATH = F.col('path')
+const F_RESTYPE = F.col('restype')
+
+/**
+ * The file columns (file.path, file.newpath, file.type, and a file record's res) straight from the scope's File
+ * rows: a trace has nearly as many files as file flows, so caching their rendering would not pay.
+ */
+class FileWriter {
+  constructor(private readonly st: BlockState) {}
+
+  /** The path of file row g (none: ""); a path that is not plainly present goes through `fb`. */
+  path(b: ByteBuilder, i: number, g: number, fb: CellWriter): void {
+    if (g < 0) return
+    const files = this.st.scope.files
+    files.locate(g)
+    const col = files.table.cols[F_PATH] as BytesColumn | undefined
+    const r = files.row
+    if (col === undefined || col.s[r] !== PRESENT) return fb(this.st.row(i), b)
+    csvBytes(b, col, r)
+  }
+
+  type(b: ByteBuilder, i: number, g: number, fb: CellWriter): void {
+    if (g < 0) return
+    const files = this.st.scope.files
+    files.locate(g)
+    const col = files.table.cols[F_RESTYPE] as IntColumn | undefined
+    const r = files.row
+    if (col === undefined || col.s[r] !== PRESENT) return fb(this.st.row(i), b)
+    b.bytes(fileTypeBytes.get(col.v[r]))
+  }
+
+  /** res of a file flow or event: its path, or "path, new path" (rare: through `fb`). */
+  res(b: ByteBuilder, i: number, g: number, nf: number, fb: CellWriter): void {
+    if (nf >= 0 && g >= 0) return fb(this.st.row(i), b)
+    this.path(b, i, g, fb)
+  }
+}
+
 // --- compiling a line writer per record kind --------------------------------------------------------------------
 
 type LineWriter = (b: ByteBuilder, i: number, c: number, f: number, nf: number) => void
 
-type Part = {t: 'text'; s: string} | {t: 'rec'; p: number; w: Writer} | {t: 'row'; p: number} | {t: 'ent'; p: number; deps: EntityDep[]} | {t: 'state'}
+type Part = {t: 'file'; p: number; which: 'path' | 'newpath' | 'type' | 'res'} | {t: 'text'; s: string} | {t: 'rec'; p: number; w: Writer} | {t: 'row'; p: number} | {t: 'ent'; p: number; deps: EntityDep[]} | {t: 'state'}
 
 /** `shared`: the entity runs and caches of the other kinds' writers (keyed by what they write). */
 function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: BlockState, shared: Map<string, unknown>): LineWriter {
@@ -389,6 +469,10 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     if (w !== undefined) return void parts.push({t: 'rec', p, w})
     if ((a.key ?? a.sf) === 'res' && kind === Kind.NetworkFlow) return void parts.push({t: 'rec', p, w: {type: 'res'}})
     if (a.key === 'state') return void parts.push({t: 'state'})
+    if (a.key === 'file.path') return void parts.push({t: 'file', p, which: 'path'})
+    if (a.key === 'file.newpath') return void parts.push({t: 'file', p, which: 'newpath'})
+    if (a.key === 'file.type') return void parts.push({t: 'file', p, which: 'type'})
+    if (a.key === 'res' && (kind === Kind.FileFlow || kind === Kind.FileEvent)) return void parts.push({t: 'file', p, which: 'res'})
     const deps = entityDeps(a, kind)
     parts.push(deps ? {t: 'ent', p, deps} : {t: 'row', p})
   })
@@ -404,6 +488,11 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     return params[params.length - 1]
   }
   const cells = cols.map((c) => rowCell(c.attr))
+  const timeWriter = (col: number, iso: boolean): TimeWriter => {
+    const key = `time ${col} ${iso}`
+    if (!shared.has(key)) shared.set(key, new TimeWriter(iso))
+    return shared.get(key) as TimeWriter
+  }
   const textCode = (s: string): string => {
     const bytes = Buffer.from(s, 'utf8')
     if (bytes.length <= 4) return [...bytes].map((x) => `b.byte(${x});`).join(' ')
@@ -447,6 +536,16 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
         if (!shared.has('state')) shared.set('state', new StateWriter(st))
         body.push(`${arg(shared.get('state'))}.write(b, i, c, f);`)
         break
+      case 'file': {
+        if (!shared.has('file')) shared.set('file', new FileWriter(st))
+        const fw = arg(shared.get('file'))
+        const fb = arg(cells[part.p])
+        if (part.which === 'path') body.push(`${fw}.path(b, i, f, ${fb});`)
+        else if (part.which === 'newpath') body.push(`${fw}.path(b, i, nf, ${fb});`)
+        else if (part.which === 'type') body.push(`${fw}.type(b, i, f, ${fb});`)
+        else body.push(`${fw}.res(b, i, f, nf, ${fb});`)
+        break
+      }
       case 'row':
         body.push(`${arg(cells[part.p])}(st.row(i), b);`)
         break
@@ -464,10 +563,12 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
         const present = `S[${col}][i] === 0`
         switch (w.type) {
           case 'long':
-            body.push(`if (${present}) long(b, W[${col}], i, V[${col}]); else ${fb};`)
+            // ts_uts and endts_uts are times above 2^53; counters and thread ids are small.
+            if (col === TS || col === C_ENDTS) body.push(`if (${present}) ${arg(timeWriter(col, false))}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
+            else body.push(`if (${present}) long(b, W[${col}], i, V[${col}]); else ${fb};`)
             break
           case 'iso':
-            body.push(`if (${present}) ${arg(new IsoWriter())}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
+            body.push(`if (${present}) ${arg(timeWriter(col, true))}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
             break
           case 'int':
             body.push(`if (${present}) b.integer(I[${col}][i]); else ${fb};`)
