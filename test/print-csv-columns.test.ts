@@ -305,3 +305,19 @@ test('ISO times in the second before the epoch (second -1) keep their prefix (th
   t.is(isoNanos(-1_000_000_000n), '1969-12-31T23:59:59.000000000Z')
   t.is(isoNanos(-1_000_000_001n), '1969-12-31T23:59:58.999999999Z')
 })
+
+test('Output.writeLent: a lent chunk is copied where the stream keeps it, so reusing it changes nothing written', async (t) => {
+  const {PassThrough} = await import('node:stream')
+  const {Output} = await import('../src/cli/output.js')
+  const stream = new PassThrough()
+  const got: Buffer[] = []
+  stream.on('data', (c: Buffer) => got.push(c))
+  const o = new Output(stream)
+  const lent = Buffer.from('a,b\r\n'.repeat(5000))
+  await o.writeLent(lent)
+  lent.fill(0x78)
+  await o.writeLent(lent.subarray(0, 3))
+  await o.end()
+  const text = Buffer.concat(got).toString('latin1')
+  t.is(text, 'a,b\r\n'.repeat(5000) + 'xxx')
+})

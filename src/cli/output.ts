@@ -18,10 +18,25 @@ export class Output {
   private failure: Error | undefined
 
   constructor(private readonly stream: NodeJS.WritableStream) {
+    this.syncFile = (stream as {_type?: string})._type === 'fs' && stream.constructor.name === 'SyncWriteStream'
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true
       else this.failure = e
     })
+  }
+
+  /**
+   * stdout redirected to a file is a SyncWriteStream (Node's stdio for files): a write is done with its chunk when
+   * it returns.
+   */
+  private readonly syncFile: boolean
+
+  /** A chunk the caller will reuse: written through at once where the stream is synchronous, else copied. */
+  writeLent(chunk: Buffer): void | Promise<void> {
+    if (!this.syncFile) return this.write(Buffer.from(chunk))
+    this.parts.push(chunk)
+    this.size += chunk.length
+    return this.flush()
   }
 
   static toFile(path: string): Output {

@@ -606,6 +606,8 @@ export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOu
   const shared = new Map<string, unknown>()
   let size = 1 << 16
   let first = true
+  // A sink that only borrows chunks: one buffer for every block (warm in cache, no fresh memory per block).
+  const lent = out.writeLent === undefined ? undefined : new ByteBuilder(size)
   for await (const j of joinedColumns(inputs, opts, stats)) {
     const ev = j.block.events
     if (ev.n === 0) {
@@ -614,7 +616,8 @@ export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOu
       continue
     }
     st.setBlock(j)
-    const b = new ByteBuilder(size)
+    const b = lent ?? new ByteBuilder(size)
+    b.reset()
     if (first) b.text(csvHeader(cols))
     first = false
     const tsCol = ev.cols[TS] as LongColumn | undefined
@@ -641,7 +644,7 @@ export async function printCsvColumns(inputs: readonly TraceInput[], out: ByteOu
     j.release()
     size = Math.max(size, b.pos + (b.pos >> 3))
     if (b.pos > 0) {
-      const wait = out.write(b.view())
+      const wait = lent ? out.writeLent!(b.view()) : out.write(b.view())
       if (wait) await wait
     }
     if (stats.printed >= limit) break

@@ -27,6 +27,11 @@ const TABLE_K8S_EVENT_KEYS = ['ts', 'type', 'k8s.action', 'k8s.kind', 'k8s.msg']
 /** Where output goes; write may ask the caller to wait (backpressure). The sink owns each chunk it is given. */
 export interface ByteOutput {
   write(chunk: Buffer): void | Promise<void>
+  /**
+   * Optional: write a chunk that is only lent (the caller reuses its memory once this returns, or its promise
+   * resolves). A printer then renders block after block into one warm buffer instead of fresh memory each time.
+   */
+  writeLent?(chunk: Buffer): void | Promise<void>
 }
 
 export class UnknownFieldError extends Error {
