@@ -25,12 +25,14 @@ interface Printed {
   result: PrintResult | string
 }
 
-async function print(inputs: () => TraceInput[], opts: Omit<PrintOptions, 'format'>, rows: boolean): Promise<Printed> {
+async function print(inputs: () => TraceInput[], opts: Omit<PrintOptions, 'format'>, rows: boolean, lend = false): Promise<Printed> {
   const chunks: Buffer[] = []
+  // A sink that only borrows chunks (the printer reuses one buffer): copied here at once.
+  const sink = lend ? {write: (c: Buffer) => void chunks.push(Buffer.from(c)), writeLent: (c: Buffer) => void chunks.push(Buffer.from(c))} : {write: (c: Buffer) => void chunks.push(c)}
   const said: string[] = []
   let result: PrintResult | string
   try {
-    result = await printRecords(inputs(), {write: (c) => void chunks.push(Buffer.from(c))}, {
+    result = await printRecords(inputs(), sink, {
       ...opts, format: 'csv', rows, onWarning: (w) => said.push(`warning ${JSON.stringify(w)}`), onError: (e) => said.push(`error ${e.message}`),
     })
   } catch (e) {
@@ -54,6 +56,8 @@ async function same(t: ExecutionContext, what: string, inputs: () => TraceInput[
   t.true(rows.out.equals(cols.out), `${what}: output differs at ${firstDiff(rows.out, cols.out)}`)
   t.deepEqual(cols.said, rows.said, `${what}: warnings and errors`)
   t.deepEqual(JSON.parse(JSON.stringify(cols.result)), JSON.parse(JSON.stringify(rows.result)), `${what}: counters`)
+  const lent = await print(inputs, opts, false, true)
+  t.true(rows.out.equals(lent.out), `${what}: output through a borrowing sink differs at ${firstDiff(rows.out, lent.out)}`)
   return rows
 }
 

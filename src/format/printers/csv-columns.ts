@@ -294,9 +294,34 @@ class EntityRun {
   private scratch = new ByteBuilder(1024)
 
   private readonly by: number
+  /** Keyed by (container row, pod row) rather than by context: a trace has far fewer containers than processes. */
+  private pairs = new Map<number, Buffer>()
+  private lastPair = -2
 
-  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean) {
+  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean, private readonly byContainer: boolean) {
     this.by = useC ? (useF || useNf ? BY_ALL : BY_CTX) : useF ? BY_FILE : useNf ? BY_NEWFILE : BY_CTX
+  }
+
+  private writePair(b: ByteBuilder, i: number, c: number): boolean {
+    let key = -1
+    if (c >= 0) {
+      const s = this.st.scope
+      const ct = s.ctxContainer[c] + 1
+      const pd = s.ctxPod[c] + 1
+      // An exact number key while the rows stay below 2^26 (else the context key, which is as exact).
+      if (ct >= 67108864 || pd >= 67108864) return false
+      key = ct * 67108864 + pd
+    }
+    let bytes = this.last
+    if (bytes === undefined || key !== this.lastPair) {
+      bytes = this.pairs.get(key)
+      if (bytes === undefined) this.pairs.set(key, (bytes = this.render(i)))
+      this.last = bytes
+      this.lastPair = key
+      this.lastC = -3
+    }
+    b.bytes(bytes)
+    return true
   }
 
   write(b: ByteBuilder, i: number, c: number, f: number, nf: number): void {
@@ -304,8 +329,11 @@ class EntityRun {
       this.scope = this.st.scope
       this.dense = new RowCache()
       this.map.clear()
+      this.pairs.clear()
       this.last = undefined
+      this.lastPair = -2
     }
+    if (this.byContainer && this.writePair(b, i, c)) return
     if (!this.useC) c = -1
     if (!this.useF) f = -1
     if (!this.useNf) nf = -1
@@ -325,6 +353,7 @@ class EntityRun {
       this.lastC = c
       this.lastF = f
       this.lastNf = nf
+      this.lastPair = -2
     }
     b.bytes(bytes)
   }
@@ -523,7 +552,7 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
       const useC = deps.has('proc') || deps.has('pproc') || deps.has('container') || deps.has('pod')
       const sig = `run ${parts.slice(k, end).map((q) => (q.t === 'ent' ? q.p : ',')).join(' ')}`
       let r = shared.get(sig) as EntityRun | undefined
-      if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'))))
+      if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'), [...deps].every((d) => d === 'container' || d === 'pod' || d === 'header'))))
       body.push(`${arg(r)}.write(b, i, c, f, nf);`)
       k = end
       continue
