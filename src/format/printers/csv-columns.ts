@@ -102,19 +102,24 @@ function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
   return undefined
 }
 
-/** "00".."99": two digits per division. */
-const PAIRS = Buffer.from(Array.from({length: 100}, (_, k) => String(k).padStart(2, '0')).join(''), 'latin1')
+/** "0000".."9999": four digits per (integer) division. */
+const QUADS = Buffer.from(Array.from({length: 10000}, (_, k) => String(k).padStart(4, '0')).join(''), 'latin1')
 
 /** Nine digits of `sub` (< 1e9), zero-padded, at buf[pos..pos+9). */
 function nineDigits(buf: Buffer, pos: number, sub: number): void {
-  for (let k = 7; k > 0; k -= 2) {
-    const q = Math.floor(sub / 100)
-    const r = 2 * (sub - q * 100)
-    buf[pos + k] = PAIRS[r]
-    buf[pos + k + 1] = PAIRS[r + 1]
-    sub = q
-  }
-  buf[pos] = 0x30 + sub
+  const a = (sub / 10000) | 0
+  const lo = (sub - a * 10000) << 2
+  const b = (a / 10000) | 0
+  const mid = (a - b * 10000) << 2
+  buf[pos] = 0x30 + b
+  buf[pos + 1] = QUADS[mid]
+  buf[pos + 2] = QUADS[mid + 1]
+  buf[pos + 3] = QUADS[mid + 2]
+  buf[pos + 4] = QUADS[mid + 3]
+  buf[pos + 5] = QUADS[lo]
+  buf[pos + 6] = QUADS[lo + 1]
+  buf[pos + 7] = QUADS[lo + 2]
+  buf[pos + 8] = QUADS[lo + 3]
 }
 
 const E9 = 1_000_000_000
