@@ -18,7 +18,13 @@ export class Output {
   private failure: Error | undefined
 
   constructor(private readonly stream: NodeJS.WritableStream) {
-    this.syncFile = (stream as {_type?: string})._type === 'fs' && stream.constructor.name === 'SyncWriteStream'
+    if ((stream as {_type?: string})._type === 'fs' && stream.constructor.name === 'SyncWriteStream') {
+      this.writeLent = (chunk) => {
+        this.parts.push(chunk)
+        this.size += chunk.length
+        return this.flush()
+      }
+    }
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true
       else this.failure = e
@@ -26,18 +32,11 @@ export class Output {
   }
 
   /**
-   * stdout redirected to a file is a SyncWriteStream (Node's stdio for files): a write is done with its chunk when
-   * it returns.
+   * A chunk the caller will reuse (ByteOutput.writeLent): only where the stream is done with a chunk when write
+   * returns, i.e. stdout redirected to a file (Node's SyncWriteStream); elsewhere undefined, and printers hand over
+   * fresh chunks as before.
    */
-  private readonly syncFile: boolean
-
-  /** A chunk the caller will reuse: written through at once where the stream is synchronous, else copied. */
-  writeLent(chunk: Buffer): void | Promise<void> {
-    if (!this.syncFile) return this.write(Buffer.from(chunk))
-    this.parts.push(chunk)
-    this.size += chunk.length
-    return this.flush()
-  }
+  readonly writeLent?: (chunk: Buffer) => void | Promise<void>
 
   static toFile(path: string): Output {
     return new Output(fs.createWriteStream(path))
