@@ -96,8 +96,8 @@ function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
     case 'sf.proc.aexe':
     case 'sf.proc.acmdline':
     case 'proc.apid':
-      // The ancestry is a function of the process context.
-      return ['proc']
+      // The ancestry is a function of the process context (not of the process alone: parents may arrive later).
+      return ['proc', 'pproc']
   }
   return undefined
 }
@@ -303,7 +303,11 @@ class EntityRun {
   private pairs = new Map<number, Buffer>()
   private lastPair = -2
 
-  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean, private readonly byContainer: boolean) {
+  /** 1: keyed by the process row, 2: by the parent row (the run reads only that entity), 0: by context. */
+  private readonly byEntity: number
+
+  constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean, private readonly byContainer: boolean, only?: EntityDep) {
+    this.byEntity = only === 'proc' ? 1 : only === 'pproc' ? 2 : 0
     this.by = useC ? (useF || useNf ? BY_ALL : BY_CTX) : useF ? BY_FILE : useNf ? BY_NEWFILE : BY_CTX
   }
 
@@ -339,6 +343,9 @@ class EntityRun {
       this.lastPair = -2
     }
     if (this.byContainer && this.writePair(b, i, c)) return
+    // A run of one process's columns (or its parent's) is keyed by that process row: siblings share their parent's.
+    if (this.byEntity === 1) c = c < 0 ? -1 : this.st.scope.ctxProc[c]
+    else if (this.byEntity === 2) c = c < 0 ? -1 : this.st.scope.ctxPproc[c]
     if (!this.useC) c = -1
     if (!this.useF) f = -1
     if (!this.useNf) nf = -1
@@ -541,9 +548,13 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
       let end = k
       // The run: adjacent entity columns and the commas between them. Baked text ends it, so that runs are the
       // same for every kind that has them: they are shared, and so are their caches.
+      // A process's columns and its parent's are separate runs (a trace has a quarter as many parents as processes).
+      const sigOf = (q: Part) => (q.t === 'ent' ? q.deps.join(' ') : '')
+      const depSig = sigOf(part)
       for (let x = k; x < parts.length; x++) {
         const q = parts[x]
         if (q.t === 'ent') {
+          if ((depSig === 'proc' || depSig === 'pproc' || sigOf(q) === 'proc' || sigOf(q) === 'pproc') && sigOf(q) !== depSig) break
           end = x + 1
         } else if (q.t !== 'text' || q.s !== ',') break
       }
@@ -557,7 +568,7 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
       const useC = deps.has('proc') || deps.has('pproc') || deps.has('container') || deps.has('pod')
       const sig = `run ${parts.slice(k, end).map((q) => (q.t === 'ent' ? q.p : ',')).join(' ')}`
       let r = shared.get(sig) as EntityRun | undefined
-      if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'), [...deps].every((d) => d === 'container' || d === 'pod' || d === 'header'))))
+      if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'), [...deps].every((d) => d === 'container' || d === 'pod' || d === 'header'), deps.size === 1 ? [...deps][0] : undefined)))
       body.push(`${arg(r)}.write(b, i, c, f, nf);`)
       k = end
       continue
