@@ -18,11 +18,25 @@ export class Output {
   private failure: Error | undefined
 
   constructor(private readonly stream: NodeJS.WritableStream) {
+    if ((stream as {_type?: string})._type === 'fs' && stream.constructor.name === 'SyncWriteStream') {
+      this.writeLent = (chunk) => {
+        this.parts.push(chunk)
+        this.size += chunk.length
+        return this.flush()
+      }
+    }
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true
       else this.failure = e
     })
   }
+
+  /**
+   * A chunk the caller will reuse (ByteOutput.writeLent): only where the stream is done with a chunk when write
+   * returns, i.e. stdout redirected to a file (Node's SyncWriteStream); elsewhere undefined, and printers hand over
+   * fresh chunks as before.
+   */
+  readonly writeLent?: (chunk: Buffer) => void | Promise<void>
 
   static toFile(path: string): Output {
     return new Output(fs.createWriteStream(path))

@@ -7,7 +7,8 @@ const NS_PER_MS = 1_000_000n
 // nanoseconds with number arithmetic on its 16-bit digits (no bigint operation, so nothing is allocated); a hit
 // then costs a few number comparisons, a miss formats the prefix with integer arithmetic, not Date.
 const SLOTS = 16
-const seconds: number[] = new Array(SLOTS).fill(-1)
+// NaN marks an empty slot: -1 is a real second (1969-12-31T23:59:59), and matched the empty prefix of an unused slot.
+const seconds: number[] = new Array(SLOTS).fill(NaN)
 const prefixes: string[] = new Array(SLOTS).fill('')
 const prefixBytes: Buffer[] = new Array(SLOTS).fill(Buffer.alloc(0))
 const secondBytes: Buffer[] = new Array(SLOTS).fill(Buffer.alloc(0))

@@ -11,7 +11,8 @@ export function csvField(s: string): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-function csvCell(b: ByteBuilder, v: PrintValue): void {
+/** One value as a CSV field (the row printer's cell writer). */
+export function csvCell(b: ByteBuilder, v: PrintValue): void {
   switch (typeof v) {
     case 'string':
       return b.csvText(v)

@@ -6,6 +6,7 @@ import {TraceInput} from '../reader.js'
 import {closestNames} from '../suggest.js'
 import {ByteBuilder} from './bytes.js'
 import {csvHeader, csvLine} from './csv.js'
+import {printCsvColumns} from './csv-columns.js'
 import {Column, columns, flatJsonLine, LineRenderer, nestedJsonLine} from './json.js'
 import {StrPrinter} from './str.js'
 import {TablePrinter} from './table.js'
@@ -26,6 +27,11 @@ const TABLE_K8S_EVENT_KEYS = ['ts', 'type', 'k8s.action', 'k8s.kind', 'k8s.msg']
 /** Where output goes; write may ask the caller to wait (backpressure). The sink owns each chunk it is given. */
 export interface ByteOutput {
   write(chunk: Buffer): void | Promise<void>
+  /**
+   * Optional: write a chunk that is only lent (the caller reuses its memory once this returns, or its promise
+   * resolves). A printer then renders block after block into one warm buffer instead of fresh memory each time.
+   */
+  writeLent?(chunk: Buffer): void | Promise<void>
 }
 
 export class UnknownFieldError extends Error {
@@ -75,6 +81,8 @@ export interface PrintOptions extends PipelineOptions {
   /** Terminal width for str and table (default 80, sysprint's fallback). */
   termColumns?: number
   color?: boolean
+  /** Render from joined record objects even where the columnar printer could (CSV without a filter): the reference. */
+  rows?: boolean
 }
 
 export interface PrintResult extends PipelineStats {
@@ -83,9 +91,11 @@ export interface PrintResult extends PipelineStats {
 
 /** Print the selected records of `inputs` in one format. Returns the pipeline's counters and how many printed. */
 export async function printRecords(inputs: readonly TraceInput[], out: ByteOutput, opts: PrintOptions): Promise<PrintResult> {
+  const cols = opts.columns ?? chooseColumns(opts.format)
+  // A filter reads record objects: with one, CSV goes the row way too.
+  if (opts.format === 'csv' && !opts.filter && !opts.rows) return printCsvColumns(inputs, out, opts, cols)
   const stats = new PipelineStats() as PrintResult
   stats.printed = 0
-  const cols = opts.columns ?? chooseColumns(opts.format)
   const termColumns = opts.termColumns ?? 80
   const color = opts.color ?? false
   let line: LineRenderer | undefined
