@@ -13,8 +13,8 @@ import {ReadWarning, TraceError} from '../format/errors.js'
 import {describeUnresolved, Joined, JoinTables, Unresolved} from '../format/join.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {readTrace, ReadOptions, TraceInput} from '../format/reader.js'
-import {EventRecord, isEvent, KIND_ABBREV, Kind, SysFlowRecord} from '../format/records.js'
-import {ColumnJoin, EntityStore, JoinScope} from '../format/columnar/join.js'
+import {EventRecord, isEvent, KIND_ABBREV, Kind} from '../format/records.js'
+import {ColumnJoin} from '../format/columnar/join.js'
 import {readColumns} from '../format/columnar/read.js'
 import {DERIVABLE} from './ddl.js'
 
@@ -217,12 +217,8 @@ async function scanColumns(
             if (kind !== 255) counts[kind]++
           }
           const joined = join.join(b.file, offset, block, from, to)
-          // Entities in file order (the builder keys them by identity: one object per scope row), then the events.
-          for (let e = 0; e < joined.entSeq.length; e++) {
-            const kind = block.seqKind[joined.entSeq[e]]
-            const scope = joined.entScope[e]
-            builder.addEntity((kind === Kind.Header ? scope.header() : storeOf(scope, kind).record(joined.entRow[e], kind)) as SysFlowRecord)
-          }
+          // Entities in file order (the builder keys them by scope and row, and copies them from their columns), then the events.
+          for (let e = 0; e < joined.entSeq.length; e++) builder.addEntityColumns(joined.entScope[e], block.seqKind[joined.entSeq[e]], joined.entRow[e])
           for (const seg of joined.segments) stats.events += seg.to - seg.from
           builder.addJoinedColumns(joined)
           // The builder copied what it needs: the block's tables may be reused.
@@ -242,18 +238,5 @@ async function scanColumns(
     counts.forEach((n, k) => {
       if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
     })
-  }
-}
-
-function storeOf(scope: JoinScope, kind: number): EntityStore {
-  switch (kind) {
-    case Kind.Process:
-      return scope.processes
-    case Kind.File:
-      return scope.files
-    case Kind.Container:
-      return scope.containers
-    default:
-      return scope.pods
   }
 }

@@ -144,6 +144,18 @@ export class Int64Buffer extends Fixed<BigInt64Array> {
     this.valid.ensure(i)
     this.v[i] = v as bigint
   }
+
+  private w: Int32Array | undefined
+  /** Append a value given as its two 32-bit words (low, high): no bigint made (the columnar path copies words). */
+  pushWords(lo: number, hi: number): void {
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    let w = this.w
+    if (w === undefined || w.buffer !== this.v.buffer) w = this.w = new Int32Array(this.v.buffer, this.v.byteOffset, 2 * this.v.length)
+    w[2 * i] = lo
+    w[2 * i + 1] = hi
+  }
 }
 
 export class BoolBuffer implements ColumnBuffer {

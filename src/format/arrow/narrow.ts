@@ -26,8 +26,10 @@ import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} 
 import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
 import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
 import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
+import {EntityStore} from '../columnar/join.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
-import {contextAt, joinedAt} from '../columnar/read.js'
+import {joinedAt} from '../columnar/read.js'
+import {BytesIds, fileRowFromColumns, FileIds, processRowFromColumns, ProcessIds} from './narrow-columns.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -235,6 +237,12 @@ export class StringIds {
     }
   }
 
+  /** A new id for `s` (for a column that keeps its own dictionary, as BytesIds does). */
+  add(s: string): number {
+    this.pending.push(s)
+    return this.next++
+  }
+
   take(): {first: number; values: string[]} {
     const out = {first: this.pendingFirst, values: this.pending}
     this.pending = []
@@ -261,7 +269,7 @@ function encodeValue(col: NarrowColumn, v: unknown): unknown {
   return v
 }
 
-class TableBuffer {
+export class TableBuffer {
   readonly buffers: ColumnBuffer[]
   readonly schema: Schema
   length = 0
@@ -287,6 +295,32 @@ class TableBuffer {
 
 function recordBatch(schema: Schema, n: number, children: Data[]): RecordBatch {
   return new RecordBatch(schema, makeData({type: new Struct(schema.fields), length: n, nullCount: 0, children}))
+}
+
+/** Narrow keys of one join scope's rows (0: not yet) and its narrow contexts by process row. */
+interface ScopeKeys {
+  header: number
+  ctx: Int32Array
+  file: Int32Array
+  proc: Int32Array
+  container: Int32Array
+  pod: Int32Array
+  ctxByProc: Map<number, ColumnCtx[]>
+}
+
+/** A narrow context made from a scope's rows (CtxEntry with rows for objects). */
+interface ColumnCtx {
+  key: number
+  pproc: number
+  container: number
+  pod: number
+  chain: Int32Array
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 interface CtxEntry {
@@ -349,6 +383,8 @@ const EV_WB = EV('numWSendBytes')
 const EV_WO = EV('numWSendOps')
 const EV_FD = EV('fd')
 const EV_FLAGS = EV('opFlags')
+const EV_PID = EV('procOID.hpid')
+const EV_PTS = EV('procOID.createTS')
 const EV_OPEN = EV('openFlags')
 const EV_PROTO = EV('proto')
 const EV_SPORT = EV('sport')
@@ -515,6 +551,9 @@ export class NarrowBuilder {
   private readonly pTrace; private readonly pState; private readonly pExe; private readonly pArgs; private readonly pUser
   private readonly pGroup; private readonly pContainer; private readonly pCwd; private readonly pEnv
   private readonly fTrace; private readonly fState; private readonly fPath; private readonly fContainer
+  // The same columns interned by their bytes (entities read from column tables).
+  private readonly pIds: ProcessIds
+  private readonly fIds: FileIds
 
   constructor(derivable: ReadonlySet<string>) {
     this.plan = narrowPlan(derivable)
@@ -528,6 +567,9 @@ export class NarrowBuilder {
     this.pTrace = col(); this.pState = col(); this.pExe = col(); this.pArgs = col(); this.pUser = col()
     this.pGroup = col(); this.pContainer = col(); this.pCwd = col(); this.pEnv = col()
     this.fTrace = col(); this.fState = col(); this.fPath = col(); this.fContainer = col()
+    const bytes = () => new BytesIds(this.ids)
+    this.pIds = {state: this.pState, exe: bytes(), args: bytes(), user: bytes(), group: bytes(), container: bytes(), cwd: bytes(), env: this.pEnv}
+    this.fIds = {state: this.fState, path: bytes(), container: bytes()}
   }
 
   /** The input the next records come from (the `trace` column of entity rows). */
@@ -722,13 +764,14 @@ export class NarrowBuilder {
     const wb = C[EV_WB] as LongColumn | undefined
     const wo = C[EV_WO] as LongColumn | undefined
     const fd = C[EV_FD] as IntColumn | undefined
+    const procPid = C[EV_PID] as LongColumn | undefined
+    const procTs = C[EV_PTS] as LongColumn | undefined
     const opFlags = C[EV_FLAGS] as IntColumn | undefined
     const openFlags = C[EV_OPEN] as IntColumn | undefined
     const g = this.generic
     for (const seg of j.segments) {
       const s = seg.scope
-      let keys = this.scopeKeys.get(s)
-      if (keys === undefined) this.scopeKeys.set(s, (keys = {ctx: new Int32Array(Math.max(64, s.nctx * 2)), file: new Int32Array(Math.max(64, s.files.n * 2))}))
+      const keys = this.keysOf(s)
       let lastC = -1
       let lastCk = 0
       for (let i = seg.from; i < seg.to; i++) {
@@ -743,7 +786,7 @@ export class NarrowBuilder {
         else if (c >= 0) {
           if (c >= keys.ctx.length) keys.ctx = grownInts(keys.ctx, c + 1)
           ck = keys.ctx[c]
-          if (ck === 0) ck = keys.ctx[c] = this.ctxKey(contextAt(j, s, i) as unknown as Joined)
+          if (ck === 0) ck = keys.ctx[c] = this.ctxKeyOf(s, keys, c, procPid!.v[i], procTs!.v[i])
           lastC = c
           lastCk = ck
         } else ck = this.ctxKey(joinedAt(j, s, i) as unknown as Joined)
@@ -817,17 +860,131 @@ export class NarrowBuilder {
     this.podKeys.endBatch()
   }
 
-  /** Per join scope: narrow keys of its context rows and file rows (0: not yet). */
-  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Int32Array; file: Int32Array}>()
+  /** Per join scope: narrow keys of its rows (0: not yet), and its narrow contexts by process row. */
+  private readonly scopeKeys = new WeakMap<JoinScope, ScopeKeys>()
 
-  private fileKeyOf(g: number, s: JoinScope, keys: {file: Int32Array}): number {
+  private keysOf(s: JoinScope): ScopeKeys {
+    let keys = this.scopeKeys.get(s)
+    if (keys === undefined) {
+      const ints = (n: number) => new Int32Array(Math.max(64, n * 2))
+      keys = {header: 0, ctx: ints(s.nctx), file: ints(s.files.n), proc: ints(s.processes.n), container: ints(s.containers.n), pod: ints(s.pods.n), ctxByProc: new Map()}
+      this.scopeKeys.set(s, keys)
+    }
+    return keys
+  }
+
+  /**
+   * A raw entity of a join scope, from its column table (the loader gives them in file order, as addEntity's):
+   * global row g of the scope's store of `kind` (a header: -1). Processes and files are copied from their columns;
+   * the few headers, containers and pods, and rows the column path does not handle, are made from their records.
+   */
+  addEntityColumns(s: JoinScope, kind: number, g: number): void {
+    const keys = this.keysOf(s)
+    switch (kind) {
+      case Kind.Header:
+        keys.header = this.headerRow(s.header() as SFHeader)
+        return
+      case Kind.Process:
+        this.processKeyOf(g, s, keys)
+        return
+      case Kind.File:
+        this.fileKeyOf(g, s, keys)
+        return
+      case Kind.Container:
+        if (g >= keys.container.length) keys.container = grownInts(keys.container, g + 1)
+        keys.container[g] = this.containerRow(s.containers.record(g, Kind.Container) as Container)
+        return
+      case Kind.Pod:
+        if (g >= keys.pod.length) keys.pod = grownInts(keys.pod, g + 1)
+        keys.pod[g] = this.podRow(s.pods.record(g, Kind.Pod) as Pod)
+        return
+      default:
+    }
+  }
+
+  private processKeyOf(g: number, s: JoinScope, keys: ScopeKeys): number {
+    if (g >= keys.proc.length) keys.proc = grownInts(keys.proc, g + 1)
+    let k = keys.proc[g]
+    if (k === 0) {
+      const store = s.processes
+      store.locate(g)
+      k = this.processKeys.next++
+      this.pendingRows++
+      if (!processRowFromColumns(this.tables._processes, k, this.trace === undefined ? undefined : this.pTrace(this.trace), store.table, store.row, this.pIds)) {
+        this.processKeys.next--
+        this.pendingRows--
+        k = this.processRow(store.record(g, Kind.Process) as Process)
+      }
+      keys.proc[g] = k
+    }
+    return k
+  }
+
+  private fileKeyOf(g: number, s: JoinScope, keys: ScopeKeys): number {
     if (g >= keys.file.length) keys.file = grownInts(keys.file, g + 1)
     let k = keys.file[g]
     if (k === 0) {
-      const file = s.files.record(g, Kind.File) as File
-      k = keys.file[g] = this.fileKeys.get(file) ?? this.fileRow(file)
+      const store = s.files
+      store.locate(g)
+      k = this.fileKeys.next++
+      this.pendingRows++
+      if (!fileRowFromColumns(this.tables._files, k, this.trace === undefined ? undefined : this.fTrace(this.trace), store.table, store.row, this.fIds)) {
+        this.fileKeys.next--
+        this.pendingRows--
+        k = this.fileRow(store.record(g, Kind.File) as File)
+      }
+      keys.file[g] = k
     }
     return k
+  }
+
+  /** The key of a container or pod row of a scope (made from its record if not yet added). */
+  private entityKeyOf(g: number, store: EntityStore, kind: Kind.Container | Kind.Pod, keys: ScopeKeys): number {
+    const which = kind === Kind.Container ? 'container' : 'pod'
+    if (g >= keys[which].length) keys[which] = grownInts(keys[which], g + 1)
+    let k = keys[which][g]
+    if (k === 0) k = keys[which][g] = kind === Kind.Container ? this.containerRow(store.record(g, kind) as Container) : this.podRow(store.record(g, kind) as Pod)
+    return k
+  }
+
+  /**
+   * The narrow context of context row c of a scope (ctxEntry's rows, keyed by scope rows rather than objects):
+   * contexts of one process with the same parent, container and pod share a row while their ancestry holds the same
+   * processes. `hpid`/`createTS`: the procOID of the record that asks first.
+   */
+  private ctxKeyOf(s: JoinScope, keys: ScopeKeys, c: number, hpid: bigint, createTS: bigint): number {
+    const p = s.ctxProc[c]
+    const pproc = s.ctxPproc[c]
+    const container = s.ctxContainer[c]
+    const pod = s.ctxPod[c]
+    const chain = s.ancestry(c)
+    let list = keys.ctxByProc.get(p)
+    if (list === undefined) keys.ctxByProc.set(p, (list = []))
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]
+      if (e.pproc !== pproc || e.container !== container || e.pod !== pod) continue
+      if (sameRows(e.chain, chain)) return e.key
+      list[i] = this.newCtxOf(s, keys, p, pproc, container, pod, chain, hpid, createTS)
+      return list[i].key
+    }
+    const e = this.newCtxOf(s, keys, p, pproc, container, pod, chain, hpid, createTS)
+    list.push(e)
+    return e.key
+  }
+
+  private newCtxOf(s: JoinScope, keys: ScopeKeys, p: number, pproc: number, container: number, pod: number, chain: Int32Array, hpid: bigint, createTS: bigint): ColumnCtx {
+    const key = this.ctxNext++
+    this.pendingRows++
+    const anc = new Array<number>(chain.length)
+    for (let i = 0; i < chain.length; i++) anc[i] = this.processKeyOf(chain[i], s, keys)
+    this.tables._ctx.row([
+      key, keys.header || undefined, this.processKeyOf(p, s, keys), pproc < 0 ? undefined : this.processKeyOf(pproc, s, keys),
+      container < 0 ? undefined : this.entityKeyOf(container, s.containers, Kind.Container, keys),
+      pod < 0 ? undefined : this.entityKeyOf(pod, s.pods, Kind.Pod, keys),
+      hpid, createTS, anc,
+    ])
+    // The ancestry is a view of the scope's (growing) array: keep a copy.
+    return {key, pproc, container, pod, chain: chain.slice()}
   }
 
   private auxNext = 1
