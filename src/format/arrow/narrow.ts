@@ -356,12 +356,23 @@ function put32(c: Col32, i: number, byte: number, bit: number, v: number | undef
   c.valid[byte] |= bit
   c.count++
 }
-/** Copy a long of the events table (as words) into a fact column (the record has it). */
-function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn, i: number): void {
-  words[2 * row] = src.w[2 * i]
-  words[2 * row + 1] = src.w[2 * i + 1]
-  c.valid[byte] |= bit
-  c.count++
+/** Rows [from, to) of a long column of the events table (as words) into a fact column from row `row0`. */
+function copyLongs(c: Col64, words: Int32Array, src: LongColumn | undefined, from: number, to: number, row0: number): void {
+  if (src === undefined) return
+  words.set(src.w.subarray(2 * from, 2 * to), 2 * row0)
+  c.count += validity(c.valid, src.s, from, to, row0)
+}
+
+/** Set the validity bits (from row `row0`) of the rows of [from, to) whose state is PRESENT; returns how many. */
+function validity(valid: Uint8Array, states: Uint8Array, from: number, to: number, row0: number): number {
+  let n = 0
+  for (let i = from, r = row0; i < to; i++, r++) {
+    if (states[i] === PRESENT) {
+      valid[r >> 3] |= 1 << (r & 7)
+      n++
+    }
+  }
+  return n
 }
 
 function grownInts(a: Int32Array, need: number): Int32Array {
@@ -774,10 +785,13 @@ export class NarrowBuilder {
       const keys = this.keysOf(s)
       let lastC = -1
       let lastCk = 0
+      // Room for the whole segment: its fixed-width fields are copied column by column below.
+      while (this.fact.n + (seg.to - seg.from) > this.fact.cap) this.fact = this.fact.grown()
+      const f = this.fact
+      const row0 = f.n
+      f.n += seg.to - seg.from
       for (let i = seg.from; i < seg.to; i++) {
-        if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
-        const f = this.fact
-        const row = f.n++
+        const row = row0 + (i - seg.from)
         const kind = kinds[i]
         // Context: once per scope context row (unresolved processes and K8s events go the row way: rare).
         const c = j.ctx[i]
@@ -812,18 +826,6 @@ export class NarrowBuilder {
           }
         }
         f.keys[2][row] = shape !== 0 ? shape : this.shapeKey(joinedAt(j, s, i) as unknown as Joined)
-        const words = f.words
-        words.ts[2 * row] = ts![2 * i]
-        words.ts[2 * row + 1] = ts![2 * i + 1]
-        const bit = 1 << (row & 7)
-        const byte = row >> 3
-        if (tid !== undefined && tid.s[i] === PRESENT) copy64(f.tid, words.tid, row, byte, bit, tid, i)
-        if (endTs !== undefined && endTs.s[i] === PRESENT) copy64(f.endts, words.endts, row, byte, bit, endTs, i)
-        if (rb !== undefined && rb.s[i] === PRESENT) copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
-        if (ro !== undefined && ro.s[i] === PRESENT) copy64(f.rops, words.rops, row, byte, bit, ro, i)
-        if (wb !== undefined && wb.s[i] === PRESENT) copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
-        if (wo !== undefined && wo.s[i] === PRESENT) copy64(f.wops, words.wops, row, byte, bit, wo, i)
-        if (fd !== undefined && fd.s[i] === PRESENT) put32(f.fd, row, byte, bit, fd.v[i])
         let aux = 0
         switch (kind) {
           case Kind.FileFlow:
@@ -852,6 +854,22 @@ export class NarrowBuilder {
           const x = g[k]
           x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
         }
+      }
+      // The fixed-width fields, a column at a time: the words as they are, a validity bit where the record has the
+      // field (every record has a ts); a row without the field keeps whatever its words were, under a clear bit.
+      const words = f.words
+      const from = seg.from
+      const to = seg.to
+      words.ts.set(ts!.subarray(2 * from, 2 * to), 2 * row0)
+      copyLongs(f.tid, words.tid, tid, from, to, row0)
+      copyLongs(f.endts, words.endts, endTs, from, to, row0)
+      copyLongs(f.rbytes, words.rbytes, rb, from, to, row0)
+      copyLongs(f.rops, words.rops, ro, from, to, row0)
+      copyLongs(f.wbytes, words.wbytes, wb, from, to, row0)
+      copyLongs(f.wops, words.wops, wo, from, to, row0)
+      if (fd !== undefined) {
+        f.fd.v.set(fd.v.subarray(from, to), row0)
+        f.fd.count += validity(f.fd.valid, fd.s, from, to, row0)
       }
     }
     this.processKeys.endBatch()
@@ -991,7 +1009,20 @@ export class NarrowBuilder {
   /** A `_aux` row (in AUX_TABLE's column order); returns its key. */
   private auxRow(newfile?: number, ret?: number, proto?: number, sport?: number, dport?: number, sip?: number, dip?: number, nthreads?: bigint, nexits?: bigint, nerrors?: bigint): number {
     const k = this.auxNext++
-    this.tables._aux.row([k, newfile, ret, proto, sport, dport, sip, dip, nthreads, nexits, nerrors])
+    const t = this.tables._aux
+    const b = t.buffers
+    b[0].push(k)
+    b[1].push(newfile)
+    b[2].push(ret)
+    b[3].push(proto)
+    b[4].push(sport)
+    b[5].push(dport)
+    b[6].push(sip)
+    b[7].push(dip)
+    b[8].push(nthreads)
+    b[9].push(nexits)
+    b[10].push(nerrors)
+    t.length++
     return k
   }
 
