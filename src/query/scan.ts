@@ -42,16 +42,15 @@ export interface ScanRange {
 }
 
 /**
- * How blocks are decoded and joined: 'rows' (typed record objects and JoinTables, as the other commands read; the
- * default) or 'columns' (src/format/columnar: column tables, row indexes). Both make the same narrow rows. The
- * column path is not the default because it does not load faster yet: the narrow entity tables and contexts are
- * still built from record objects, which the columns must first make (README, "Columnar core"). Set
- * SYSFLOW_QUERY_DECODE=columns to use it.
+ * How blocks are decoded and joined: 'columns' (src/format/columnar: column tables, row indexes; the narrow rows,
+ * entity tables included, are copied from the columns: the default) or 'rows' (typed record objects and
+ * JoinTables, as the other commands read). Both make the same narrow rows (test/query-columnar-load.test.ts).
+ * SYSFLOW_QUERY_DECODE=rows selects the row path (to compare them).
  */
 export type ScanDecode = 'columns' | 'rows'
 
 export function defaultDecode(): ScanDecode {
-  return process.env.SYSFLOW_QUERY_DECODE === 'columns' ? 'columns' : 'rows'
+  return process.env.SYSFLOW_QUERY_DECODE === 'rows' ? 'rows' : 'columns'
 }
 
 /** Scan inputs in order; each batch of narrow rows goes to `emit` (awaited: back-pressure). */
