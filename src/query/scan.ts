@@ -201,19 +201,25 @@ async function scanColumns(
           range.onBlock?.(offset)
           // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
           let firstHeader = -1
-          for (let k = 0; k < block.count; k++) {
-            if (block.seqKind[k] === Kind.Header) {
-              firstHeader = k
-              break
+          if (block.kindCounts[Kind.Header] > 0) {
+            for (let k = 0; k < block.count; k++) {
+              if (block.seqKind[k] === Kind.Header) {
+                firstHeader = k
+                break
+              }
             }
           }
           const span = bounds.of(offset, firstHeader, block.count)
           if (span === 'end') break input
           if (span === 'skip') continue
           const {from, to, stop} = span
-          for (let k = from; k < to; k++) {
-            const kind = block.seqKind[k]
-            if (kind !== 255) counts[kind]++
+          // The decoder counted the block's records by kind; a part of a block is counted here.
+          if (from === 0 && to === block.count) for (let k = 0; k < counts.length; k++) counts[k] += block.kindCounts[k]
+          else {
+            for (let k = from; k < to; k++) {
+              const kind = block.seqKind[k]
+              if (kind !== 255) counts[kind]++
+            }
           }
           const joined = join.join(b.file, offset, block, from, to)
           // Entities in file order (the builder keys them by scope and row, and copies them from their columns), then the events.

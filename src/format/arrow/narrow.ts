@@ -375,6 +375,11 @@ function validity(valid: Uint8Array, states: Uint8Array, from: number, to: numbe
   return n
 }
 
+function pushNulls(b: ColumnBuffer, count: number): void {
+  if (b.pushNulls !== undefined) b.pushNulls(count)
+  else for (let k = 0; k < count; k++) b.push(undefined)
+}
+
 function grownInts(a: Int32Array, need: number): Int32Array {
   let n = a.length * 2
   while (n < need) n *= 2
@@ -540,7 +545,8 @@ export class NarrowBuilder {
 
   private readonly tables: Record<string, TableBuffer>
   private readonly shapeAttrs: NarrowPlan['shape']
-  private readonly generic: {buf: ColumnBuffer; attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined}[]
+  /** `onKind`: `on` by Kind (1: the attribute applies). */
+  private readonly generic: {buf: ColumnBuffer; attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined; onKind: Uint8Array | undefined}[]
   private fact = new FactBuffers(FACT_ROWS)
   private readonly factSchema: Schema
 
@@ -571,7 +577,7 @@ export class NarrowBuilder {
     const byName = new Map(this.plan.tables.map((t) => [t.name, t]))
     this.tables = Object.fromEntries(this.plan.tables.filter((t) => t.name !== '_events').map((t) => [t.name, new TableBuffer(t)]))
     this.shapeAttrs = this.plan.shape
-    this.generic = this.plan.generic.map((g) => ({...g, buf: makeBuffer(g.col.kind, FACT_ROWS)}))
+    this.generic = this.plan.generic.map((g) => ({...g, buf: makeBuffer(g.col.kind, FACT_ROWS), onKind: g.on && Uint8Array.from({length: 16}, (_, k) => (g.on!.has(k) ? 1 : 0))}))
     const factDef = byName.get('_events')!
     this.factSchema = new Schema(factDef.columns.map((c) => new Field(c.name, makeBuffer(c.kind, 1).type, true)))
     const col = () => this.ids.column()
@@ -850,10 +856,21 @@ export class NarrowBuilder {
             break
         }
         f.keys[3][row] = aux
-        for (let k = 0; k < g.length; k++) {
-          const x = g[k]
-          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
+      }
+      // The attributes stored per record, a column at a time: the rows of kinds that lack one are NULL in runs.
+      for (let k = 0; k < g.length; k++) {
+        const x = g[k]
+        let nulls = 0
+        for (let i = seg.from; i < seg.to; i++) {
+          if (x.onKind !== undefined && x.onKind[kinds[i]] === 0) {
+            nulls++
+            continue
+          }
+          if (nulls > 0) pushNulls(x.buf, nulls)
+          nulls = 0
+          x.buf.push(encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
         }
+        if (nulls > 0) pushNulls(x.buf, nulls)
       }
       // The fixed-width fields, a column at a time: the words as they are, a validity bit where the record has the
       // field (every record has a ts); a row without the field keeps whatever its words were, under a clear bit.
