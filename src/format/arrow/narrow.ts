@@ -481,6 +481,17 @@ class FactBuffers {
     return (this as unknown as Record<string, Col64 | Col32>)[name]
   }
 
+  /** Was any of the arrays transferred to another thread (its memory is gone)? */
+  detached(): boolean {
+    if (this.keys.some((k) => k.buffer.byteLength === 0) || this.ts.buffer.byteLength === 0) return true
+    for (const rf of FACT_FIELDS) {
+      if (rf.field === 'ts') continue
+      const c = this.field(rf.field)
+      if (c.v.buffer.byteLength === 0 || c.valid.buffer.byteLength === 0) return true
+    }
+    return false
+  }
+
   /** The same columns with twice the room. */
   grown(): FactBuffers {
     const f = new FactBuffers(this.cap * 2)
@@ -1191,7 +1202,8 @@ export class NarrowBuilder {
    * be written again. Saves allocating (and collecting) fresh fact buffers for every batch.
    */
   recycle(): void {
-    if (this.lastFact !== undefined && this.lastFact !== this.fact) this.spare = this.lastFact
+    // Buffers posted to another thread without a copy are gone (detached): those are not reused.
+    if (this.lastFact !== undefined && this.lastFact !== this.fact && !this.lastFact.detached()) this.spare = this.lastFact
     this.lastFact = undefined
   }
 }
