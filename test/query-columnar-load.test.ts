@@ -11,7 +11,7 @@ import {BytesIds} from '../src/format/arrow/narrow-columns.js'
 import {Container, FileEvent, FileFlow, Kind, NetworkFlow, Pod, Process, ProcessEvent, File as SFFile, SysFlowRecord} from '../src/format/records.js'
 import {bufferSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
-import type {ScanDecode} from '../src/query/scan.js'
+import {COLUMNS_MIN_BYTES, defaultDecode, type ScanDecode} from '../src/query/scan.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {withTempDir} from './helpers/tmp.js'
 
@@ -216,4 +216,23 @@ test('BytesIds: one id per distinct byte string, a fresh dictionary past its lim
   // Five distinct values fill the dictionary; the sixth starts a fresh one, where 'b' and '' get new ids.
   t.deepEqual(got, [1, 2, 1, 3, 4, 5, 6, 7, 8])
   t.deepEqual(pending, ['a', 'b', '', 'héllo', 'prefix'.repeat(20) + '1', 'prefix'.repeat(20) + '2', 'b', ''])
+})
+
+test('defaultDecode: columns from COLUMNS_MIN_BYTES a thread reads, rows below or when the size is unknown; SYSFLOW_QUERY_DECODE wins', (t) => {
+  const saved = process.env.SYSFLOW_QUERY_DECODE
+  try {
+    delete process.env.SYSFLOW_QUERY_DECODE
+    t.is(defaultDecode(), 'rows')
+    t.is(defaultDecode(COLUMNS_MIN_BYTES - 1), 'rows')
+    t.is(defaultDecode(COLUMNS_MIN_BYTES), 'columns')
+    process.env.SYSFLOW_QUERY_DECODE = 'rows'
+    t.is(defaultDecode(COLUMNS_MIN_BYTES * 4), 'rows')
+    process.env.SYSFLOW_QUERY_DECODE = 'columns'
+    t.is(defaultDecode(1), 'columns')
+    process.env.SYSFLOW_QUERY_DECODE = 'bogus'
+    t.is(defaultDecode(1), 'rows')
+  } finally {
+    if (saved === undefined) delete process.env.SYSFLOW_QUERY_DECODE
+    else process.env.SYSFLOW_QUERY_DECODE = saved
+  }
 })

@@ -52,14 +52,26 @@ export class BytesIds {
   }
 
   private slot(b: Uint8Array, at: number, len: number): number {
-    // Every byte counts (hostile traces may share long prefixes), four at a time.
-    let h = 0x811c9dc5 ^ len
+    // Every byte counts (hostile traces may share long prefixes), four at a time, mixed as MurmurHash3 does (a
+    // multiply alone moves bits only upwards: the rotations bring every byte into the low bits the mask keeps).
+    let h = len
     let k = 0
-    for (; k + 4 <= len; k += 4) h = Math.imul(h ^ (b[at + k] | (b[at + k + 1] << 8) | (b[at + k + 2] << 16) | (b[at + k + 3] << 24)), 0x01000193)
-    for (; k < len; k++) h = Math.imul(h ^ b[at + k], 0x01000193)
-    h ^= h >>> 15
+    for (; k + 4 <= len; k += 4) {
+      let w = Math.imul(b[at + k] | (b[at + k + 1] << 8) | (b[at + k + 2] << 16) | (b[at + k + 3] << 24), 0xcc9e2d51)
+      w = Math.imul((w << 15) | (w >>> 17), 0x1b873593)
+      h ^= w
+      h = (h << 13) | (h >>> 19)
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0
+    }
+    let w = 0
+    for (let sh = 0; k < len; k++, sh += 8) w |= b[at + k] << sh
+    w = Math.imul(w, 0xcc9e2d51)
+    h ^= Math.imul((w << 15) | (w >>> 17), 0x1b873593)
+    h ^= h >>> 16
     h = Math.imul(h, 0x85ebca6b)
     h ^= h >>> 13
+    h = Math.imul(h, 0xc2b2ae35)
+    h ^= h >>> 16
     const mask = this.vals.length - 1
     let s = h & mask
     const v = this.vals
