@@ -212,6 +212,12 @@ async function ceilings(files: string[], readJoin: Row, csv: Row, load: Row | un
     console.error(`bench: scan ceiling failed: ${(e as Error).message.split('\n')[0]}`)
   }
   try {
+    const ingest = child('ceilings.js', ['ingest', big])
+    rows.push(['query load: ingest half alone (narrow batches held, appended, committed)', fmt(rate(ingest)), ''])
+  } catch (e) {
+    console.error(`bench: ingest ceiling failed: ${(e as Error).message.split('\n')[0]}`)
+  }
+  try {
     const writer = child('ceilings.js', ['parquet', files[0]])
     rows.push([`DuckDB's Parquet writer alone (events table in memory, ${String(writer.threads)} threads, export options)`, fmt(rate(writer)), parquet ? `convert -> .parquet measured ${fmt(rate(parquet))}; goal 500,000` : ''])
   } catch (e) {

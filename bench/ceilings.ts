@@ -4,6 +4,8 @@
 //                                                    into a reused buffer, output discarded (best of 3 passes)
 //   node dist/bench/ceilings.js scan FILE            the loader's reading half alone: read, join and build the
 //                                                    narrow batches that `query` ingests, ingesting nothing
+//   node dist/bench/ceilings.js ingest FILE          the loader's ingest half alone: the narrow batches built and
+//                                                    held first, then only their appends, close and commit timed
 //   node dist/bench/ceilings.js parquet FILE         DuckDB's Parquet writer alone: the trace's events loaded
 //                                                    into a table first, then only the COPY is timed, on as many
 //                                                    DuckDB threads as there are cores (the export's options)
@@ -17,8 +19,10 @@ import {csvLine} from '../src/format/printers/csv.js'
 import {flatJsonLine, nestedJsonLine} from '../src/format/printers/json.js'
 import {chooseColumns} from '../src/format/printers/print.js'
 import {fileInput} from '../src/format/reader.js'
+import type {NarrowBatch} from '../src/format/arrow/index.js'
 import {loadTraces, QuerySession} from '../src/query/index.js'
-import {scanTraces} from '../src/query/scan.js'
+import {defaultDecode, scanTraces} from '../src/query/scan.js'
+import {SourceMaps} from '../src/query/ingest.js'
 import {lit} from '../src/query/ddl.js'
 import {parquetFileOptions} from '../src/query/export.js'
 
@@ -58,12 +62,38 @@ async function scan(file: string): Promise<object> {
   const stats = new PipelineStats()
   let events = 0
   const t0 = process.hrtime.bigint()
-  await scanTraces([fileInput(file)], {}, stats, async (b, builder) => {
+  // The path the loader takes for this file in one thread.
+  const decode = defaultDecode(fs.statSync(file).size)
+  await scanTraces([fileInput(file)], {decode}, stats, async (b, builder) => {
     events += b.events
     builder.recycle()
   })
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  return {records: Object.values(stats.counts).reduce((a, b) => a + b, 0), events, seconds, bytes: fs.statSync(file).size, maxRssKiB: process.resourceUsage().maxRSS}
+  return {decode, records: Object.values(stats.counts).reduce((a, b) => a + b, 0), events, seconds, bytes: fs.statSync(file).size, maxRssKiB: process.resourceUsage().maxRSS}
+}
+
+async function ingest(file: string): Promise<object> {
+  const held: NarrowBatch[] = []
+  const stats = new PipelineStats()
+  await scanTraces([fileInput(file)], {decode: defaultDecode(fs.statSync(file).size)}, stats, (b) => void held.push(b))
+  const session = await QuerySession.open()
+  try {
+    await session.connection.run('BEGIN TRANSACTION')
+    const ingester = await session.ingester()
+    const maps = new SourceMaps()
+    const c0 = process.cpuUsage()
+    const t0 = process.hrtime.bigint()
+    for (const b of held) await ingester.add(b, maps)
+    ingester.close()
+    await session.checkKeys()
+    await session.connection.run('COMMIT')
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    const cpu = process.cpuUsage(c0)
+    const events = held.reduce((a, b) => a + b.events, 0)
+    return {records: Object.values(stats.counts).reduce((a, b) => a + b, 0), events, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKiB: process.resourceUsage().maxRSS}
+  } finally {
+    session.close()
+  }
 }
 
 async function parquet(file: string): Promise<object> {
@@ -91,8 +121,9 @@ const [mode, file, format] = process.argv.slice(2)
 const modes: Record<string, () => Promise<object>> = {
   render: () => render(file, (format ?? 'csv') as 'csv'),
   scan: () => scan(file),
+  ingest: () => ingest(file),
   parquet: () => parquet(file),
 }
-if (!file || !modes[mode]) throw new Error('usage: ceilings.js render FILE csv|json|flatjson | scan FILE | parquet FILE')
+if (!file || !modes[mode]) throw new Error('usage: ceilings.js render FILE csv|json|flatjson | scan FILE | ingest FILE | parquet FILE')
 const result = await modes[mode]()
 process.stdout.write(JSON.stringify(result) + '\n')

@@ -124,6 +124,51 @@ for (const seed of [1, 2, 3]) {
   })
 }
 
+for (const seed of [4, 5]) {
+  test(`utf8 buffer: runs of NULLs pushed at once (across byte boundaries), values between them, reused after finish (seed ${seed})`, (t) => {
+    const rng = new Rng(seed)
+    const buf = makeBuffer('utf8', 4)
+    for (let round = 0; round < 3; round++) {
+      const values: (string | null)[] = []
+      const n = rng.int(0, 40)
+      for (let k = 0; k < n; k++) {
+        if (rng.next() < 0.5) {
+          const run = rng.int(0, 20)
+          buf.pushNulls!(run)
+          for (let i = 0; i < run; i++) values.push(null)
+        } else {
+          const v = rng.next() < 0.2 ? null : rng.pick(['', 'a', 'é', '日本', '\ud800', 'x\udc00y', 'a\u0000b', 'long '.repeat(rng.int(0, 9))])
+          buf.push(v)
+          values.push(v)
+        }
+      }
+      const data = buf.finish()
+      t.is(data.nullCount, values.filter((v) => v === null).length)
+      const rb = new RecordBatch({x: data})
+      // Lone surrogates come back as U+FFFD (UTF-8 cannot hold them), as Buffer.from gives.
+      t.deepEqual([...rb.getChild('x')!], values.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8'))), `round ${round}`)
+    }
+  })
+}
+
+test('int64 buffer: values pushed as 32-bit words are the same longs as pushed as bigints', (t) => {
+  const longs = [0n, -1n, 1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 1_700_000_000_123_456_789n, -(2n ** 32n)]
+  const a = makeBuffer('int64', 2)
+  const b = makeBuffer('int64', 2) as ReturnType<typeof makeBuffer> & {pushWords(lo: number, hi: number): void}
+  const words = new Int32Array(new BigInt64Array(longs).buffer)
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < longs.length; i++) {
+      a.push(longs[i])
+      b.pushWords(words[2 * i], words[2 * i + 1])
+      if (i % 3 === 1) {
+        a.push(null)
+        b.push(null)
+      }
+    }
+  }
+  t.deepEqual([...new RecordBatch({x: b.finish()}).getChild('x')!], [...new RecordBatch({x: a.finish()}).getChild('x')!])
+})
+
 test('foidWords: 40 hex digits as five 32-bit words, anything else refused', (t) => {
   const hex = '8d57b8c6a1b2c3d4e5f60718293a4b5c6d7e86da'
   const w = foidWords(hex)!

@@ -6,7 +6,7 @@ import {ByteSource, MAX_BLOCK_BYTES, readHeader} from '../format/avro/container.
 import {TraceError} from '../format/errors.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {fileInput, TraceInput} from '../format/reader.js'
-import {NarrowBatch, toWire} from '../format/arrow/index.js'
+import {NarrowBatch, NarrowBuilder, toWire} from '../format/arrow/index.js'
 import {plan} from './ddl.js'
 import {ScanDecode, scanTraces} from './scan.js'
 import type {FromWorker, ToWorker, WorkerTask} from './workers.js'
@@ -33,7 +33,7 @@ port.on('message', (m: ToWorker) => {
   }
 })
 
-async function send(taskId: number, b: NarrowBatch): Promise<void> {
+async function send(taskId: number, b: NarrowBatch, builder: NarrowBuilder): Promise<void> {
   if (b.tables.length === 0 && b.strings.values.length === 0) return
   const w0 = Date.now()
   while (credits >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (waiting = resolve))
@@ -46,6 +46,8 @@ async function send(taskId: number, b: NarrowBatch): Promise<void> {
     return {name: t.name, wire: w.wire}
   })
   post({type: 'batch', task: taskId, strings: b.strings, tables, events: b.events}, transfer)
+  // toWire copied the fact columns (views of larger arrays) or took them along: the builder may reuse what is left.
+  builder.recycle()
 }
 
 function readAt(fd: number, pos: number, len: number): Buffer {
@@ -151,7 +153,7 @@ async function run(task: WorkerTask, strict: boolean, decode: ScanDecode | undef
         onUnresolved: (file, u) => post({type: 'unresolved', file, unresolved: u}),
       },
       stats,
-      (b) => send(task.id, b),
+      (b, builder) => send(task.id, b, builder),
       {
         fromHeader: task.start > 0,
         nextStarts: task.nextStarts,

@@ -8,7 +8,7 @@ import {TraceInput} from '../format/reader.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {KIND_ABBREV} from '../format/records.js'
 import {Ingester, SourceMaps} from './ingest.js'
-import {scanTraces, ScanOptions} from './scan.js'
+import {defaultDecode, scanTraces, ScanOptions} from './scan.js'
 import {QuerySession} from './session.js'
 import {recordSources, TraceSource} from './sources.js'
 
@@ -65,6 +65,8 @@ export async function loadTraces(session: QuerySession, inputs: readonly TraceIn
   const auto = totalBytes >= WORKER_THRESHOLD && cores >= 2 && os.loadavg()[0] < cores * 0.75 ? Math.min(cores, 4) : 0
   const workers = opts.workers ?? auto
   const useWorkers = workers > 0 && totalBytes > 0 && inputs.every((i) => fileSize(i) !== undefined)
+  // Rows or columns, by what each reading thread reads (the column path pays off on large inputs only).
+  opts = {...opts, decode: opts.decode ?? defaultDecode(totalBytes > 0 ? totalBytes / (useWorkers ? workers : 1) : undefined)}
 
   await session.connection.run('BEGIN TRANSACTION')
   const ingester = await session.ingester()

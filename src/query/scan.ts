@@ -13,8 +13,8 @@ import {ReadWarning, TraceError} from '../format/errors.js'
 import {describeUnresolved, Joined, JoinTables, Unresolved} from '../format/join.js'
 import {PipelineStats} from '../format/pipeline.js'
 import {readTrace, ReadOptions, TraceInput} from '../format/reader.js'
-import {EventRecord, isEvent, KIND_ABBREV, Kind, SysFlowRecord} from '../format/records.js'
-import {ColumnJoin, EntityStore, JoinScope} from '../format/columnar/join.js'
+import {EventRecord, isEvent, KIND_ABBREV, Kind} from '../format/records.js'
+import {ColumnJoin} from '../format/columnar/join.js'
 import {readColumns} from '../format/columnar/read.js'
 import {DERIVABLE} from './ddl.js'
 
@@ -42,16 +42,26 @@ export interface ScanRange {
 }
 
 /**
- * How blocks are decoded and joined: 'rows' (typed record objects and JoinTables, as the other commands read; the
- * default) or 'columns' (src/format/columnar: column tables, row indexes). Both make the same narrow rows. The
- * column path is not the default because it does not load faster yet: the narrow entity tables and contexts are
- * still built from record objects, which the columns must first make (README, "Columnar core"). Set
- * SYSFLOW_QUERY_DECODE=columns to use it.
+ * How blocks are decoded and joined: 'columns' (src/format/columnar: column tables, row indexes; the narrow rows,
+ * entity tables included, are copied from the columns) or 'rows' (typed record objects and JoinTables, as the other
+ * commands read). Both make the same narrow rows (test/query-columnar-load.test.ts).
  */
 export type ScanDecode = 'columns' | 'rows'
 
-export function defaultDecode(): ScanDecode {
-  return process.env.SYSFLOW_QUERY_DECODE === 'columns' ? 'columns' : 'rows'
+/**
+ * Bytes a reading thread needs for the column path to pay for its longer warm-up (its generated decoders and
+ * loops are compiled as they run): measured slower on a 4 MB trace (about 0.3 CPU s), faster on 40 MB (about 1 s).
+ */
+export const COLUMNS_MIN_BYTES = 16 << 20
+
+/**
+ * The path for a thread that reads `bytes` (unknown: the row path): SYSFLOW_QUERY_DECODE=rows|columns if set, else
+ * columns from COLUMNS_MIN_BYTES on.
+ */
+export function defaultDecode(bytes?: number): ScanDecode {
+  const env = process.env.SYSFLOW_QUERY_DECODE
+  if (env === 'rows' || env === 'columns') return env
+  return bytes !== undefined && bytes >= COLUMNS_MIN_BYTES ? 'columns' : 'rows'
 }
 
 /** Scan inputs in order; each batch of narrow rows goes to `emit` (awaited: back-pressure). */
@@ -202,27 +212,29 @@ async function scanColumns(
           range.onBlock?.(offset)
           // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
           let firstHeader = -1
-          for (let k = 0; k < block.count; k++) {
-            if (block.seqKind[k] === Kind.Header) {
-              firstHeader = k
-              break
+          if (block.kindCounts[Kind.Header] > 0) {
+            for (let k = 0; k < block.count; k++) {
+              if (block.seqKind[k] === Kind.Header) {
+                firstHeader = k
+                break
+              }
             }
           }
           const span = bounds.of(offset, firstHeader, block.count)
           if (span === 'end') break input
           if (span === 'skip') continue
           const {from, to, stop} = span
-          for (let k = from; k < to; k++) {
-            const kind = block.seqKind[k]
-            if (kind !== 255) counts[kind]++
+          // The decoder counted the block's records by kind; a part of a block is counted here.
+          if (from === 0 && to === block.count) for (let k = 0; k < counts.length; k++) counts[k] += block.kindCounts[k]
+          else {
+            for (let k = from; k < to; k++) {
+              const kind = block.seqKind[k]
+              if (kind !== 255) counts[kind]++
+            }
           }
           const joined = join.join(b.file, offset, block, from, to)
-          // Entities in file order (the builder keys them by identity: one object per scope row), then the events.
-          for (let e = 0; e < joined.entSeq.length; e++) {
-            const kind = block.seqKind[joined.entSeq[e]]
-            const scope = joined.entScope[e]
-            builder.addEntity((kind === Kind.Header ? scope.header() : storeOf(scope, kind).record(joined.entRow[e], kind)) as SysFlowRecord)
-          }
+          // Entities in file order (the builder keys them by scope and row, and copies them from their columns), then the events.
+          for (let e = 0; e < joined.entSeq.length; e++) builder.addEntityColumns(joined.entScope[e], block.seqKind[joined.entSeq[e]], joined.entRow[e])
           for (const seg of joined.segments) stats.events += seg.to - seg.from
           builder.addJoinedColumns(joined)
           // The builder copied what it needs: the block's tables may be reused.
@@ -242,18 +254,5 @@ async function scanColumns(
     counts.forEach((n, k) => {
       if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
     })
-  }
-}
-
-function storeOf(scope: JoinScope, kind: number): EntityStore {
-  switch (kind) {
-    case Kind.Process:
-      return scope.processes
-    case Kind.File:
-      return scope.files
-    case Kind.Container:
-      return scope.containers
-    default:
-      return scope.pods
   }
 }

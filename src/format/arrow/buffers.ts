@@ -31,6 +31,24 @@ class Validity {
     this.nulls++
   }
 
+  /** Mark `count` rows from row `from` null (whole bytes at once). */
+  setNullRange(from: number, count: number): void {
+    if (count <= 0) return
+    const end = from + count
+    this.setNull(from)
+    this.ensure(end - 1)
+    const bits = this.bits!
+    let i = from + 1
+    for (; i < end && (i & 7) !== 0; i++) bits[i >> 3] &= ~(1 << (i & 7))
+    const whole = end & ~7
+    if (i < whole) {
+      bits.fill(0, i >> 3, whole >> 3)
+      i = whole
+    }
+    for (; i < end; i++) bits[i >> 3] &= ~(1 << (i & 7))
+    this.nulls += count - 1
+  }
+
   /** Make sure bytes up to row `i` exist when bits are materialised (rows pushed as valid after the last null). */
   ensure(i: number): void {
     if (this.bits !== undefined && (i >> 3) >= this.bits.length) {
@@ -57,6 +75,8 @@ export interface ColumnBuffer {
   length: number
   /** Append a value (undefined or null = NULL). */
   push(v: unknown): void
+  /** Append `count` NULLs at once (where a buffer can do better than push() a row at a time). */
+  pushNulls?(count: number): void
   /** The pushed values as Arrow Data; the buffer is emptied (and may be reused). */
   finish(): Data
 }
@@ -144,6 +164,18 @@ export class Int64Buffer extends Fixed<BigInt64Array> {
     this.valid.ensure(i)
     this.v[i] = v as bigint
   }
+
+  private w: Int32Array | undefined
+  /** Append a value given as its two 32-bit words (low, high): no bigint made (the columnar path copies words). */
+  pushWords(lo: number, hi: number): void {
+    const i = this.length++
+    if (i >= this.v.length) this.v = grow(this.v, i + 1)
+    this.valid.ensure(i)
+    let w = this.w
+    if (w === undefined || w.buffer !== this.v.buffer) w = this.w = new Int32Array(this.v.buffer, this.v.byteOffset, 2 * this.v.length)
+    w[2 * i] = lo
+    w[2 * i + 1] = hi
+  }
 }
 
 export class BoolBuffer implements ColumnBuffer {
@@ -175,46 +207,60 @@ export class BoolBuffer implements ColumnBuffer {
   }
 }
 
-/** Strings, UTF-8 encoded in one go at finish() (a NULL is kept as an empty string and a cleared validity bit). */
+/**
+ * Strings, UTF-8 encoded in one go at finish(). Only the non-null values are kept (with their rows): a column that
+ * is NULL in most rows (a field only K8s events have) costs a validity bit per row, set in bulk by pushNulls().
+ */
 export class Utf8Buffer implements ColumnBuffer {
   readonly type = new Utf8()
   length = 0
   private strings: string[] = []
+  private rows: number[] = []
   private readonly valid = new Validity()
 
   push(v: unknown): void {
     const i = this.length++
     if (v === undefined || v === null) {
       this.valid.setNull(i)
-      this.strings.push('')
       return
     }
     this.valid.ensure(i)
     this.strings.push(v as string)
+    this.rows.push(i)
+  }
+
+  pushNulls(count: number): void {
+    this.valid.setNullRange(this.length, count)
+    this.length += count
   }
 
   finish(): Data {
     const n = this.length
-    const strings = this.strings
+    const {strings, rows} = this
     const offsets = new Int32Array(n + 1)
     const joined = strings.join('')
     let data = Buffer.from(joined, 'utf8')
-    if (data.length === joined.length) {
-      // ASCII only: byte offsets are string offsets.
-      let at = 0
-      for (let i = 0; i < n; i++) offsets[i + 1] = at += strings[i].length
-    } else {
-      let at = 0
-      for (let i = 0; i < n; i++) offsets[i + 1] = at += Buffer.byteLength(strings[i], 'utf8')
-      if (at !== data.length) {
-        // Lone surrogates encode differently alone and joined: encode one by one.
-        data = Buffer.allocUnsafe(at)
-        for (let i = 0; i < n; i++) data.write(strings[i], offsets[i], 'utf8')
-      }
+    const ascii = data.length === joined.length
+    // Row r ends at offsets[r + 1]; a NULL row (no entry) ends where the row before it did.
+    let at = 0
+    let next = 1
+    for (let j = 0; j < strings.length; j++) {
+      const r = rows[j]
+      if (next <= r) offsets.fill(at, next, r + 1)
+      at += ascii ? strings[j].length : Buffer.byteLength(strings[j], 'utf8')
+      offsets[r + 1] = at
+      next = r + 2
+    }
+    if (next <= n) offsets.fill(at, next, n + 1)
+    if (at !== data.length) {
+      // Lone surrogates encode differently alone and joined: encode one by one.
+      data = Buffer.allocUnsafe(at)
+      for (let j = 0; j < strings.length; j++) data.write(strings[j], offsets[rows[j]], 'utf8')
     }
     const d = makeData({type: this.type, length: n, nullCount: this.valid.nulls, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.length), nullBitmap: this.valid.bitmap(n)?.slice()}) as Data
     this.length = 0
     this.strings = []
+    this.rows = []
     this.valid.reset()
     return d
   }

@@ -26,8 +26,10 @@ import {Container, File, K8sEvent, Kind, Pod, Process, SFHeader, SysFlowRecord} 
 import {BufferKind, ColumnBuffer, makeBuffer} from './buffers.js'
 import {bufferKind, EVENT_COLUMNS, SHAPE_ATTRIBUTES} from './columns.js'
 import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
+import {EntityStore} from '../columnar/join.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
-import {contextAt, joinedAt} from '../columnar/read.js'
+import {joinedAt} from '../columnar/read.js'
+import {BytesIds, fileRowFromColumns, FileIds, processRowFromColumns, ProcessIds} from './narrow-columns.js'
 
 /** A column of a narrow table. `ref`: its values (list elements) are string ids, or keys of that table. */
 export interface NarrowColumn {
@@ -235,6 +237,12 @@ export class StringIds {
     }
   }
 
+  /** A new id for `s` (for a column that keeps its own dictionary, as BytesIds does). */
+  add(s: string): number {
+    this.pending.push(s)
+    return this.next++
+  }
+
   take(): {first: number; values: string[]} {
     const out = {first: this.pendingFirst, values: this.pending}
     this.pending = []
@@ -261,7 +269,7 @@ function encodeValue(col: NarrowColumn, v: unknown): unknown {
   return v
 }
 
-class TableBuffer {
+export class TableBuffer {
   readonly buffers: ColumnBuffer[]
   readonly schema: Schema
   length = 0
@@ -287,6 +295,32 @@ class TableBuffer {
 
 function recordBatch(schema: Schema, n: number, children: Data[]): RecordBatch {
   return new RecordBatch(schema, makeData({type: new Struct(schema.fields), length: n, nullCount: 0, children}))
+}
+
+/** Narrow keys of one join scope's rows (0: not yet) and its narrow contexts by process row. */
+interface ScopeKeys {
+  header: number
+  ctx: Int32Array
+  file: Int32Array
+  proc: Int32Array
+  container: Int32Array
+  pod: Int32Array
+  ctxByProc: Map<number, ColumnCtx[]>
+}
+
+/** A narrow context made from a scope's rows (CtxEntry with rows for objects). */
+interface ColumnCtx {
+  key: number
+  pproc: number
+  container: number
+  pod: number
+  chain: Int32Array
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 interface CtxEntry {
@@ -322,12 +356,28 @@ function put32(c: Col32, i: number, byte: number, bit: number, v: number | undef
   c.valid[byte] |= bit
   c.count++
 }
-/** Copy a long of the events table (as words) into a fact column (the record has it). */
-function copy64(c: Col64, words: Int32Array, row: number, byte: number, bit: number, src: LongColumn, i: number): void {
-  words[2 * row] = src.w[2 * i]
-  words[2 * row + 1] = src.w[2 * i + 1]
-  c.valid[byte] |= bit
-  c.count++
+/** Rows [from, to) of a long column of the events table (as words) into a fact column from row `row0`. */
+function copyLongs(c: Col64, words: Int32Array, src: LongColumn | undefined, from: number, to: number, row0: number): void {
+  if (src === undefined) return
+  words.set(src.w.subarray(2 * from, 2 * to), 2 * row0)
+  c.count += validity(c.valid, src.s, from, to, row0)
+}
+
+/** Set the validity bits (from row `row0`) of the rows of [from, to) whose state is PRESENT; returns how many. */
+function validity(valid: Uint8Array, states: Uint8Array, from: number, to: number, row0: number): number {
+  let n = 0
+  for (let i = from, r = row0; i < to; i++, r++) {
+    if (states[i] === PRESENT) {
+      valid[r >> 3] |= 1 << (r & 7)
+      n++
+    }
+  }
+  return n
+}
+
+function pushNulls(b: ColumnBuffer, count: number): void {
+  if (b.pushNulls !== undefined) b.pushNulls(count)
+  else for (let k = 0; k < count; k++) b.push(undefined)
 }
 
 function grownInts(a: Int32Array, need: number): Int32Array {
@@ -349,6 +399,8 @@ const EV_WB = EV('numWSendBytes')
 const EV_WO = EV('numWSendOps')
 const EV_FD = EV('fd')
 const EV_FLAGS = EV('opFlags')
+const EV_PID = EV('procOID.hpid')
+const EV_PTS = EV('procOID.createTS')
 const EV_OPEN = EV('openFlags')
 const EV_PROTO = EV('proto')
 const EV_SPORT = EV('sport')
@@ -429,6 +481,17 @@ class FactBuffers {
     return (this as unknown as Record<string, Col64 | Col32>)[name]
   }
 
+  /** Was any of the arrays transferred to another thread (its memory is gone)? */
+  detached(): boolean {
+    if (this.keys.some((k) => k.buffer.byteLength === 0) || this.ts.buffer.byteLength === 0) return true
+    for (const rf of FACT_FIELDS) {
+      if (rf.field === 'ts') continue
+      const c = this.field(rf.field)
+      if (c.v.buffer.byteLength === 0 || c.valid.buffer.byteLength === 0) return true
+    }
+    return false
+  }
+
   /** The same columns with twice the room. */
   grown(): FactBuffers {
     const f = new FactBuffers(this.cap * 2)
@@ -493,7 +556,8 @@ export class NarrowBuilder {
 
   private readonly tables: Record<string, TableBuffer>
   private readonly shapeAttrs: NarrowPlan['shape']
-  private readonly generic: {buf: ColumnBuffer; attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined}[]
+  /** `onKind`: `on` by Kind (1: the attribute applies). */
+  private readonly generic: {buf: ColumnBuffer; attr: Attribute; col: NarrowColumn; on: ReadonlySet<Kind> | undefined; onKind: Uint8Array | undefined}[]
   private fact = new FactBuffers(FACT_ROWS)
   private readonly factSchema: Schema
 
@@ -515,19 +579,25 @@ export class NarrowBuilder {
   private readonly pTrace; private readonly pState; private readonly pExe; private readonly pArgs; private readonly pUser
   private readonly pGroup; private readonly pContainer; private readonly pCwd; private readonly pEnv
   private readonly fTrace; private readonly fState; private readonly fPath; private readonly fContainer
+  // The same columns interned by their bytes (entities read from column tables).
+  private readonly pIds: ProcessIds
+  private readonly fIds: FileIds
 
   constructor(derivable: ReadonlySet<string>) {
     this.plan = narrowPlan(derivable)
     const byName = new Map(this.plan.tables.map((t) => [t.name, t]))
     this.tables = Object.fromEntries(this.plan.tables.filter((t) => t.name !== '_events').map((t) => [t.name, new TableBuffer(t)]))
     this.shapeAttrs = this.plan.shape
-    this.generic = this.plan.generic.map((g) => ({...g, buf: makeBuffer(g.col.kind, FACT_ROWS)}))
+    this.generic = this.plan.generic.map((g) => ({...g, buf: makeBuffer(g.col.kind, FACT_ROWS), onKind: g.on && Uint8Array.from({length: 16}, (_, k) => (g.on!.has(k) ? 1 : 0))}))
     const factDef = byName.get('_events')!
     this.factSchema = new Schema(factDef.columns.map((c) => new Field(c.name, makeBuffer(c.kind, 1).type, true)))
     const col = () => this.ids.column()
     this.pTrace = col(); this.pState = col(); this.pExe = col(); this.pArgs = col(); this.pUser = col()
     this.pGroup = col(); this.pContainer = col(); this.pCwd = col(); this.pEnv = col()
     this.fTrace = col(); this.fState = col(); this.fPath = col(); this.fContainer = col()
+    const bytes = () => new BytesIds(this.ids)
+    this.pIds = {state: this.pState, exe: bytes(), args: bytes(), user: bytes(), group: bytes(), container: bytes(), cwd: bytes(), env: this.pEnv}
+    this.fIds = {state: this.fState, path: bytes(), container: bytes()}
   }
 
   /** The input the next records come from (the `trace` column of entity rows). */
@@ -722,19 +792,23 @@ export class NarrowBuilder {
     const wb = C[EV_WB] as LongColumn | undefined
     const wo = C[EV_WO] as LongColumn | undefined
     const fd = C[EV_FD] as IntColumn | undefined
+    const procPid = C[EV_PID] as LongColumn | undefined
+    const procTs = C[EV_PTS] as LongColumn | undefined
     const opFlags = C[EV_FLAGS] as IntColumn | undefined
     const openFlags = C[EV_OPEN] as IntColumn | undefined
     const g = this.generic
     for (const seg of j.segments) {
       const s = seg.scope
-      let keys = this.scopeKeys.get(s)
-      if (keys === undefined) this.scopeKeys.set(s, (keys = {ctx: new Int32Array(Math.max(64, s.nctx * 2)), file: new Int32Array(Math.max(64, s.files.n * 2))}))
+      const keys = this.keysOf(s)
       let lastC = -1
       let lastCk = 0
+      // Room for the whole segment: its fixed-width fields are copied column by column below.
+      while (this.fact.n + (seg.to - seg.from) > this.fact.cap) this.fact = this.fact.grown()
+      const f = this.fact
+      const row0 = f.n
+      f.n += seg.to - seg.from
       for (let i = seg.from; i < seg.to; i++) {
-        if (this.fact.n >= this.fact.cap) this.fact = this.fact.grown()
-        const f = this.fact
-        const row = f.n++
+        const row = row0 + (i - seg.from)
         const kind = kinds[i]
         // Context: once per scope context row (unresolved processes and K8s events go the row way: rare).
         const c = j.ctx[i]
@@ -743,7 +817,7 @@ export class NarrowBuilder {
         else if (c >= 0) {
           if (c >= keys.ctx.length) keys.ctx = grownInts(keys.ctx, c + 1)
           ck = keys.ctx[c]
-          if (ck === 0) ck = keys.ctx[c] = this.ctxKey(contextAt(j, s, i) as unknown as Joined)
+          if (ck === 0) ck = keys.ctx[c] = this.ctxKeyOf(s, keys, c, procPid!.v[i], procTs!.v[i])
           lastC = c
           lastCk = ck
         } else ck = this.ctxKey(joinedAt(j, s, i) as unknown as Joined)
@@ -769,18 +843,6 @@ export class NarrowBuilder {
           }
         }
         f.keys[2][row] = shape !== 0 ? shape : this.shapeKey(joinedAt(j, s, i) as unknown as Joined)
-        const words = f.words
-        words.ts[2 * row] = ts![2 * i]
-        words.ts[2 * row + 1] = ts![2 * i + 1]
-        const bit = 1 << (row & 7)
-        const byte = row >> 3
-        if (tid !== undefined && tid.s[i] === PRESENT) copy64(f.tid, words.tid, row, byte, bit, tid, i)
-        if (endTs !== undefined && endTs.s[i] === PRESENT) copy64(f.endts, words.endts, row, byte, bit, endTs, i)
-        if (rb !== undefined && rb.s[i] === PRESENT) copy64(f.rbytes, words.rbytes, row, byte, bit, rb, i)
-        if (ro !== undefined && ro.s[i] === PRESENT) copy64(f.rops, words.rops, row, byte, bit, ro, i)
-        if (wb !== undefined && wb.s[i] === PRESENT) copy64(f.wbytes, words.wbytes, row, byte, bit, wb, i)
-        if (wo !== undefined && wo.s[i] === PRESENT) copy64(f.wops, words.wops, row, byte, bit, wo, i)
-        if (fd !== undefined && fd.s[i] === PRESENT) put32(f.fd, row, byte, bit, fd.v[i])
         let aux = 0
         switch (kind) {
           case Kind.FileFlow:
@@ -805,10 +867,37 @@ export class NarrowBuilder {
             break
         }
         f.keys[3][row] = aux
-        for (let k = 0; k < g.length; k++) {
-          const x = g[k]
-          x.buf.push(x.on !== undefined && !x.on.has(kind) ? undefined : encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
+      }
+      // The attributes stored per record, a column at a time: the rows of kinds that lack one are NULL in runs.
+      for (let k = 0; k < g.length; k++) {
+        const x = g[k]
+        let nulls = 0
+        for (let i = seg.from; i < seg.to; i++) {
+          if (x.onKind !== undefined && x.onKind[kinds[i]] === 0) {
+            nulls++
+            continue
+          }
+          if (nulls > 0) pushNulls(x.buf, nulls)
+          nulls = 0
+          x.buf.push(encodeValue(x.col, x.attr.value(joinedAt(j, s, i) as unknown as Joined)))
         }
+        if (nulls > 0) pushNulls(x.buf, nulls)
+      }
+      // The fixed-width fields, a column at a time: the words as they are, a validity bit where the record has the
+      // field (every record has a ts); a row without the field keeps whatever its words were, under a clear bit.
+      const words = f.words
+      const from = seg.from
+      const to = seg.to
+      words.ts.set(ts!.subarray(2 * from, 2 * to), 2 * row0)
+      copyLongs(f.tid, words.tid, tid, from, to, row0)
+      copyLongs(f.endts, words.endts, endTs, from, to, row0)
+      copyLongs(f.rbytes, words.rbytes, rb, from, to, row0)
+      copyLongs(f.rops, words.rops, ro, from, to, row0)
+      copyLongs(f.wbytes, words.wbytes, wb, from, to, row0)
+      copyLongs(f.wops, words.wops, wo, from, to, row0)
+      if (fd !== undefined) {
+        f.fd.v.set(fd.v.subarray(from, to), row0)
+        f.fd.count += validity(f.fd.valid, fd.s, from, to, row0)
       }
     }
     this.processKeys.endBatch()
@@ -817,24 +906,151 @@ export class NarrowBuilder {
     this.podKeys.endBatch()
   }
 
-  /** Per join scope: narrow keys of its context rows and file rows (0: not yet). */
-  private readonly scopeKeys = new WeakMap<JoinScope, {ctx: Int32Array; file: Int32Array}>()
+  /** Per join scope: narrow keys of its rows (0: not yet), and its narrow contexts by process row. */
+  private readonly scopeKeys = new WeakMap<JoinScope, ScopeKeys>()
 
-  private fileKeyOf(g: number, s: JoinScope, keys: {file: Int32Array}): number {
+  private keysOf(s: JoinScope): ScopeKeys {
+    let keys = this.scopeKeys.get(s)
+    if (keys === undefined) {
+      const ints = (n: number) => new Int32Array(Math.max(64, n * 2))
+      keys = {header: 0, ctx: ints(s.nctx), file: ints(s.files.n), proc: ints(s.processes.n), container: ints(s.containers.n), pod: ints(s.pods.n), ctxByProc: new Map()}
+      this.scopeKeys.set(s, keys)
+    }
+    return keys
+  }
+
+  /**
+   * A raw entity of a join scope, from its column table (the loader gives them in file order, as addEntity's):
+   * global row g of the scope's store of `kind` (a header: -1). Processes and files are copied from their columns;
+   * the few headers, containers and pods, and rows the column path does not handle, are made from their records.
+   */
+  addEntityColumns(s: JoinScope, kind: number, g: number): void {
+    const keys = this.keysOf(s)
+    switch (kind) {
+      case Kind.Header:
+        keys.header = this.headerRow(s.header() as SFHeader)
+        return
+      case Kind.Process:
+        this.processKeyOf(g, s, keys)
+        return
+      case Kind.File:
+        this.fileKeyOf(g, s, keys)
+        return
+      case Kind.Container:
+        if (g >= keys.container.length) keys.container = grownInts(keys.container, g + 1)
+        keys.container[g] = this.containerRow(s.containers.record(g, Kind.Container) as Container)
+        return
+      case Kind.Pod:
+        if (g >= keys.pod.length) keys.pod = grownInts(keys.pod, g + 1)
+        keys.pod[g] = this.podRow(s.pods.record(g, Kind.Pod) as Pod)
+        return
+      default:
+    }
+  }
+
+  private processKeyOf(g: number, s: JoinScope, keys: ScopeKeys): number {
+    if (g >= keys.proc.length) keys.proc = grownInts(keys.proc, g + 1)
+    let k = keys.proc[g]
+    if (k === 0) {
+      const store = s.processes
+      store.locate(g)
+      k = this.processKeys.next++
+      this.pendingRows++
+      if (!processRowFromColumns(this.tables._processes, k, this.trace === undefined ? undefined : this.pTrace(this.trace), store.table, store.row, this.pIds)) {
+        this.processKeys.next--
+        this.pendingRows--
+        k = this.processRow(store.record(g, Kind.Process) as Process)
+      }
+      keys.proc[g] = k
+    }
+    return k
+  }
+
+  private fileKeyOf(g: number, s: JoinScope, keys: ScopeKeys): number {
     if (g >= keys.file.length) keys.file = grownInts(keys.file, g + 1)
     let k = keys.file[g]
     if (k === 0) {
-      const file = s.files.record(g, Kind.File) as File
-      k = keys.file[g] = this.fileKeys.get(file) ?? this.fileRow(file)
+      const store = s.files
+      store.locate(g)
+      k = this.fileKeys.next++
+      this.pendingRows++
+      if (!fileRowFromColumns(this.tables._files, k, this.trace === undefined ? undefined : this.fTrace(this.trace), store.table, store.row, this.fIds)) {
+        this.fileKeys.next--
+        this.pendingRows--
+        k = this.fileRow(store.record(g, Kind.File) as File)
+      }
+      keys.file[g] = k
     }
     return k
+  }
+
+  /** The key of a container or pod row of a scope (made from its record if not yet added). */
+  private entityKeyOf(g: number, store: EntityStore, kind: Kind.Container | Kind.Pod, keys: ScopeKeys): number {
+    const which = kind === Kind.Container ? 'container' : 'pod'
+    if (g >= keys[which].length) keys[which] = grownInts(keys[which], g + 1)
+    let k = keys[which][g]
+    if (k === 0) k = keys[which][g] = kind === Kind.Container ? this.containerRow(store.record(g, kind) as Container) : this.podRow(store.record(g, kind) as Pod)
+    return k
+  }
+
+  /**
+   * The narrow context of context row c of a scope (ctxEntry's rows, keyed by scope rows rather than objects):
+   * contexts of one process with the same parent, container and pod share a row while their ancestry holds the same
+   * processes. `hpid`/`createTS`: the procOID of the record that asks first.
+   */
+  private ctxKeyOf(s: JoinScope, keys: ScopeKeys, c: number, hpid: bigint, createTS: bigint): number {
+    const p = s.ctxProc[c]
+    const pproc = s.ctxPproc[c]
+    const container = s.ctxContainer[c]
+    const pod = s.ctxPod[c]
+    const chain = s.ancestry(c)
+    let list = keys.ctxByProc.get(p)
+    if (list === undefined) keys.ctxByProc.set(p, (list = []))
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]
+      if (e.pproc !== pproc || e.container !== container || e.pod !== pod) continue
+      if (sameRows(e.chain, chain)) return e.key
+      list[i] = this.newCtxOf(s, keys, p, pproc, container, pod, chain, hpid, createTS)
+      return list[i].key
+    }
+    const e = this.newCtxOf(s, keys, p, pproc, container, pod, chain, hpid, createTS)
+    list.push(e)
+    return e.key
+  }
+
+  private newCtxOf(s: JoinScope, keys: ScopeKeys, p: number, pproc: number, container: number, pod: number, chain: Int32Array, hpid: bigint, createTS: bigint): ColumnCtx {
+    const key = this.ctxNext++
+    this.pendingRows++
+    const anc = new Array<number>(chain.length)
+    for (let i = 0; i < chain.length; i++) anc[i] = this.processKeyOf(chain[i], s, keys)
+    this.tables._ctx.row([
+      key, keys.header || undefined, this.processKeyOf(p, s, keys), pproc < 0 ? undefined : this.processKeyOf(pproc, s, keys),
+      container < 0 ? undefined : this.entityKeyOf(container, s.containers, Kind.Container, keys),
+      pod < 0 ? undefined : this.entityKeyOf(pod, s.pods, Kind.Pod, keys),
+      hpid, createTS, anc,
+    ])
+    // The ancestry is a view of the scope's (growing) array: keep a copy.
+    return {key, pproc, container, pod, chain: chain.slice()}
   }
 
   private auxNext = 1
   /** A `_aux` row (in AUX_TABLE's column order); returns its key. */
   private auxRow(newfile?: number, ret?: number, proto?: number, sport?: number, dport?: number, sip?: number, dip?: number, nthreads?: bigint, nexits?: bigint, nerrors?: bigint): number {
     const k = this.auxNext++
-    this.tables._aux.row([k, newfile, ret, proto, sport, dport, sip, dip, nthreads, nexits, nerrors])
+    const t = this.tables._aux
+    const b = t.buffers
+    b[0].push(k)
+    b[1].push(newfile)
+    b[2].push(ret)
+    b[3].push(proto)
+    b[4].push(sport)
+    b[5].push(dport)
+    b[6].push(sip)
+    b[7].push(dip)
+    b[8].push(nthreads)
+    b[9].push(nexits)
+    b[10].push(nerrors)
+    t.length++
     return k
   }
 
@@ -986,7 +1202,8 @@ export class NarrowBuilder {
    * be written again. Saves allocating (and collecting) fresh fact buffers for every batch.
    */
   recycle(): void {
-    if (this.lastFact !== undefined && this.lastFact !== this.fact) this.spare = this.lastFact
+    // Buffers posted to another thread without a copy are gone (detached): those are not reused.
+    if (this.lastFact !== undefined && this.lastFact !== this.fact && !this.lastFact.detached()) this.spare = this.lastFact
     this.lastFact = undefined
   }
 }
