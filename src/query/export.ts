@@ -33,6 +33,7 @@ import path from 'node:path'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {NarrowBuilder} from '../format/arrow/index.js'
 import {Joined} from '../format/join.js'
+import {purgeDuckDbAllocator} from '../native/duckdb-allocator.js'
 import {createTableSql, DERIVABLE, GENERATION_TABLES, GenerationTable, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
@@ -54,6 +55,8 @@ export interface ParquetExportOptions {
   rowGroupSize?: number
   /** Records per slice (tests use small ones to exercise the joining of parts). */
   sliceRecords?: number
+  /** Slices written at a time, besides the loading (default WRITERS; tests use more to exercise the overlap). */
+  writers?: number
 }
 
 /** How each partition key is computed from the `events` columns. */
@@ -76,8 +79,13 @@ const EXPORT_MEMORY = '1GB'
  */
 const ROW_GROUP_ROWS = 122880
 const ROW_GROUP_BYTES = '64MB'
-/** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
-const SLICE_RECORDS = 131072
+/**
+ * Records per slice: large enough that what a slice costs besides its rows is small (its joins' hash tables of the
+ * entities, a part file), small enough that the slice being written, the one waiting for it and their row groups
+ * stay small. (131072 with two writers: 0.8-1.0 GB resident at 1M-8M records; 65536 with one: ~520 MB; see
+ * WRITERS and README.)
+ */
+const SLICE_RECORDS = 65536
 /**
  * A partitioned COPY keeps a buffer for every partition it writes to until it ends (at least a block per column
  * each, whatever the rows), so its slices are smaller.
@@ -88,8 +96,14 @@ const PARTITIONED_SLICE_RECORDS = 32768
  * (see regroupPartitions).
  */
 const FRAGMENTED = 8
-/** Slices written at a time (connections), besides this thread's loading. */
-const WRITERS = 2
+/**
+ * Slices written at a time (connections), besides this thread's loading. One: this machine's second core then
+ * writes while the first loads; a second writer only pays when writing is slower than loading, which it is not
+ * (loading ~110-190k records/s a thread, a COPY of a slice ~170k rows/s), and it doubled what the writing holds
+ * (a slice, its hash tables, a row group and its encoder: 200-300 MB).
+ */
+const WRITERS = 1
+const PARTITIONED_WRITERS = 2
 
 /**
  * Load joined batches (the entities they reference become the entity tables' rows) into the session's database,
@@ -241,6 +255,9 @@ class SliceWriter {
       try {
         await c.run(`COPY (${this.select(slice)}) TO ${lit(part)} (${this.options})`)
         for (const t of Object.values(slice.own)) await c.run(`DROP TABLE ${q(t)}`)
+        // What the COPY freed goes back to the system now (see ../native/duckdb-allocator.ts), not the next slice's
+        // on top of it.
+        purgeDuckDbAllocator()
         this.onWritten(slice.index)
       } catch (e) {
         this.failure ??= {error: e}
@@ -303,6 +320,8 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
       await session.connection.run(createTableSql(t))
     }
     for (const c of chunks.droppable()) for (const t of GENERATION_TABLES) await session.connection.run(`DROP TABLE ${q(chunkName(t, c))}`)
+    // The dropped chunks' pages, before this thread waits for a writer.
+    purgeDuckDbAllocator()
     const slice: Slice = {index: n, own, entities: chunks.end(n)}
     inSlice = 0
     await onSlice(slice)
@@ -353,6 +372,7 @@ export function parquetFileOptions(compression: string, rowGroupSize?: number): 
 export async function exportParquet(batches: AsyncIterable<Joined[]>, target: string, opts: ParquetExportOptions = {}): Promise<{records: number}> {
   const compression = (opts.compression ?? 'zstd').toLowerCase()
   if (!COMPRESSIONS.has(compression)) throw new QueryError(`unknown Parquet compression '${opts.compression}' (use one of ${[...COMPRESSIONS].join(', ')})`)
+  if (opts.writers !== undefined && !(Number.isInteger(opts.writers) && opts.writers > 0)) throw new QueryError(`writers must be a positive integer (got ${opts.writers})`)
   if (opts.rowGroupSize !== undefined && !(Number.isInteger(opts.rowGroupSize) && opts.rowGroupSize > 0)) throw new QueryError(`row group size must be a positive integer (got ${opts.rowGroupSize})`)
   const keys = opts.partitionBy ?? []
   for (const k of keys) if (!(k in PARTITION_SQL)) throw new QueryError(`unknown partition key '${k}' (use ${Object.keys(PARTITION_SQL).join(', ')})`)
@@ -379,7 +399,8 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     await session.connection.run('SET GLOBAL preserve_insertion_order = false')
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
     const connections: DuckDBConnection[] = []
-    for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
+    // A partitioned export keeps the two writers it was measured with (its slices are smaller, see above).
+    for (let i = 0; i < (opts.writers ?? (keys.length > 0 ? PARTITIONED_WRITERS : WRITERS)); i++) connections.push(await session.instance.connect())
     const chunks = new Chunks()
     const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0, (i) => chunks.written(i)))
     const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), chunks, (s) => w.write(s))
