@@ -7,6 +7,8 @@
 // connection while this thread loads the next, and drops its tables. The parts are then joined into the target
 // without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entity tables plus, per
 // writer, a slice and a row group, whatever the length of the trace; and this thread and DuckDB's work at once.
+// What each slice's COPY freed is handed back to the system after it (../native/duckdb-allocator.ts): DuckDB's
+// allocator would otherwise keep it, and resident memory grew to ~1 GB though DuckDB itself held far less.
 // (One COPY of the whole view, as before, took ~100 ns per value through its list lookups and buffered the trace.)
 //
 // Why DuckDB writes the Parquet (issue #17, measured 2026-12-03 on the 2-core bench machine, shared and loaded, so
@@ -55,7 +57,10 @@ export interface ParquetExportOptions {
   rowGroupSize?: number
   /** Records per slice (tests use small ones to exercise the joining of parts). */
   sliceRecords?: number
-  /** Slices written at a time, besides the loading (default WRITERS; tests use more to exercise the overlap). */
+  /**
+   * Slices written at a time besides the loading (default 2). One, with smaller slices, holds about half the memory
+   * and takes about twice as long (see WRITERS).
+   */
   writers?: number
 }
 
@@ -80,12 +85,10 @@ const EXPORT_MEMORY = '1GB'
 const ROW_GROUP_ROWS = 122880
 const ROW_GROUP_BYTES = '64MB'
 /**
- * Records per slice: large enough that what a slice costs besides its rows is small (its joins' hash tables of the
- * entities, a part file), small enough that the slice being written, the one waiting for it and their row groups
- * stay small. (131072 with two writers: 0.8-1.0 GB resident at 1M-8M records; 65536 with one: ~520 MB; see
- * WRITERS and README.)
+ * Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap.
+ * (65536 with one writer peaks at ~0.52 GB on 2M records but takes ~1.8x as long: see WRITERS.)
  */
-const SLICE_RECORDS = 65536
+const SLICE_RECORDS = 131072
 /**
  * A partitioned COPY keeps a buffer for every partition it writes to until it ends (at least a block per column
  * each, whatever the rows), so its slices are smaller.
@@ -97,13 +100,11 @@ const PARTITIONED_SLICE_RECORDS = 32768
  */
 const FRAGMENTED = 8
 /**
- * Slices written at a time (connections), besides this thread's loading. One: this machine's second core then
- * writes while the first loads; a second writer only pays when writing is slower than loading, which it is not
- * (loading ~110-190k records/s a thread, a COPY of a slice ~170k rows/s), and it doubled what the writing holds
- * (a slice, its hash tables, a row group and its encoder: 200-300 MB).
+ * Slices written at a time (connections), besides this thread's loading. Two: one COPY thread writes ~170k rows/s,
+ * slower than this thread loads, so with one writer loading waits for it (measured on 2M records, one writer and
+ * slices of 65536: 15.8-18.4 s against 8.6-8.8 s, peak RSS 516-537 MiB against 809-826 MiB).
  */
-const WRITERS = 1
-const PARTITIONED_WRITERS = 2
+const WRITERS = 2
 
 /**
  * Load joined batches (the entities they reference become the entity tables' rows) into the session's database,
@@ -399,8 +400,7 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     await session.connection.run('SET GLOBAL preserve_insertion_order = false')
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
     const connections: DuckDBConnection[] = []
-    // A partitioned export keeps the two writers it was measured with (its slices are smaller, see above).
-    for (let i = 0; i < (opts.writers ?? (keys.length > 0 ? PARTITIONED_WRITERS : WRITERS)); i++) connections.push(await session.instance.connect())
+    for (let i = 0; i < (opts.writers ?? WRITERS); i++) connections.push(await session.instance.connect())
     const chunks = new Chunks()
     const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0, (i) => chunks.written(i)))
     const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), chunks, (s) => w.write(s))
