@@ -180,6 +180,27 @@ for (const slice of [1, 3, 7, undefined]) {
     }))
 }
 
+for (const writers of [1, 3]) {
+  test(`exportParquet in slices of 3 records, ${writers} written at a time: the rows of the events view, in record order`, (t) =>
+    withTempDir(async (dir) => {
+      const files = [...FIXTURES, MULTIBLOCK]
+      const file = path.join(dir, 'events.parquet')
+      const r = await exportParquet(joinedBatches(files.map(fileInput)), file, {sliceRecords: 3, writers})
+      const expected = await viewRows(files)
+      t.is(r.records, expected.length)
+      // one row group per part at least: the parts were joined, not rewritten
+      t.true(parquetShape(file).rowGroups >= Math.ceil(expected.length / 3) - 1)
+      await withDuck(async (c) => t.deepEqual(await parquetRows(c, file), expected))
+      t.deepEqual(fs.readdirSync(dir), ['events.parquet'])
+    }))
+}
+
+test('exportParquet: writers must be a positive integer', async (t) =>
+  withTempDir(async (dir) => {
+    await t.throwsAsync(exportParquet(batches(), path.join(dir, 'x.parquet'), {writers: 0}), {message: /writers must be a positive integer \(got 0\)/})
+    t.deepEqual(fs.readdirSync(dir), [])
+  }))
+
 test('exportParquet: a partitioned dataset in slices: each partition holds its rows of the view, in record order', (t) =>
   withTempDir(async (dir) => {
     const files = [...FIXTURES, MULTIBLOCK]

@@ -7,6 +7,8 @@
 // connection while this thread loads the next, and drops its tables. The parts are then joined into the target
 // without re-encoding (./parquet-concat.ts). So time is linear in the trace; memory is the entity tables plus, per
 // writer, a slice and a row group, whatever the length of the trace; and this thread and DuckDB's work at once.
+// What each slice's COPY freed is handed back to the system after it (../native/duckdb-allocator.ts): DuckDB's
+// allocator would otherwise keep it, and resident memory grew to ~1 GB though DuckDB itself held far less.
 // (One COPY of the whole view, as before, took ~100 ns per value through its list lookups and buffered the trace.)
 //
 // Why DuckDB writes the Parquet (issue #17, measured 2026-12-03 on the 2-core bench machine, shared and loaded, so
@@ -33,6 +35,7 @@ import path from 'node:path'
 import {DuckDBConnection} from '@duckdb/node-api'
 import {NarrowBuilder} from '../format/arrow/index.js'
 import {Joined} from '../format/join.js'
+import {purgeDuckDbAllocator} from '../native/duckdb-allocator.js'
 import {createTableSql, DERIVABLE, GENERATION_TABLES, GenerationTable, lit, q, SLICE_TABLES, sliceSelectSql} from './ddl.js'
 import {SourceMaps} from './ingest.js'
 import {QueryError} from './errors.js'
@@ -54,6 +57,11 @@ export interface ParquetExportOptions {
   rowGroupSize?: number
   /** Records per slice (tests use small ones to exercise the joining of parts). */
   sliceRecords?: number
+  /**
+   * Slices written at a time besides the loading (default 2). One, with smaller slices, holds about half the memory
+   * and takes about twice as long (see WRITERS).
+   */
+  writers?: number
 }
 
 /** How each partition key is computed from the `events` columns. */
@@ -76,7 +84,10 @@ const EXPORT_MEMORY = '1GB'
  */
 const ROW_GROUP_ROWS = 122880
 const ROW_GROUP_BYTES = '64MB'
-/** Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap. */
+/**
+ * Records per slice: large enough that what a slice costs besides its rows is small, small enough to overlap.
+ * (65536 with one writer peaks at ~0.52 GB on 2M records but takes ~1.8x as long: see WRITERS.)
+ */
 const SLICE_RECORDS = 131072
 /**
  * A partitioned COPY keeps a buffer for every partition it writes to until it ends (at least a block per column
@@ -88,7 +99,11 @@ const PARTITIONED_SLICE_RECORDS = 32768
  * (see regroupPartitions).
  */
 const FRAGMENTED = 8
-/** Slices written at a time (connections), besides this thread's loading. */
+/**
+ * Slices written at a time (connections), besides this thread's loading. Two: one COPY thread writes ~170k rows/s,
+ * slower than this thread loads, so with one writer loading waits for it (measured on 2M records, one writer and
+ * slices of 65536: 15.8-18.4 s against 8.6-8.8 s, peak RSS 516-537 MiB against 809-826 MiB).
+ */
 const WRITERS = 2
 
 /**
@@ -241,6 +256,9 @@ class SliceWriter {
       try {
         await c.run(`COPY (${this.select(slice)}) TO ${lit(part)} (${this.options})`)
         for (const t of Object.values(slice.own)) await c.run(`DROP TABLE ${q(t)}`)
+        // What the COPY freed goes back to the system now (see ../native/duckdb-allocator.ts), not the next slice's
+        // on top of it.
+        purgeDuckDbAllocator()
         this.onWritten(slice.index)
       } catch (e) {
         this.failure ??= {error: e}
@@ -303,6 +321,8 @@ async function loadSlices(session: QuerySession, batches: AsyncIterable<Joined[]
       await session.connection.run(createTableSql(t))
     }
     for (const c of chunks.droppable()) for (const t of GENERATION_TABLES) await session.connection.run(`DROP TABLE ${q(chunkName(t, c))}`)
+    // The dropped chunks' pages, before this thread waits for a writer.
+    purgeDuckDbAllocator()
     const slice: Slice = {index: n, own, entities: chunks.end(n)}
     inSlice = 0
     await onSlice(slice)
@@ -353,6 +373,7 @@ export function parquetFileOptions(compression: string, rowGroupSize?: number): 
 export async function exportParquet(batches: AsyncIterable<Joined[]>, target: string, opts: ParquetExportOptions = {}): Promise<{records: number}> {
   const compression = (opts.compression ?? 'zstd').toLowerCase()
   if (!COMPRESSIONS.has(compression)) throw new QueryError(`unknown Parquet compression '${opts.compression}' (use one of ${[...COMPRESSIONS].join(', ')})`)
+  if (opts.writers !== undefined && !(Number.isInteger(opts.writers) && opts.writers > 0)) throw new QueryError(`writers must be a positive integer (got ${opts.writers})`)
   if (opts.rowGroupSize !== undefined && !(Number.isInteger(opts.rowGroupSize) && opts.rowGroupSize > 0)) throw new QueryError(`row group size must be a positive integer (got ${opts.rowGroupSize})`)
   const keys = opts.partitionBy ?? []
   for (const k of keys) if (!(k in PARTITION_SQL)) throw new QueryError(`unknown partition key '${k}' (use ${Object.keys(PARTITION_SQL).join(', ')})`)
@@ -379,7 +400,7 @@ export async function exportParquet(batches: AsyncIterable<Joined[]>, target: st
     await session.connection.run('SET GLOBAL preserve_insertion_order = false')
     await session.connection.run("SET GLOBAL disabled_optimizers = 'join_order,build_side_probe_side'")
     const connections: DuckDBConnection[] = []
-    for (let i = 0; i < WRITERS; i++) connections.push(await session.instance.connect())
+    for (let i = 0; i < (opts.writers ?? WRITERS); i++) connections.push(await session.instance.connect())
     const chunks = new Chunks()
     const w = (writer = new SliceWriter(connections, work, select, options, keys.length > 0, (i) => chunks.written(i)))
     const records = await loadSlices(session, batches, opts.sliceRecords ?? (keys.length > 0 ? PARTITIONED_SLICE_RECORDS : SLICE_RECORDS), chunks, (s) => w.write(s))
