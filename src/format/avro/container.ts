@@ -334,7 +334,8 @@ function decompress(codec: Codec, raw: Buffer, offload: boolean): Buffer | Error
     // An output chunk big enough for the whole block (SysFlow deflates about 3-4x) saves zlib's concatenation.
     const chunkSize = Math.min(Math.max(raw.length * 4, 1 << 16), 1 << 22)
     const thread = offload ? inflateThread() : undefined
-    return thread ? thread.inflate(raw, chunkSize, MAX_INFLATED_BYTES) : inflateHere(raw, chunkSize, MAX_INFLATED_BYTES)
+    // The thread gets a copy: the window's bytes are reused as more input arrives.
+    return thread ? thread.inflate(Buffer.from(raw), chunkSize, MAX_INFLATED_BYTES) : inflateHere(raw, chunkSize, MAX_INFLATED_BYTES)
   }
   try {
     return decompressNow(codec, raw)

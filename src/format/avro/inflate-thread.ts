@@ -1,7 +1,7 @@
 // Deflated blocks inflated on a thread of their own, so that inflating (about a fifth of reading a trace) overlaps
 // with decoding on the main thread. Measured on the 2M-record bench trace: inflating takes ~240 ms of the main
-// thread's ~1 s; handing blocks to this thread costs ~60 ms there (the compressed payload in shared memory, the
-// inflated one transferred). Node's own async zlib (libuv's pool) costs more than it saves: ~85 us of main-thread work per call for
+// thread's ~1 s; handing blocks to this thread costs ~60 ms there (a structured copy of the compressed payload each
+// way). Node's own async zlib (libuv's pool) costs more than it saves: ~85 us of main-thread work per call for
 // its stream machinery, for 80 kB blocks. One thread per process, started only once an input proves large (see
 // readBlocks); it never keeps the process alive when idle. If it fails, blocks are inflated here instead.
 import {isMainThread, Worker} from 'node:worker_threads'
@@ -9,7 +9,7 @@ import zlib from 'node:zlib'
 import {InflateReply, InflateRequest} from './inflate-worker.js'
 
 interface Pending {
-  raw: Uint8Array
+  raw: Buffer
   chunkSize: number
   maxOutputLength: number
   resolve: (r: Buffer | Error) => void
@@ -32,14 +32,9 @@ class InflateThread {
   /** Blocks this thread has inflated (tests: the thread was really used). */
   inflated = 0
 
-  /** `raw` is copied (the caller's window moves on): into shared memory, which the thread reads in place. */
-  inflate(raw: Uint8Array, chunkSize: number, maxOutputLength: number): Promise<Buffer | Error> {
+  inflate(raw: Buffer, chunkSize: number, maxOutputLength: number): Promise<Buffer | Error> {
     const w = this.start()
     if (!w) return Promise.resolve(inflateHere(raw, chunkSize, maxOutputLength))
-    // Shared rather than cloned (a copy per message) or transferred (gone if the thread dies): kept for that case.
-    const shared = new Uint8Array(new SharedArrayBuffer(raw.length))
-    shared.set(raw)
-    raw = shared
     const id = this.next++
     return new Promise((resolve) => {
       if (this.pending.size === 0) w.ref()
