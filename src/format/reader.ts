@@ -144,8 +144,7 @@ export async function* readDecoded<T>(
       }
       stats.blocks++
       stats.records += decoded.records
-      // Not src.offset: framing runs a few blocks ahead of decoding (readBlocks).
-      stats.bytes = block.end
+      stats.bytes = src.offset
       yield {file, offset: block.offset, value: decoded.value}
     }
     stats.bytes = src.offset

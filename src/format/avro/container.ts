@@ -1,10 +1,10 @@
 // Avro object container framing: header (magic, metadata, sync marker) and blocks (count, size, payload, sync).
 // Streams from any chunk source in bounded memory. A damaged block is skipped to the next sync marker and
 // reported, or, in strict mode, thrown.
+import zlib from 'node:zlib'
 import {
   CorruptBlockError, EmptyInputError, NotAvroError, ReadWarning, TraceSchemaError, TruncatedInputError,
 } from '../errors.js'
-import {inflateHere, inflateThread} from './inflate-thread.js'
 import {crc32, snappyUncompress} from './snappy.js'
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]) // "Obj\x01"
@@ -32,8 +32,6 @@ export interface Block {
   count: number
   /** Uncompressed payload. */
   data: Buffer
-  /** File offset just past the block's sync marker. */
-  end: number
 }
 
 /** Pull-based byte window over an async chunk stream, with absolute offsets. */
@@ -184,85 +182,19 @@ export interface BlockReadOptions {
  * - a bad sync marker or an impossible count/size: skip to the next sync marker (warning, or CorruptBlockError);
  * - payload that does not decompress: skip that block (its records are counted as lost);
  * - input that ends inside a block: TruncatedInputError, after every complete block has been yielded.
- *
- * Deflated payloads are inflated on a thread of their own (./inflate-thread.ts), up to INFLATE_AHEAD blocks ahead
- * of the block the caller is decoding: inflating (a fifth of reading a trace) overlaps with decoding. What framing
- * finds (warnings, errors) waits in the same queue, so the caller sees blocks, warnings and errors in file order,
- * and nothing about blocks past the point where it stops reading.
  */
 export async function* readBlocks(src: ByteSource, header: ContainerHeader, file: string, opts: BlockReadOptions = {}): AsyncGenerator<Block> {
-  const ahead: Framed[] = []
-  const settle = async (f: Framed): Promise<Block | undefined> => {
-    if ('warning' in f) {
-      opts.onWarning?.(f.warning)
-      return undefined
-    }
-    const data = f.data instanceof Promise ? await f.data : f.data
-    if (data instanceof Error) {
-      const problem = `corrupt block: ${header.codec} payload does not decompress (${data.message})`
-      if (opts.strict) throw new CorruptBlockError(file, f.offset, problem)
-      const skippedBytes = f.end - f.offset
-      opts.onWarning?.({file, offset: f.offset, skippedRecords: f.count, skippedBytes, message: `${problem}; skipped ${skippedBytes} bytes (${f.count} records)`})
-      return undefined
-    }
-    if (f.markerDamaged) {
-      opts.onWarning?.({file, offset: f.offset, skippedRecords: 0, skippedBytes: 0, message: 'the sync marker after this block is damaged; the block itself was read'})
-    }
-    return {offset: f.offset, count: f.count, data, end: f.end}
-  }
-  // A framing error (strict damage, truncation) comes after the blocks framed before it; a block's own error
-  // (strict: its payload does not decompress) comes in its place, before the blocks after it.
-  let failure: {error: unknown} | undefined
-  const frames = frameBlocks(src, header, file, opts)
-  try {
-    for (;;) {
-      let next: IteratorResult<Framed>
-      try {
-        next = await frames.next()
-      } catch (e) {
-        failure = {error: e}
-        break
-      }
-      if (next.done) break
-      ahead.push(next.value)
-      while (ahead.length > INFLATE_AHEAD) {
-        const b = await settle(ahead.shift()!)
-        if (b) yield b
-      }
-    }
-    while (ahead.length > 0) {
-      const b = await settle(ahead.shift()!)
-      if (b) yield b
-    }
-  } finally {
-    await frames.return(undefined)
-  }
-  if (failure) throw failure.error
-}
-
-/** Blocks decompressing ahead of the one being decoded (each holds its compressed and inflated payload). */
-const INFLATE_AHEAD = 2
-/** Blocks of an input inflated in this thread before the inflate thread takes over (~0.3 MB of records). */
-const INLINE_BLOCKS = 4
-
-/** A framed block (its payload decompressed, or decompressing), or what framing found wrong, in file order. */
-type Framed =
-  | {warning: ReadWarning}
-  | {offset: number; count: number; end: number; markerDamaged: boolean; data: Buffer | Error | Promise<Buffer | Error>}
-
-async function* frameBlocks(src: ByteSource, header: ContainerHeader, file: string, opts: BlockReadOptions): AsyncGenerator<Framed> {
   const {sync, codec} = header
-  const damaged = async (offset: number, problem: string, records: number, resync: boolean): Promise<Framed> => {
+  const damaged = async (offset: number, problem: string, records: number, resync: boolean): Promise<void> => {
     if (opts.strict) throw new CorruptBlockError(file, offset, problem)
     const found = resync ? await src.skipPast(sync) : true
     const skippedBytes = src.offset - offset
-    return {warning: {
+    opts.onWarning?.({
       file, offset, skippedRecords: records, skippedBytes,
       message: `${problem}; skipped ${skippedBytes} bytes${records ? ` (${records} records)` : ''}${found ? '' : ' to the end of the input (no further sync marker)'}`,
-    }}
+    })
   }
 
-  let blocks = 0
   while (!(await src.atEnd())) {
     const offset = src.offset
     const count = await src.readVarint()
@@ -271,14 +203,14 @@ async function* frameBlocks(src: ByteSource, header: ContainerHeader, file: stri
       throw new TruncatedInputError(file, offset, 'input ends inside a block header')
     }
     if (Number.isNaN(count) || Number.isNaN(size) || count < 0 || size < 0 || size > MAX_BLOCK_BYTES || count > Math.max(size, 1) * 64) {
-      yield await damaged(offset, `corrupt block header (count ${count}, size ${size})`, 0, true)
+      await damaged(offset, `corrupt block header (count ${count}, size ${size})`, 0, true)
       continue
     }
     if (!(await src.ensure(size + SYNC_SIZE))) {
       // Either the file was cut, or the size is corrupt and a later sync marker exists: look for one.
       const left = src.available
       if (!opts.strict && (await src.skipPast(sync))) {
-        yield {warning: {file, offset, skippedRecords: 0, skippedBytes: src.offset - offset, message: `corrupt block (size ${size} runs past the end); skipped to the next sync marker`}}
+        opts.onWarning?.({file, offset, skippedRecords: 0, skippedBytes: src.offset - offset, message: `corrupt block (size ${size} runs past the end); skipped to the next sync marker`})
         continue
       }
       throw new TruncatedInputError(file, offset, `truncated block: ${count} records in ${size} bytes declared, only ${left} bytes left`)
@@ -289,16 +221,23 @@ async function* frameBlocks(src: ByteSource, header: ContainerHeader, file: stri
       // Either only the 16 marker bytes are damaged (a well-formed block follows right after them: keep both),
       // or the size is wrong (scan to the next marker; scanning blindly would also swallow the next block).
       if (opts.strict || !(await wellFormedBlockAt(src, size + SYNC_SIZE, sync))) {
-        yield await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
+        await damaged(offset, 'corrupt block: sync marker does not match', 0, true)
         continue
       }
       markerDamaged = true
     }
-    // Taken before the window moves on: peek's bytes are reused as more input arrives. Small inputs never start
-    // the inflate thread.
-    const data = decompress(codec, raw, ++blocks > INLINE_BLOCKS)
     src.skip(size + SYNC_SIZE)
-    yield {offset, count, end: src.offset, markerDamaged, data}
+    let data: Buffer
+    try {
+      data = decompress(codec, raw)
+    } catch (e) {
+      await damaged(offset, `corrupt block: ${codec} payload does not decompress (${(e as Error).message})`, count, false)
+      continue
+    }
+    if (markerDamaged) {
+      opts.onWarning?.({file, offset, skippedRecords: 0, skippedBytes: 0, message: 'the sync marker after this block is damaged; the block itself was read'})
+    }
+    yield {offset, count, data}
   }
 }
 
@@ -325,30 +264,14 @@ async function wellFormedBlockAt(src: ByteSource, at: number, sync: Buffer): Pro
   return src.peek(end + SYNC_SIZE).subarray(end).equals(sync)
 }
 
-/**
- * A block's payload, uncompressed, or the Error saying why it does not decompress. `offload`: deflate on the
- * inflate thread (./inflate-thread.ts).
- */
-function decompress(codec: Codec, raw: Buffer, offload: boolean): Buffer | Error | Promise<Buffer | Error> {
-  if (codec === 'deflate') {
-    // An output chunk big enough for the whole block (SysFlow deflates about 3-4x) saves zlib's concatenation.
-    const chunkSize = Math.min(Math.max(raw.length * 4, 1 << 16), 1 << 22)
-    const thread = offload ? inflateThread() : undefined
-    // The thread gets a copy: the window's bytes are reused as more input arrives.
-    return thread ? thread.inflate(Buffer.from(raw), chunkSize, MAX_INFLATED_BYTES) : inflateHere(raw, chunkSize, MAX_INFLATED_BYTES)
-  }
-  try {
-    return decompressNow(codec, raw)
-  } catch (e) {
-    return e as Error
-  }
-}
-
-function decompressNow(codec: Exclude<Codec, 'deflate'>, raw: Buffer): Buffer {
+function decompress(codec: Codec, raw: Buffer): Buffer {
   switch (codec) {
     case 'null':
       // Copy: the window's buffer is reused as more input arrives.
       return Buffer.from(raw)
+    case 'deflate':
+      // An output chunk big enough for the whole block (SysFlow deflates about 3-4x) saves zlib's concatenation.
+      return zlib.inflateRawSync(raw, {maxOutputLength: MAX_INFLATED_BYTES, chunkSize: Math.min(Math.max(raw.length * 4, 1 << 16), 1 << 22)})
     case 'snappy': {
       // Avro frames snappy as payload + big-endian CRC32 of the uncompressed data.
       if (raw.length < 4) throw new Error('snappy block shorter than its checksum')
