@@ -42,6 +42,26 @@ const word = new BigInt64Array(1)
 const halves = new Uint32Array(word.buffer)
 const E9 = 1_000_000_000
 
+/** The nanoseconds within the second of the last splitSeconds. */
+export let splitRest = 0
+
+/**
+ * Seconds of a non-negative nanosecond long given as 32-bit words (high, low), its nanoseconds within the second
+ * left in splitRest: long division by 1e9, 16 bits at a time, so every intermediate stays below 2^53.
+ */
+export function splitSeconds(hi: number, lo: number): number {
+  let r = hi >>> 16
+  const q3 = Math.floor(r / E9)
+  r = (r - q3 * E9) * 65536 + (hi & 0xffff)
+  const q2 = Math.floor(r / E9)
+  r = (r - q2 * E9) * 65536 + (lo >>> 16)
+  const q1 = Math.floor(r / E9)
+  r = (r - q1 * E9) * 65536 + (lo & 0xffff)
+  const q0 = Math.floor(r / E9)
+  splitRest = r - q0 * E9
+  return ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
+}
+
 /**
  * Split a timestamp for output: returns the nanoseconds within the second and sets the second's ISO prefix
  * (isoPrefixBytes) and decimal digits (secondDigitBytes).
@@ -52,18 +72,8 @@ export function isoSplit(ns: bigint): number {
   word[0] = ns
   const hi = halves[1]
   if (hi < 0x80000000) {
-    // Long division by 1e9, 16 bits at a time: every intermediate stays below 2^53.
-    const lo = halves[0]
-    let r = hi >>> 16
-    const q3 = Math.floor(r / E9)
-    r = (r - q3 * E9) * 65536 + (hi & 0xffff)
-    const q2 = Math.floor(r / E9)
-    r = (r - q2 * E9) * 65536 + (lo >>> 16)
-    const q1 = Math.floor(r / E9)
-    r = (r - q1 * E9) * 65536 + (lo & 0xffff)
-    const q0 = Math.floor(r / E9)
-    sub = r - q0 * E9
-    sec = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
+    sec = splitSeconds(hi, halves[0])
+    sub = splitRest
   } else {
     // Before 1970: rare enough for bigint arithmetic (floor division, so the nanoseconds stay positive).
     let s = ns % 1_000_000_000n

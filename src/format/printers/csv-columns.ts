@@ -15,7 +15,7 @@ import {Joined} from '../join.js'
 import {PipelineStats} from '../pipeline.js'
 import {TraceInput} from '../reader.js'
 import {Kind} from '../records.js'
-import {isoPrefixBytes, isoSplit} from '../time.js'
+import {isoPrefixBytes, isoSplit, splitRest, splitSeconds} from '../time.js'
 import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn, PRESENT, specOf} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
 import {ColumnJoined, joinedAt, joinedColumns} from '../columnar/read.js'
@@ -122,21 +122,6 @@ function nineDigits(buf: Buffer, pos: number, sub: number): void {
   buf[pos + 8] = QUADS[lo + 3]
 }
 
-const E9 = 1_000_000_000
-/** Seconds and nanoseconds of a non-negative long given as words (isoSplit's long division, 16 bits at a time). */
-let splitSub = 0
-function splitSeconds(hi: number, lo: number): number {
-  let r = hi >>> 16
-  const q3 = Math.floor(r / E9)
-  r = (r - q3 * E9) * 65536 + (hi & 0xffff)
-  const q2 = Math.floor(r / E9)
-  r = (r - q2 * E9) * 65536 + (lo >>> 16)
-  const q1 = Math.floor(r / E9)
-  r = (r - q1 * E9) * 65536 + (lo & 0xffff)
-  const q0 = Math.floor(r / E9)
-  splitSub = r - q0 * E9
-  return ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
-}
 
 /** A long in decimal from its words (ByteBuilder.integer's digits, without a bigint in the usual cases). */
 function writeLong(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
@@ -162,10 +147,10 @@ class TimeWriter {
     const lo = w[2 * i] >>> 0
     if (!this.iso && hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + lo)
     let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
-    if (!(sub >= 0 && sub < E9)) {
+    if (!(sub >= 0 && sub < 1_000_000_000)) {
       if (hi < 0) return this.iso ? b.isoTime(v[i], false) : b.integer(v[i])
       const sec = splitSeconds(hi, lo)
-      sub = splitSub
+      sub = splitRest
       let l = lo - sub
       let h = hi
       if (l < 0) {
