@@ -6,8 +6,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {isDeepStrictEqual} from 'node:util'
 import test, {ExecutionContext} from 'ava'
-import avro from 'avsc'
-import {avscBigintLong} from '../src/format/avro/avsc-long.js'
 import {readLong, Sink} from '../src/format/avro/binary.js'
 import {readLongWords} from '../src/format/columnar/decode.js'
 import {blockRecords, ColumnJoined, joinedColumns, joinedRows, readColumns} from '../src/format/columnar/read.js'
@@ -19,6 +17,7 @@ import {sysflowSchema} from '../src/format/schema.js'
 import {bufferSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {parseContainer} from './helpers/tiny-trace.js'
+import {container} from './helpers/foreign-container.js'
 
 const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x === undefined ? '<undefined>' : x))
 
@@ -224,30 +223,6 @@ test('synthetic: fields the writer lacks are absent, nulls in plain fields are a
 
 type Obj = Record<string, unknown>
 
-/** A container with `schema` and one null-codec block of `data` (avsc-encoded: longs exact, unions wrapped). */
-function container(schema: unknown, data: unknown[]): Buffer {
-  const LongType = avscBigintLong as unknown as avro.Type
-  const type = avro.Type.forSchema(schema as avro.Schema, {
-    wrapUnions: true, registry: {long: LongType},
-    typeHook: (x: avro.Schema) => (typeof x === 'object' && (x as {type?: unknown}).type === 'long' ? LongType : undefined),
-  })
-  const s = new Sink()
-  s.writeRaw(Buffer.from('Obj\x01', 'latin1'))
-  s.writeLong(2n)
-  s.writeString('avro.schema')
-  s.writeBytes(Buffer.from(JSON.stringify(schema)))
-  s.writeString('avro.codec')
-  s.writeBytes(Buffer.from('null'))
-  s.writeLong(0n)
-  const sync = Buffer.alloc(16, 0x5a)
-  s.writeRaw(sync)
-  const payload = Buffer.concat(data.map((d) => type.toBuffer(d)))
-  s.writeLong(BigInt(data.length))
-  s.writeLong(BigInt(payload.length))
-  s.writeRaw(payload)
-  s.writeRaw(sync)
-  return Buffer.from(s.take())
-}
 
 test('a writer schema that is not ours: promotions, unknown fields of every type, unions in any order, unreadable fields, unknown symbols', async (t) => {
   const schema = sysflowSchema('5') as {fields: {type: Obj[]}[]}

@@ -6,10 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import test, {ExecutionContext} from 'ava'
-import avro from 'avsc'
 import {DEFAULT_KEYS} from '../src/format/attributes.js'
-import {avscBigintLong} from '../src/format/avro/avsc-long.js'
-import {Sink} from '../src/format/avro/binary.js'
 import {chooseColumns, printRecords, PrintOptions, PrintResult} from '../src/format/printers/print.js'
 import {fileInput, TraceInput} from '../src/format/reader.js'
 import {Container, FileEvent, FileFlow, K8sEvent, Kind, NetworkEvent, NetworkFlow, Pod, Process, ProcessEvent, ProcessFlow, File as SFFile, SysFlowRecord} from '../src/format/records.js'
@@ -18,6 +15,7 @@ import {isoNanos} from '../src/format/time.js'
 import {bufferSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {parseContainer} from './helpers/tiny-trace.js'
+import {container} from './helpers/foreign-container.js'
 
 interface Printed {
   out: Buffer
@@ -234,30 +232,6 @@ test('synthetic: absent fields (writer lacks them) and nulls in plain fields pri
   }
 })
 
-/** A container with `schema` and one null-codec block of `data` (avsc-encoded: longs exact, unions wrapped). */
-function container(schema: unknown, data: unknown[]): Buffer {
-  const LongType = avscBigintLong as unknown as avro.Type
-  const type = avro.Type.forSchema(schema as avro.Schema, {
-    wrapUnions: true, registry: {long: LongType},
-    typeHook: (x: avro.Schema) => (typeof x === 'object' && (x as {type?: unknown}).type === 'long' ? LongType : undefined),
-  })
-  const s = new Sink()
-  s.writeRaw(Buffer.from('Obj\x01', 'latin1'))
-  s.writeLong(2n)
-  s.writeString('avro.schema')
-  s.writeBytes(Buffer.from(JSON.stringify(schema)))
-  s.writeString('avro.codec')
-  s.writeBytes(Buffer.from('null'))
-  s.writeLong(0n)
-  const sync = Buffer.alloc(16, 0x5a)
-  s.writeRaw(sync)
-  const payload = Buffer.concat(data.map((d) => type.toBuffer(d)))
-  s.writeLong(BigInt(data.length))
-  s.writeLong(BigInt(payload.length))
-  s.writeRaw(payload)
-  s.writeRaw(sync)
-  return Buffer.from(s.take())
-}
 
 test('synthetic: invalid UTF-8 in strings (bytes fields of a foreign schema), promotions, unions in any order: the same bytes', async (t) => {
   type Obj = Record<string, unknown>
