@@ -5,6 +5,7 @@
 // A row with a field state the record path treats specially (a field the writer schema lacks, a null where the
 // collector never writes one) is not handled here: the caller builds the record and takes the record path.
 import {BoolColumn, BytesColumn, ColumnTable, IntColumn, LongColumn, NULL, ObjectColumn, PRESENT, specOf} from '../columnar/columns.js'
+import {BytesTable} from '../columnar/bytes-table.js'
 import {Kind} from '../records.js'
 import {BoolBuffer, ColumnBuffer, Int32Buffer, Int64Buffer} from './buffers.js'
 
@@ -18,12 +19,7 @@ export interface IdSource {
  * Past `limit` values it starts afresh (as StringIds' columns do: a value seen again then gets a second id).
  */
 export class BytesIds {
-  private vals = new Int32Array(1024)
-  private starts = new Int32Array(1024)
-  private lens = new Int32Array(1024)
-  private bytes = Buffer.allocUnsafe(1024 * 32)
-  private used = 0
-  private size = 0
+  private table = new BytesTable()
   /** Slot of the last value looked up (-1: none): runs of one value cost one comparison. */
   private last = -1
 
@@ -34,97 +30,20 @@ export class BytesIds {
     const b = c.b
     const at = c.st[row]
     const len = c.ln[row]
+    const t = this.table
     const last = this.last
-    if (last >= 0 && this.lens[last] === len && same(this.bytes, this.starts[last], b, at, len)) return this.vals[last]
-    let s = this.slot(b, at, len)
-    if (this.vals[s] === 0) {
-      if (this.size >= this.limit) {
-        this.clear()
-        s = this.slot(b, at, len)
-      } else if (2 * (this.size + 1) > this.vals.length) {
-        this.rehash()
-        s = this.slot(b, at, len)
+    if (last >= 0 && t.matches(last, b, at, len)) return t.vals[last]
+    let s = t.slot(b, at, len)
+    if (t.vals[s] === 0) {
+      if (t.size >= this.limit) {
+        t.clear()
+        s = t.slot(b, at, len)
       }
-      this.insert(s, b, at, len, this.source.add(c.text(row)))
+      s = t.insert(s, b, at, len, this.source.add(c.text(row)))
     }
     this.last = s
-    return this.vals[s]
+    return t.vals[s]
   }
-
-  private slot(b: Uint8Array, at: number, len: number): number {
-    // Every byte counts (hostile traces may share long prefixes), four at a time, mixed as MurmurHash3 does (a
-    // multiply alone moves bits only upwards: the rotations bring every byte into the low bits the mask keeps).
-    let h = len
-    let k = 0
-    for (; k + 4 <= len; k += 4) {
-      let w = Math.imul(b[at + k] | (b[at + k + 1] << 8) | (b[at + k + 2] << 16) | (b[at + k + 3] << 24), 0xcc9e2d51)
-      w = Math.imul((w << 15) | (w >>> 17), 0x1b873593)
-      h ^= w
-      h = (h << 13) | (h >>> 19)
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0
-    }
-    let w = 0
-    for (let sh = 0; k < len; k++, sh += 8) w |= b[at + k] << sh
-    w = Math.imul(w, 0xcc9e2d51)
-    h ^= Math.imul((w << 15) | (w >>> 17), 0x1b873593)
-    h ^= h >>> 16
-    h = Math.imul(h, 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-    const mask = this.vals.length - 1
-    let s = h & mask
-    const v = this.vals
-    for (;;) {
-      if (v[s] === 0) return s
-      if (this.lens[s] === len && same(this.bytes, this.starts[s], b, at, len)) return s
-      s = (s + 1) & mask
-    }
-  }
-
-  private insert(s: number, b: Uint8Array, at: number, len: number, id: number): void {
-    if (this.used + len > this.bytes.length) {
-      const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + len))
-      this.bytes.copy(nb, 0, 0, this.used)
-      this.bytes = nb
-    }
-    const kb = this.bytes
-    const u = this.used
-    for (let k = 0; k < len; k++) kb[u + k] = b[at + k]
-    this.starts[s] = u
-    this.lens[s] = len
-    this.used = u + len
-    this.vals[s] = id
-    this.size++
-  }
-
-  private rehash(): void {
-    const {vals, starts, lens, bytes} = this
-    const n = vals.length * 2
-    this.vals = new Int32Array(n)
-    this.starts = new Int32Array(n)
-    this.lens = new Int32Array(n)
-    this.bytes = Buffer.allocUnsafe(Math.max(this.used * 2, 1024))
-    this.used = 0
-    this.size = 0
-    this.last = -1
-    for (let s = 0; s < vals.length; s++) if (vals[s] !== 0) this.insert(this.slot(bytes, starts[s], lens[s]), bytes, starts[s], lens[s], vals[s])
-  }
-
-  private clear(): void {
-    this.vals = new Int32Array(1024)
-    this.starts = new Int32Array(1024)
-    this.lens = new Int32Array(1024)
-    this.bytes = Buffer.allocUnsafe(1024 * 32)
-    this.used = 0
-    this.size = 0
-    this.last = -1
-  }
-}
-
-function same(a: Uint8Array, x: number, b: Uint8Array, y: number, len: number): boolean {
-  for (let k = 0; k < len; k++) if (a[x + k] !== b[y + k]) return false
-  return true
 }
 
 /** The rows a table buffer takes (NarrowBuilder's TableBuffer). */

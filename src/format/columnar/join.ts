@@ -8,6 +8,7 @@
 // Process identities are compared as four 32-bit words and FOIDs as bytes: no bigint, no string per record.
 import {Kind} from '../records.js'
 import {BytesColumn, ColumnTable, EVENTS_SPEC, LongColumn, NULL, PRESENT, specOf} from './columns.js'
+import {BytesTable} from './bytes-table.js'
 import {BlockColumns} from './decode.js'
 
 const MISSING_PARENT = 1
@@ -116,71 +117,19 @@ class OidHash {
   }
 }
 
-/** Open addressing over byte strings (FOIDs) -> global file row. Keys are copied in. */
+/** FOID bytes -> global file row (-1: none). */
 class BytesHash {
-  private vals = new Int32Array(256).fill(-1)
-  private starts = new Int32Array(256)
-  private lens = new Int32Array(256)
-  private bytes = Buffer.allocUnsafe(256 * 20)
-  private used = 0
-  private size = 0
-
-  private slot(b: Uint8Array, at: number, len: number): number {
-    // Every byte counts (hostile traces may share prefixes), four at a time.
-    let h = 0x811c9dc5 ^ len
-    let k = 0
-    for (; k + 4 <= len; k += 4) h = Math.imul(h ^ (b[at + k] | (b[at + k + 1] << 8) | (b[at + k + 2] << 16) | (b[at + k + 3] << 24)), 0x01000193)
-    for (; k < len; k++) h = Math.imul(h ^ b[at + k], 0x01000193)
-    h ^= h >>> 15
-    const mask = this.vals.length - 1
-    let s = h & mask
-    const v = this.vals
-    const kb = this.bytes
-    for (;;) {
-      if (v[s] < 0) return s
-      if (this.lens[s] === len) {
-        const x = this.starts[s]
-        let k = 0
-        while (k < len && kb[x + k] === b[at + k]) k++
-        if (k === len) return s
-      }
-      s = (s + 1) & mask
-    }
-  }
+  private readonly table = new BytesTable(256)
 
   get(b: Uint8Array, at: number, len: number): number {
-    return this.vals[this.slot(b, at, len)]
+    return this.table.vals[this.table.slot(b, at, len)] - 1
   }
 
   set(b: Uint8Array, at: number, len: number, g: number): void {
-    if (2 * (this.size + 1) > this.vals.length) this.rehash()
-    const s = this.slot(b, at, len)
-    if (this.vals[s] < 0) {
-      this.size++
-      if (this.used + len > this.bytes.length) {
-        const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + len))
-        this.bytes.copy(nb, 0, 0, this.used)
-        this.bytes = nb
-      }
-      const kb = this.bytes
-      const u = this.used
-      for (let k = 0; k < len; k++) kb[u + k] = b[at + k]
-      this.starts[s] = this.used
-      this.lens[s] = len
-      this.used += len
-    }
-    this.vals[s] = g
-  }
-
-  private rehash(): void {
-    const {vals, starts, lens, bytes} = this
-    this.vals = new Int32Array(vals.length * 2).fill(-1)
-    this.starts = new Int32Array(vals.length * 2)
-    this.lens = new Int32Array(vals.length * 2)
-    this.bytes = Buffer.allocUnsafe(Math.max(bytes.length * 2, 64))
-    this.used = 0
-    this.size = 0
-    for (let s = 0; s < vals.length; s++) if (vals[s] >= 0) this.set(bytes, starts[s], lens[s], vals[s])
+    const t = this.table
+    const s = t.slot(b, at, len)
+    if (t.vals[s] === 0) t.insert(s, b, at, len, g + 1)
+    else t.vals[s] = g + 1
   }
 }
 
@@ -377,60 +326,17 @@ export class ColumnJoin {
           lastFile = -2
           continue
         }
-        case Kind.Process: {
-          const t = block.entities[Kind.Process]!
-          const g = scope.processes.add(t, row)
+        case Kind.Process:
+        case Kind.File:
+        case Kind.Container:
+        case Kind.Pod:
           entSeq.push(k)
           entScope.push(scope)
-          entRow.push(g)
-          const w1 = (t.cols[P_PID] as LongColumn).w
-          const w2 = (t.cols[P_TS] as LongColumn).w
-          const a = w1[2 * row]
-          const b = w1[2 * row + 1]
-          const c = w2[2 * row]
-          const d = w2[2 * row + 1]
-          // Contexts and ancestries are made again only if one of them could refer to this process.
-          if (scope.procIds.get(a, b, c, d) >= 0 || scope.wantedProcs.get(a, b, c, d) >= 0) {
-            this.ctxEpoch++
-            this.procEpoch++
-          }
-          scope.procIds.set(a, b, c, d, g)
-          this.lastProc = -2
+          entRow.push(this.arrive(scope, kind, block.entities[kind]!, row))
+          // The last lookups may name the entity that just arrived.
+          if (kind === Kind.Process) this.lastProc = -2
+          else if (kind === Kind.File) lastFile = -2
           continue
-        }
-        case Kind.File: {
-          const t = block.entities[Kind.File]!
-          const g = scope.files.add(t, row)
-          entSeq.push(k)
-          entScope.push(scope)
-          entRow.push(g)
-          const c = t.cols[F_OID] as BytesColumn
-          scope.fileIds.set(c.b, c.st[row], c.ln[row], g)
-          lastFile = -2
-          continue
-        }
-        case Kind.Container: {
-          const t = block.entities[Kind.Container]!
-          const g = scope.containers.add(t, row)
-          entSeq.push(k)
-          entScope.push(scope)
-          entRow.push(g)
-          const id = (t.cols[C_ID] as BytesColumn).text(row)
-          if (scope.containerIds.has(id) || scope.wantedContainers.has(id)) this.ctxEpoch++
-          scope.containerIds.set(id, g)
-          continue
-        }
-        case Kind.Pod: {
-          const t = block.entities[Kind.Pod]!
-          const g = scope.pods.add(t, row)
-          entSeq.push(k)
-          entScope.push(scope)
-          entRow.push(g)
-          const id = (t.cols[POD_ID] as BytesColumn).text(row)
-          if (scope.podIds.has(id) || scope.wantedPods.has(id)) this.ctxEpoch++
-          scope.podIds.set(id, g)
-          continue
-        }
         default:
       }
       // An event or flow record: row `row` of the events table.
@@ -494,6 +400,48 @@ export class ColumnJoin {
       block.recycle()
     }
     return {file, offset, block, segments, ctx, fileRow, newFileRow, release, entSeq, entScope, entRow}
+  }
+
+  /**
+   * An entity record (row `row` of table `t`) arrives in `scope`: its global row, its identity mapped to it, and the
+   * epochs bumped if a context or ancestry already made may refer to it (a replacement, or an identity a lookup
+   * wanted); an entity no context refers to changes none.
+   */
+  private arrive(scope: JoinScope, kind: number, t: ColumnTable, row: number): number {
+    switch (kind) {
+      case Kind.Process: {
+        const g = scope.processes.add(t, row)
+        const w1 = (t.cols[P_PID] as LongColumn).w
+        const w2 = (t.cols[P_TS] as LongColumn).w
+        const a = w1[2 * row]
+        const b = w1[2 * row + 1]
+        const c = w2[2 * row]
+        const d = w2[2 * row + 1]
+        if (scope.procIds.get(a, b, c, d) >= 0 || scope.wantedProcs.get(a, b, c, d) >= 0) {
+          this.ctxEpoch++
+          this.procEpoch++
+        }
+        scope.procIds.set(a, b, c, d, g)
+        return g
+      }
+      case Kind.File: {
+        const g = scope.files.add(t, row)
+        const c = t.cols[F_OID] as BytesColumn
+        scope.fileIds.set(c.b, c.st[row], c.ln[row], g)
+        return g
+      }
+      case Kind.Container:
+        return this.arriveById(scope.containers.add(t, row), (t.cols[C_ID] as BytesColumn).text(row), scope.containerIds, scope.wantedContainers)
+      default:
+        return this.arriveById(scope.pods.add(t, row), (t.cols[POD_ID] as BytesColumn).text(row), scope.podIds, scope.wantedPods)
+    }
+  }
+
+  /** A container or pod: known by its id string. */
+  private arriveById(g: number, id: string, ids: Map<string, number>, wanted: Set<string>): number {
+    if (ids.has(id) || wanted.has(id)) this.ctxEpoch++
+    ids.set(id, g)
+    return g
   }
 
   /** The context of process row p as the tables stand now (JoinTables.context()). */
