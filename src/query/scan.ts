@@ -80,47 +80,33 @@ export async function scanTraces(
   // While a range looks for its first header, what it reads belongs to the range before: no warnings from there.
   const bounds = new RangeBounds(range)
   const readOpts = rangeReadOptions(opts, range, () => bounds.started)
-  try {
-    input: for (const input of inputs) {
-      builder.setTrace(input.name)
-      // Each input is its own entity scope, as in the pipeline (join.ts).
-      tables.reset(undefined)
-      try {
-        for await (const batch of readTrace(input, readOpts, stats)) {
-          const offset = batch.offset + (range.offsetBase ?? 0)
-          range.onBlock?.(offset)
-          const span = bounds.of(offset, batch.records.findIndex((r) => r.kind === Kind.Header), batch.records.length)
-          if (span === 'end') break input
-          if (span === 'skip') continue
-          const {from, to, stop} = span
-          const out: Joined[] = []
-          for (let i = from; i < to; i++) {
-            const r = batch.records[i]
-            counts[r.kind]++
-            if (isEvent(r)) out.push(tables.join(r as EventRecord))
-            else {
-              tables.add(r)
-              builder.addEntity(r)
-            }
-          }
-          stats.events += out.length
-          builder.addJoined(out)
-          if (builder.ready) await emit(builder.take(), builder)
-          if (stop) break input
+  await eachInput(inputs, opts, stats, range, counts, reportUnresolved, builder, emit, async (input) => {
+    // Each input is its own entity scope, as in the pipeline (join.ts).
+    tables.reset(undefined)
+    for await (const batch of readTrace(input, readOpts, stats)) {
+      const offset = batch.offset + (range.offsetBase ?? 0)
+      range.onBlock?.(offset)
+      const span = bounds.of(offset, batch.records.findIndex((r) => r.kind === Kind.Header), batch.records.length)
+      if (span === 'end') return true
+      if (span === 'skip') continue
+      const {from, to, stop} = span
+      const out: Joined[] = []
+      for (let i = from; i < to; i++) {
+        const r = batch.records[i]
+        counts[r.kind]++
+        if (isEvent(r)) out.push(tables.join(r as EventRecord))
+        else {
+          tables.add(r)
+          builder.addEntity(r)
         }
-      } catch (e) {
-        if (opts.strict || !(e instanceof TraceError) || !opts.onError) throw e
-        opts.onError(range.offsetBase && e.offset >= 0 ? relocate(e, range.offsetBase) : e)
-      } finally {
-        reportUnresolved(input.name)
       }
+      stats.events += out.length
+      builder.addJoined(out)
+      if (builder.ready) await emit(builder.take(), builder)
+      if (stop) return true
     }
-    await emit(builder.take(), builder)
-  } finally {
-    counts.forEach((n, k) => {
-      if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
-    })
-  }
+    return false
+  })
 }
 
 /** Per input: the references the join could not resolve (opts.onUnresolved, else a warning), then counted anew. */
@@ -181,6 +167,42 @@ class RangeBounds {
   }
 }
 
+/**
+ * The inputs in order, each read by `read` (true: the range is done, stop reading): a failing input goes to
+ * opts.onError (strict: throws), its unresolved references are reported; then the builder's last batch, and the
+ * counts by kind into stats (whatever happened).
+ */
+async function eachInput(
+  inputs: readonly TraceInput[],
+  opts: ScanOptions,
+  stats: PipelineStats,
+  range: ScanRange,
+  counts: number[],
+  reportUnresolved: (file: string) => void,
+  builder: NarrowBuilder,
+  emit: (b: NarrowBatch, builder: NarrowBuilder) => void | Promise<void>,
+  read: (input: TraceInput) => Promise<boolean>,
+): Promise<void> {
+  try {
+    for (const input of inputs) {
+      builder.setTrace(input.name)
+      try {
+        if (await read(input)) break
+      } catch (e) {
+        if (opts.strict || !(e instanceof TraceError) || !opts.onError) throw e
+        opts.onError(range.offsetBase && e.offset >= 0 ? relocate(e, range.offsetBase) : e)
+      } finally {
+        reportUnresolved(input.name)
+      }
+    }
+    await emit(builder.take(), builder)
+  } finally {
+    counts.forEach((n, k) => {
+      if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
+    })
+  }
+}
+
 /** The same error at a file offset moved by `base` (a range read behind a copy of the header). */
 function relocate(e: TraceError, base: number): TraceError {
   const Ctor = e.constructor as new (file: string, offset: number, problem: string) => TraceError
@@ -201,58 +223,44 @@ async function scanColumns(
   const reportUnresolved = unresolvedReporter(opts, join.unresolved)
   const bounds = new RangeBounds(range)
   const readOpts = rangeReadOptions(opts, range, () => bounds.started)
-  try {
-    input: for (const input of inputs) {
-      builder.setTrace(input.name)
-      join.reset()
-      try {
-        for await (const b of readColumns(input, readOpts, stats)) {
-          const block = b.block
-          const offset = b.offset + (range.offsetBase ?? 0)
-          range.onBlock?.(offset)
-          // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
-          let firstHeader = -1
-          if (block.kindCounts[Kind.Header] > 0) {
-            for (let k = 0; k < block.count; k++) {
-              if (block.seqKind[k] === Kind.Header) {
-                firstHeader = k
-                break
-              }
-            }
+  await eachInput(inputs, opts, stats, range, counts, reportUnresolved, builder, emit, async (input) => {
+    join.reset()
+    for await (const b of readColumns(input, readOpts, stats)) {
+      const block = b.block
+      const offset = b.offset + (range.offsetBase ?? 0)
+      range.onBlock?.(offset)
+      // Record indexes here count the members we do not read too (seqKind 255); they are neither joined nor counted.
+      let firstHeader = -1
+      if (block.kindCounts[Kind.Header] > 0) {
+        for (let k = 0; k < block.count; k++) {
+          if (block.seqKind[k] === Kind.Header) {
+            firstHeader = k
+            break
           }
-          const span = bounds.of(offset, firstHeader, block.count)
-          if (span === 'end') break input
-          if (span === 'skip') continue
-          const {from, to, stop} = span
-          // The decoder counted the block's records by kind; a part of a block is counted here.
-          if (from === 0 && to === block.count) for (let k = 0; k < counts.length; k++) counts[k] += block.kindCounts[k]
-          else {
-            for (let k = from; k < to; k++) {
-              const kind = block.seqKind[k]
-              if (kind !== 255) counts[kind]++
-            }
-          }
-          const joined = join.join(b.file, offset, block, from, to)
-          // Entities in file order (the builder keys them by scope and row, and copies them from their columns), then the events.
-          for (let e = 0; e < joined.entSeq.length; e++) builder.addEntityColumns(joined.entScope[e], block.seqKind[joined.entSeq[e]], joined.entRow[e])
-          for (const seg of joined.segments) stats.events += seg.to - seg.from
-          builder.addJoinedColumns(joined)
-          // The builder copied what it needs: the block's tables may be reused.
-          joined.release()
-          if (builder.ready) await emit(builder.take(), builder)
-          if (stop) break input
         }
-      } catch (e) {
-        if (opts.strict || !(e instanceof TraceError) || !opts.onError) throw e
-        opts.onError(range.offsetBase && e.offset >= 0 ? relocate(e, range.offsetBase) : e)
-      } finally {
-        reportUnresolved(input.name)
       }
+      const span = bounds.of(offset, firstHeader, block.count)
+      if (span === 'end') return true
+      if (span === 'skip') continue
+      const {from, to, stop} = span
+      // The decoder counted the block's records by kind; a part of a block is counted here.
+      if (from === 0 && to === block.count) for (let k = 0; k < counts.length; k++) counts[k] += block.kindCounts[k]
+      else {
+        for (let k = from; k < to; k++) {
+          const kind = block.seqKind[k]
+          if (kind !== 255) counts[kind]++
+        }
+      }
+      const joined = join.join(b.file, offset, block, from, to)
+      // Entities in file order (the builder keys them by scope and row, and copies them from their columns), then the events.
+      for (let e = 0; e < joined.entSeq.length; e++) builder.addEntityColumns(joined.entScope[e], block.seqKind[joined.entSeq[e]], joined.entRow[e])
+      for (const seg of joined.segments) stats.events += seg.to - seg.from
+      builder.addJoinedColumns(joined)
+      // The builder copied what it needs: the block's tables may be reused.
+      joined.release()
+      if (builder.ready) await emit(builder.take(), builder)
+      if (stop) return true
     }
-    await emit(builder.take(), builder)
-  } finally {
-    counts.forEach((n, k) => {
-      if (n > 0) stats.counts[KIND_ABBREV[k]] = (stats.counts[KIND_ABBREV[k]] ?? 0) + n
-    })
-  }
+    return false
+  })
 }
