@@ -14,22 +14,12 @@ import {joinedBatches, PipelineStats} from '../src/format/pipeline.js'
 import {fileInput, readTrace, TraceInput} from '../src/format/reader.js'
 import {Container, FileEvent, FileFlow, Kind, NetworkFlow, Pod, Process, ProcessEvent, ProcessFlow, File as SFFile, SysFlowRecord} from '../src/format/records.js'
 import {sysflowSchema} from '../src/format/schema.js'
-import {bufferSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {parseContainer} from './helpers/tiny-trace.js'
-import {container} from './helpers/foreign-container.js'
+import {chunked, container, written} from './helpers/memory-trace.js'
 
 const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x === undefined ? '<undefined>' : x))
 
-/** Input in chunks of `chunk` bytes (values then span chunk boundaries). */
-function chunked(name: string, buf: Buffer, chunk = 1 << 20): TraceInput {
-  return {
-    name,
-    async *open() {
-      for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk)
-    },
-  }
-}
 
 interface Compared {
   records: number
@@ -176,13 +166,6 @@ function edgeRecords(): SysFlowRecord[] {
   return out
 }
 
-async function written(records: SysFlowRecord[], opts: WriterOptions): Promise<Buffer> {
-  const sink = bufferSink()
-  const w = new TraceWriter(sink, opts)
-  for (const r of records) await w.write(r)
-  await w.close()
-  return sink.result()
-}
 
 test('synthetic edge values (longs from -2^63 to 2^63-1, empty/unicode/long strings, nulls, replaced and missing entities): exact', async (t) => {
   const buf = await written(edgeRecords(), {codec: 'null', blockBytes: 300})

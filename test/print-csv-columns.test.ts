@@ -12,10 +12,9 @@ import {fileInput, TraceInput} from '../src/format/reader.js'
 import {Container, FileEvent, FileFlow, K8sEvent, Kind, NetworkEvent, NetworkFlow, Pod, Process, ProcessEvent, ProcessFlow, File as SFFile, SysFlowRecord} from '../src/format/records.js'
 import {sysflowSchema} from '../src/format/schema.js'
 import {isoNanos} from '../src/format/time.js'
-import {bufferSink, TraceWriter, WriterOptions} from '../src/format/writer.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {parseContainer} from './helpers/tiny-trace.js'
-import {container} from './helpers/foreign-container.js'
+import {chunked, container, written} from './helpers/memory-trace.js'
 
 interface Printed {
   out: Buffer
@@ -176,22 +175,7 @@ function edgeRecords(round = 0): SysFlowRecord[] {
   return out
 }
 
-async function written(records: SysFlowRecord[], opts: WriterOptions): Promise<Buffer> {
-  const sink = bufferSink()
-  const w = new TraceWriter(sink, opts)
-  for (const r of records) await w.write(r)
-  await w.close()
-  return sink.result()
-}
 
-function chunked(name: string, buf: Buffer, chunk = 1 << 20): TraceInput {
-  return {
-    name,
-    async *open() {
-      for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk)
-    },
-  }
-}
 
 test('synthetic edge values: longs above 2^53 and negative, strings needing quotes, CR/LF, control chars, non-ASCII, missing entities', async (t) => {
   const buf = await written(edgeRecords(), {codec: 'null', blockBytes: 700})

@@ -1,8 +1,30 @@
-// An Avro container written by avsc rather than our writer: for traces with a writer schema that is not ours
-// (promotions, unknown fields, unions in any order, bytes where we expect strings).
+// Traces built in memory for tests: written by our writer, or by avsc with a writer schema that is not ours
+// (promotions, unknown fields, unions in any order, bytes where we expect strings), and read back in chunks.
 import avro from 'avsc'
 import {avscBigintLong} from '../../src/format/avro/avsc-long.js'
 import {Sink} from '../../src/format/avro/binary.js'
+import {TraceInput} from '../../src/format/reader.js'
+import {SysFlowRecord} from '../../src/format/records.js'
+import {bufferSink, TraceWriter, WriterOptions} from '../../src/format/writer.js'
+
+/** `records` written by the project's TraceWriter. */
+export async function written(records: SysFlowRecord[], opts: WriterOptions): Promise<Buffer> {
+  const sink = bufferSink()
+  const w = new TraceWriter(sink, opts)
+  for (const r of records) await w.write(r)
+  await w.close()
+  return sink.result()
+}
+
+/** Input in chunks of `chunk` bytes (values then span chunk boundaries). */
+export function chunked(name: string, buf: Buffer, chunk = 1 << 20): TraceInput {
+  return {
+    name,
+    async *open() {
+      for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk)
+    },
+  }
+}
 
 /** A container with `schema` and one null-codec block of `data` (avsc-encoded: longs exact, unions wrapped). */
 export function container(schema: unknown, data: unknown[]): Buffer {
