@@ -6,6 +6,7 @@
 //     made when a process is first used after an entity arrived (as JoinTables.context() is);
 //   - every event or flow record gets its context (or -1: no process), its file and new file (-1: none).
 // Process identities are compared as four 32-bit words and FOIDs as bytes: no bigint, no string per record.
+import {Unresolved} from '../join.js'
 import {Kind} from '../records.js'
 import {BytesColumn, ColumnTable, EVENTS_SPEC, LongColumn, NULL, PRESENT, specOf} from './columns.js'
 import {BytesTable} from './bytes-table.js'
@@ -215,14 +216,6 @@ export class JoinScope {
   ancestry(c: number): Int32Array {
     return this.anc.subarray(this.ancStart[c], this.ancStart[c] + this.ancLen[c])
   }
-}
-
-export interface Unresolved {
-  process: number
-  parent: number
-  file: number
-  container: number
-  pod: number
 }
 
 /** Events of a block joined in one scope: rows [from, to) of the block's events table. */
