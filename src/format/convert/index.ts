@@ -14,6 +14,9 @@ import {
 } from './formats.js'
 import {Staged, StagedFileSet, StagedPath} from './safe.js'
 import {checkAborted, countingInputs, RecordSelection, selectedBatches} from './select.js'
+import {Codec} from '../parquet/file.js'
+import {writeEventsParquet} from '../parquet/write.js'
+import {zstdAvailable} from '../../native/zstd.js'
 import {planSfSchema} from './sf-schema.js'
 import {SfTarget, writeSf} from './sf.js'
 
@@ -206,10 +209,12 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
       const directory = f === 'parquet' && (opts.partitionBy?.length ?? 0) > 0
       const target = stage(new StagedPath(opts.output, {force: opts.force, directory, companions: f === 'duckdb' ? ['.wal'] : []}))
       stats = new PipelineStats()
-      const batches = selectedBatches(ins, sel, pipe, stats, opts.signal)
-      const r = f === 'parquet'
-        ? await parquet!(batches, target.temp, {partitionBy: opts.partitionBy, compression: parquetCompression(opts.compression), rowGroupSize: opts.rowGroupSize})
-        : await duckdb!(batches, target.temp)
+      const codec = columnarCodec(f, opts, directory)
+      const r = codec !== undefined
+        ? await writeEventsParquet(ins, target.temp, {...pipe, since: sel.since, until: sel.until, limit: sel.limit, codec, rowGroupSize: opts.rowGroupSize, check: () => checkAborted(opts.signal)}, stats)
+        : f === 'parquet'
+          ? await parquet!(selectedBatches(ins, sel, pipe, stats, opts.signal), target.temp, {partitionBy: opts.partitionBy, compression: parquetCompression(opts.compression), rowGroupSize: opts.rowGroupSize})
+          : await duckdb!(selectedBatches(ins, sel, pipe, stats, opts.signal), target.temp)
       checkAborted(opts.signal)
       target.commit()
       outputs = [opts.output]
@@ -223,6 +228,18 @@ export async function convert(inputs: readonly TraceInput[], opts: ConvertOption
   } finally {
     opts.signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/**
+ * The codec of a Parquet output written from columns (src/format/parquet), or undefined when it goes through DuckDB:
+ * a filter (it reads record objects), partitions, a codec the column writer lacks (snappy, lz4), no libzstd for the
+ * default, or SYSFLOW_PARQUET_WRITER=duckdb.
+ */
+function columnarCodec(f: ConvertFormat, opts: ConvertOptions, partitioned: boolean): Codec | undefined {
+  if (f !== 'parquet' || partitioned || opts.filter !== undefined || process.env.SYSFLOW_PARQUET_WRITER === 'duckdb') return undefined
+  const c = parquetCompression(opts.compression)
+  if (c === 'zstd') return zstdAvailable() ? 'zstd' : undefined
+  return c === 'gzip' || c === 'brotli' || c === 'uncompressed' ? c : undefined
 }
 
 function parquetCompression(c: string | undefined): string {

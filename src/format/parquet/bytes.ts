@@ -1,0 +1,77 @@
+// A growable byte buffer for Parquet's encodings and Thrift's compact protocol: little-endian fixed-width values,
+// ULEB128 varints, and plain copies.
+
+export class Bytes {
+  buf: Buffer
+  pos = 0
+
+  constructor(size = 1024) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+
+  reset(): void {
+    this.pos = 0
+  }
+
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n))
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  byte(b: number): void {
+    if (this.pos >= this.buf.length) this.reserve(1)
+    this.buf[this.pos++] = b
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length)
+    this.buf.set(b, this.pos)
+    this.pos += b.length
+  }
+
+  /** An unsigned varint (ULEB128) of a non-negative safe integer. */
+  varint(v: number): void {
+    this.reserve(10)
+    const buf = this.buf
+    let pos = this.pos
+    while (v >= 0x80) {
+      buf[pos++] = (v % 0x80) | 0x80
+      v = Math.floor(v / 0x80)
+    }
+    buf[pos++] = v
+    this.pos = pos
+  }
+
+  u32le(v: number): void {
+    this.reserve(4)
+    this.buf.writeUInt32LE(v >>> 0, this.pos)
+    this.pos += 4
+  }
+
+  i32le(v: number): void {
+    this.reserve(4)
+    this.buf.writeInt32LE(v | 0, this.pos)
+    this.pos += 4
+  }
+
+  /** A 64-bit little-endian integer from its two 32-bit words. */
+  words(lo: number, hi: number): void {
+    this.reserve(8)
+    const buf = this.buf
+    const pos = this.pos
+    buf.writeInt32LE(lo | 0, pos)
+    buf.writeInt32LE(hi | 0, pos + 4)
+    this.pos = pos + 8
+  }
+
+  /** A copy of what was written. */
+  take(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos))
+  }
+
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
+}
