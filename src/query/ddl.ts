@@ -71,7 +71,8 @@ const JS_WHITESPACE = '\t\n\u000b\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004
 /** basename(): trailing slashes dropped (all but a lone first one), then what follows the last slash. */
 const basename = (x: string): string => `regexp_extract(CASE WHEN regexp_full_match(${x}, '/+') THEN '/' ELSE regexp_replace(${x}, '/+$', '') END, '[^/]*$')`
 /** dirname(): before the last slash; '/' when that is the first character; '' without a slash. */
-const dirname = (x: string): string => `CASE WHEN strpos(${x}, '/') = 0 THEN '' ELSE coalesce(nullif(regexp_extract(${x}, '(?s)^(.*)/', 1), ''), '/') END`
+// A NULL path has no directory (catalogue dirname(): undefined); without the first branch the ELSE gave '/'.
+const dirname = (x: string): string => `CASE WHEN ${x} IS NULL THEN NULL WHEN strpos(${x}, '/') = 0 THEN '' ELSE coalesce(nullif(regexp_extract(${x}, '(?s)^(.*)/', 1), ''), '/') END`
 /** splitSocketPath(): `a->b /path` is the path `/path` with the endpoints `a->b`. */
 const arrowAt = (x: string): string => `strpos(${x}, '->')`
 const spaceAfterArrow = (x: string): string => `strpos(substr(${x}, ${arrowAt(x)}), ' ')`
@@ -95,11 +96,14 @@ const S_TABLE = '(SELECT list(s ORDER BY id) AS s FROM _strings) S'
 const str = (col: string): string => `S.s[${col}]`
 
 const P_COLS: Record<string, string> = {
-  exe_raw: str('p.exe'),
+  // Ancestry elements, as the catalogue's sf.proc.aname/aexe: a process without an exe gives ''.
+  anc_name: basename(`coalesce(${str('p.exe')}, '')`),
+  anc_exe: `coalesce(${str('p.exe')}, '')`,
   exe: `trim(${str('p.exe')}, ${lit(JS_WHITESPACE)})`,
   args: `trim(${str('p.exe_args')}, ${lit(JS_WHITESPACE)})`,
   name: basename(str('p.exe')),
-  cmdline: `${str('p.exe')} || ' ' || ${str('p.exe_args')}`,
+  // As the catalogue's cmdline(): a missing exe or args is '' (the command line of a known process is never NULL).
+  cmdline: `coalesce(${str('p.exe')}, '') || ' ' || coalesce(${str('p.exe_args')}, '')`,
   user: str('p.user_name'),
   group: str('p.group_name'),
   cwd: str('p.cwd'),
@@ -148,8 +152,8 @@ function ctxColumns(r: CtxReaders): Record<string, string> {
     proc_createts: 'c.create_ts',
     pproc_pid: `coalesce(${r.pproc('hpid')}, ${r.proc('poid_hpid')})`,
     pproc_createts: `coalesce(${r.pproc('create_ts')}, ${r.proc('poid_create_ts')})`,
-    proc_aname: r.anc('name'),
-    proc_aexe: r.anc('exe_raw'),
+    proc_aname: r.anc('anc_name'),
+    proc_aexe: r.anc('anc_exe'),
     proc_acmdline: r.anc('cmdline'),
     proc_apid: r.anc('hpid'),
   }
@@ -338,7 +342,7 @@ export function sliceSelectSql(events: string, aux: string, entities: Partial<Re
   const ev = (key: string) => `SELECT ${key} FROM ${q(events)}`
   const src = (t: GenerationTable): string => entities[t] ?? t
   const shapeCols = Object.fromEntries(plan().shape.map((s) => [s.col.name, `t.${q(s.col.name)}`]))
-  const ancCols = ['name', 'exe_raw', 'cmdline', 'hpid'].map((x) => `list(p.${q(x)} ORDER BY u.i) AS ${q(x)}`)
+  const ancCols = ['anc_name', 'anc_exe', 'cmdline', 'hpid'].map((x) => `list(p.${q(x)} ORDER BY u.i) AS ${q(x)}`)
   const ctes = [
     `S AS (SELECT list(s ORDER BY id) AS s FROM _strings)`,
     `cx AS (SELECT * FROM ${src('_ctx')} WHERE key IN (${ev('ctx')}))`,

@@ -89,6 +89,18 @@ export interface ColumnJoined {
 
 const ancestries = new WeakMap<JoinScope, Map<number, readonly Process[]>>()
 
+/** The ancestry of context c (one array per context of the scope). */
+export function ancestryOf(s: JoinScope, c: number): readonly Process[] {
+  let anc = ancestries.get(s)
+  if (anc === undefined) ancestries.set(s, (anc = new Map()))
+  let a = anc.get(c)
+  if (a === undefined) {
+    a = Array.from(s.ancestry(c), (g) => s.processes.record(g, Kind.Process) as Process)
+    anc.set(c, a)
+  }
+  return a
+}
+
 /** The Joined object of events row i of a joined block, in scope `s` (entity objects shared within their scope). */
 export function joinedAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoined {
   const kind = j.block.eventKind[i]
@@ -104,14 +116,7 @@ export function joinedAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoine
     if (s.ctxPproc[c] >= 0) pproc = s.processes.record(s.ctxPproc[c], Kind.Process) as Process
     if (s.ctxContainer[c] >= 0) container = s.containers.record(s.ctxContainer[c], Kind.Container)
     if (s.ctxPod[c] >= 0) pod = s.pods.record(s.ctxPod[c], Kind.Pod)
-    let anc = ancestries.get(s)
-    if (anc === undefined) ancestries.set(s, (anc = new Map()))
-    let a = anc.get(c)
-    if (a === undefined) {
-      a = Array.from(s.ancestry(c), (g) => s.processes.record(g, Kind.Process) as Process)
-      anc.set(c, a)
-    }
-    ancestry = a
+    ancestry = ancestryOf(s, c)
   }
   const f = j.fileRow[i]
   const nf = j.newFileRow[i]

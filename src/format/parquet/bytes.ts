@@ -66,6 +66,26 @@ export class Bytes {
     this.pos = pos + 8
   }
 
+  /** A PLAIN byte array of text: a 4-byte length, then its UTF-8 bytes. */
+  plainString(s: string): void {
+    const n = s.length
+    this.reserve(4 + 3 * n)
+    const buf = this.buf
+    const at = this.pos
+    let pos = at + 4
+    let k = 0
+    if (n < 64) {
+      for (; k < n; k++) {
+        const c = s.charCodeAt(k)
+        if (c > 0x7f) break
+        buf[pos++] = c
+      }
+    }
+    if (k < n) pos = at + 4 + buf.write(s, at + 4, 'utf8')
+    buf.writeUInt32LE(pos - at - 4, at)
+    this.pos = pos
+  }
+
   /** A copy of what was written. */
   take(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos))

@@ -16,12 +16,12 @@ import {Attribute, AttrValue} from '../attributes.js'
 import {EVENT_COLUMNS, EventColumn} from '../arrow/columns.js'
 import {EVENTS_SPEC, IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
-import {ColumnJoined, joinedAt} from '../columnar/read.js'
+import {ancestryOf} from '../columnar/read.js'
 import {Joined} from '../join.js'
-import {Kind} from '../records.js'
+import {Kind, Process} from '../records.js'
 import {splitRest, splitSeconds} from '../time.js'
 import {Bytes} from './bytes.js'
-import {writeIndexes, writeLevels, writePlainBinary, writePlainBools} from './encode.js'
+import {writeIndexes, writeLevels, writePlainBools} from './encode.js'
 import {Codec, ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, LeafColumn, ParquetFileWriter, Physical, Stats} from './file.js'
 
 /** DuckDB's default rows per row group, which the DuckDB-written export used too. */
@@ -121,24 +121,75 @@ export const EVENTS_LEAVES: readonly LeafColumn[] = EVENT_COLUMNS.map(leafOf)
 
 // --- per row group state -------------------------------------------------------------------------------------------
 
-/** A value of a key group's column, as Parquet stores it (null: no value). */
-type Stored = Buffer | number | bigint | boolean | null
-type StoredList = (Buffer | bigint | null)[] | null
+/** A value of a keyed column as Parquet stores it (null: no value); strings stay strings until they are written. */
+type Stored = string | number | bigint | boolean | null
+type StoredList = (string | bigint | null)[] | null
 
 interface KeyedColumn {
   index: number
   col: EventColumn
   value: Attribute['value']
-  /** Per key: the stored value (scalars) or elements (lists). */
+  /** Per key of the row group: the stored value (scalars) or elements (lists). */
   vals: (Stored | StoredList)[]
 }
 
+// Key groups by number; the first ENTITY_GROUPS are keyed by a row of the join scope.
+const G_PROC = 0
+const G_PROC_OID = 1
+const G_PPROC = 2
+const G_CTX = 3
+const G_CONTAINER = 4
+const G_POD = 5
+const G_FILE = 6
+const G_NEW_FILE = 7
+const G_HEADER = 8
+const ENTITY_GROUPS = 9
+const G_KIND = 9
+const G_OPFLAGS = 10
+const G_OPENFLAGS = 11
+const G_SIP = 12
+const G_DIP = 13
+const G_PORTS = 14
+const G_IPS = 15
+const G_K8S = 16
+const GROUP_NAMES: readonly GroupName[] = ['proc', 'procOid', 'pproc', 'ctx', 'container', 'pod', 'file', 'newFile', 'header', 'kind', 'opflags', 'openflags', 'sip', 'dip', 'ports', 'ips', 'k8s']
+
 class Group {
   /** Key number of each row of the row group. */
-  idx = new Int32Array(ROW_GROUP_ROWS)
+  idx: Int32Array
   keys = 0
   readonly columns: KeyedColumn[] = []
-  constructor(readonly name: GroupName) {}
+  /** Record-level groups: key number by the number that tells their inputs apart. */
+  readonly map = new Map<number, number>()
+  readonly texts = new Map<string, number>()
+  /** The last input number looked up (record-level groups), and its key, valid in row group `serial`. */
+  last = NaN
+  lastKey = 0
+  lastSerial = -1
+  constructor(readonly name: GroupName, rows: number) {
+    this.idx = new Int32Array(rows)
+  }
+}
+
+/**
+ * Per join scope and entity group: the key number of each entity row (+1: row -1 is "none") in the current row
+ * group (valid where its stamp is the row group's serial), and the values of the group's columns for that row,
+ * asked of the catalogue once per scope (entity rows never change: a replaced entity is a new row).
+ */
+class ScopeCache {
+  idx = new Int32Array(64)
+  stamp = new Int32Array(64).fill(-1)
+  vals: ((Stored | StoredList)[] | undefined)[] = []
+
+  grow(at: number): void {
+    const cap = Math.max(64, (at + 1) * 2)
+    const idx = new Int32Array(cap)
+    idx.set(this.idx)
+    const stamp = new Int32Array(cap).fill(-1)
+    stamp.set(this.stamp)
+    this.idx = idx
+    this.stamp = stamp
+  }
 }
 
 interface DirectColumn {
@@ -152,35 +203,92 @@ interface DirectColumn {
   present: Uint8Array
 }
 
-/** Per scope: for an entity group, the key number of each entity row (+1: row -1 is "none") in this row group. */
-class ScopeKeys {
-  idx: Int32Array[] = []
-  stamp: Int32Array[] = []
-}
-
 function store(type: EventColumn['type'], v: AttrValue | null): Stored | StoredList {
   if (v === undefined || v === null) return null
   switch (type) {
     case 'string':
     case 'char':
     case 'json':
-      return Buffer.from(v as string, 'utf8')
     case 'int':
-      return v as number
     case 'int64':
-      return v as bigint
     case 'bool':
-      return v as boolean
+      return v as Stored
     case 'strlist':
-      return (v as (string | null | undefined)[]).map((e) => (e === undefined || e === null ? null : Buffer.from(e, 'utf8')))
     case 'intlist':
-      return (v as (bigint | null | undefined)[]).map((e) => (e === undefined || e === null ? null : e))
+      return (v as (string | bigint | null | undefined)[]).map((e) => (e === undefined ? null : e))
     case 'timestamp':
       throw new Error('time is not a keyed column')
   }
 }
 
 const NONE_KEY = -1
+const NO_ANCESTRY: readonly Process[] = Object.freeze([])
+
+/**
+ * The joined view of one row that the catalogue's value() reads, each part made when first read: a new entity key
+ * reads only its entity (whose record object the scope keeps), never the event record.
+ */
+class LazyJoined {
+  private j!: JoinedColumns
+  private s!: JoinScope
+  private i = 0
+  private recObj: unknown = undefined
+
+  reset(j: JoinedColumns, s: JoinScope, i: number): void {
+    this.j = j
+    this.s = s
+    this.i = i
+    this.recObj = undefined
+  }
+
+  get rec(): unknown {
+    this.recObj ??= this.j.block.events.record(this.j.block.eventKind[this.i], this.i)
+    return this.recObj
+  }
+
+  private get c(): number {
+    return this.j.ctx[this.i]
+  }
+
+  get header(): unknown {
+    return this.s.header()
+  }
+
+  get proc(): Process | undefined {
+    const c = this.c
+    return c >= 0 ? (this.s.processes.record(this.s.ctxProc[c], Kind.Process) as Process) : undefined
+  }
+
+  get pproc(): Process | undefined {
+    const c = this.c
+    return c >= 0 && this.s.ctxPproc[c] >= 0 ? (this.s.processes.record(this.s.ctxPproc[c], Kind.Process) as Process) : undefined
+  }
+
+  get container(): unknown {
+    const c = this.c
+    return c >= 0 && this.s.ctxContainer[c] >= 0 ? this.s.containers.record(this.s.ctxContainer[c], Kind.Container) : undefined
+  }
+
+  get pod(): unknown {
+    const c = this.c
+    return c >= 0 && this.s.ctxPod[c] >= 0 ? this.s.pods.record(this.s.ctxPod[c], Kind.Pod) : undefined
+  }
+
+  get ancestry(): readonly Process[] {
+    const c = this.c
+    return c >= 0 ? ancestryOf(this.s, c) : NO_ANCESTRY
+  }
+
+  get file(): unknown {
+    const f = this.j.fileRow[this.i]
+    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
+  }
+
+  get newFile(): unknown {
+    const f = this.j.newFileRow[this.i]
+    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
+  }
+}
 
 export interface EventsParquetOptions {
   codec?: Codec
@@ -192,32 +300,53 @@ export interface EventsParquetOptions {
 
 /**
  * Writes joined column blocks as Parquet rows: `add` each row (block, scope, row), `close` at the end. Row groups
- * are encoded and written as they fill; memory is one row group's keys and fixed-width values.
+ * are encoded and written as they fill; memory is one row group's keys and fixed-width values, and per scope the
+ * values of the entities met.
  */
 export class EventsParquetWriter {
   private readonly file: ParquetFileWriter
   private readonly compressor: Compressor
   private readonly groupSize: number
-  private readonly groups: Group[] = []
-  private readonly byName = new Map<GroupName, Group>()
+  private readonly groups: Group[]
   private readonly direct: DirectColumn[] = []
   private readonly tsCol = C('ts')
-  private time = {present: new Uint8Array(0), w: new Int32Array(0)}
+  private readonly time: {present: Uint8Array; w: Int32Array}
   private readonly timeIndex: number
   private rows = 0
+  /** The row group's number: stamps of keys met in it. */
   private serial = 0
-  private readonly scopeKeys = new WeakMap<JoinScope, ScopeKeys>()
-  private readonly maps = new Map<GroupName, Map<number, number>>()
-  private readonly ipMaps = new Map<number, Map<number, number>>()
-  private readonly texts = new Map<GroupName, Map<string, number>>()
+  private readonly caches = new WeakMap<JoinScope, ScopeCache[]>()
   private readonly kindKey = new Int32Array(16)
   private readonly kindStamp = new Int32Array(16).fill(-1)
+  private readonly row = new LazyJoined()
+  private readonly levels = new LevelCache()
   written = 0
+
+  // The last scope, context, file and new file rows, and their keys (valid in row group ctxSerial/fileSerial...).
+  private lastScope: JoinScope | undefined
+  private sc: ScopeCache[] = []
+  private lastCtx = -2
+  private ctxSerial = -1
+  private kProc = 0
+  private kProcOid = 0
+  private kPproc = 0
+  private kCtx = 0
+  private kContainer = 0
+  private kPod = 0
+  private kHeader = 0
+  private lastFile = -2
+  private fileSerial = -1
+  private kFile = 0
+  private lastNewFile = -2
+  private newFileSerial = -1
+  private kNewFile = 0
 
   constructor(path: string, opts: EventsParquetOptions = {}) {
     this.groupSize = opts.rowGroupSize ?? ROW_GROUP_ROWS
-    this.compressor = new Compressor(opts.codec ?? 'zstd', opts.level ?? 3)
-    this.file = new ParquetFileWriter(path, EVENTS_LEAVES, opts.codec ?? 'zstd', opts.createdBy ?? 'sysflow')
+    const codec = opts.codec ?? 'zstd'
+    this.compressor = new Compressor(codec, opts.level ?? 3)
+    this.file = new ParquetFileWriter(path, EVENTS_LEAVES, codec, opts.createdBy ?? 'sysflow')
+    this.groups = GROUP_NAMES.map((name) => new Group(name, this.groupSize))
     let timeIndex = -1
     EVENT_COLUMNS.forEach((c, index) => {
       if (c.attr === undefined) {
@@ -231,167 +360,141 @@ export class EventsParquetWriter {
         this.direct.push({index, col: C(d.field), long: d.long, on, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), present: new Uint8Array(this.groupSize)})
         return
       }
-      const name = groupOf(c)
-      let g = this.byName.get(name)
-      if (g === undefined) {
-        g = new Group(name)
-        g.idx = new Int32Array(this.groupSize)
-        this.byName.set(name, g)
-        this.groups.push(g)
-      }
-      g.columns.push({index, col: c, value: c.attr.value, vals: []})
+      this.groups[GROUP_NAMES.indexOf(groupOf(c))].columns.push({index, col: c, value: c.attr.value, vals: []})
     })
     this.timeIndex = timeIndex
     this.time = {present: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
-    for (const g of this.groups) this.maps.set(g.name, new Map())
   }
 
-  private keysOf(s: JoinScope): ScopeKeys {
-    let k = this.scopeKeys.get(s)
-    if (k === undefined) this.scopeKeys.set(s, (k = new ScopeKeys()))
-    return k
+  /** The values of group g's columns for the current row. */
+  private compute(g: Group): (Stored | StoredList)[] {
+    const jn = this.row as unknown as Joined
+    return g.columns.map((c) => store(c.col.type, c.value(jn)))
   }
 
-  // The row being added, for the values of new keys (made once per row, when a key is new).
-  private j!: JoinedColumns
-  private s!: JoinScope
-  private i = 0
-  private joined: ColumnJoined | undefined
-
-  private newKey(g: Group): number {
-    const key = g.keys++
-    this.joined ??= joinedAt(this.j, this.s, this.i)
-    const jn = this.joined as unknown as Joined
-    for (const c of g.columns) c.vals.push(store(c.col.type, c.value(jn)))
-    return key
+  private push(g: Group, v: readonly (Stored | StoredList)[]): number {
+    const cols = g.columns
+    for (let k = 0; k < cols.length; k++) cols[k].vals.push(v[k])
+    return g.keys++
   }
 
-  /** The key of entity row `e` (-1: none) of group number `gi` in the current scope. */
-  private entityKey(sk: ScopeKeys, gi: number, g: Group, e: number): number {
-    let idx = sk.idx[gi]
-    let stamp = sk.stamp[gi]
+  /** The key of entity row `e` (-1: none) of entity group gi in the current scope. */
+  private entityKey(gi: number, e: number): number {
+    const sc = this.sc[gi]
     const at = e + 1
-    if (idx === undefined || at >= idx.length) {
-      const cap = Math.max(64, (at + 1) * 2)
-      const ni = new Int32Array(cap)
-      const ns = new Int32Array(cap).fill(-1)
-      if (idx !== undefined) {
-        ni.set(idx)
-        ns.set(stamp)
-      }
-      sk.idx[gi] = idx = ni
-      sk.stamp[gi] = stamp = ns
-    }
-    if (stamp[at] === this.serial) return idx[at]
-    const key = this.newKey(g)
-    idx[at] = key
-    stamp[at] = this.serial
+    if (at >= sc.idx.length) sc.grow(at)
+    if (sc.stamp[at] === this.serial) return sc.idx[at]
+    const g = this.groups[gi]
+    const vals = sc.vals
+    while (vals.length <= at) vals.push(undefined)
+    let v = vals[at]
+    if (v === undefined) vals[at] = v = this.compute(g)
+    const key = this.push(g, v)
+    sc.idx[at] = key
+    sc.stamp[at] = this.serial
     return key
   }
 
-  private mapKey(g: Group, k: number): number {
-    const m = this.maps.get(g.name)!
-    let key = m.get(k)
-    if (key === undefined) m.set(k, (key = this.newKey(g)))
+  /** The key of a record-level group for input number k (the last one is remembered). */
+  private mapKey(gi: number, k: number): number {
+    const g = this.groups[gi]
+    if (k === g.last && g.lastSerial === this.serial) return g.lastKey
+    let key = g.map.get(k)
+    if (key === undefined) g.map.set(k, (key = this.push(g, this.compute(g))))
+    g.last = k
+    g.lastKey = key
+    g.lastSerial = this.serial
     return key
   }
 
-  private textKey(g: Group, k: string): number {
-    let m = this.texts.get(g.name)
-    if (m === undefined) this.texts.set(g.name, (m = new Map()))
-    let key = m.get(k)
-    if (key === undefined) m.set(k, (key = this.newKey(g)))
+  private textKey(gi: number, k: string): number {
+    const g = this.groups[gi]
+    let key = g.texts.get(k)
+    if (key === undefined) g.texts.set(k, (key = this.push(g, this.compute(g))))
     return key
   }
 
   /** Append events row i of joined block j (in scope s). */
   add(j: JoinedColumns, s: JoinScope, i: number): void {
-    this.j = j
-    this.s = s
-    this.i = i
-    this.joined = undefined
     const r = this.rows
     const ev = j.block.events
+    const cols = ev.cols
     const kind = j.block.eventKind[i]
     const c = j.ctx[i]
-    const sk = this.keysOf(s)
-    const groups = this.groups
-    for (let gi = 0; gi < groups.length; gi++) {
-      const g = groups[gi]
-      let key: number
-      switch (g.name) {
-        case 'proc':
-          key = this.entityKey(sk, gi, g, c >= 0 ? s.ctxProc[c] : -1)
-          break
-        case 'procOid':
-          if (c >= 0) key = this.entityKey(sk, gi, g, s.ctxProc[c])
-          else if (kind === Kind.K8sEvent) key = this.mapKey(g, NONE_KEY)
-          else key = this.textKey(g, `${longKey(ev.cols[C_HPID] as LongColumn | undefined, i)}|${longKey(ev.cols[C_CREATETS] as LongColumn | undefined, i)}`)
-          break
-        case 'pproc':
-          key = this.entityKey(sk, gi, g, c >= 0 ? s.ctxPproc[c] : -1)
-          break
-        case 'ctx':
-          key = this.entityKey(sk, gi, g, c)
-          break
-        case 'container':
-          key = this.entityKey(sk, gi, g, c >= 0 ? s.ctxContainer[c] : -1)
-          break
-        case 'pod':
-          key = this.entityKey(sk, gi, g, c >= 0 ? s.ctxPod[c] : -1)
-          break
-        case 'file':
-          key = this.entityKey(sk, gi, g, j.fileRow[i])
-          break
-        case 'newFile':
-          key = this.entityKey(sk, gi, g, j.newFileRow[i])
-          break
-        case 'header':
-          key = this.entityKey(sk, gi, g, 0)
-          break
-        case 'kind':
-          if (this.kindStamp[kind] === this.serial) key = this.kindKey[kind]
-          else {
-            key = this.kindKey[kind] = this.newKey(g)
-            this.kindStamp[kind] = this.serial
-          }
-          break
-        case 'opflags':
-          key = this.mapKey(g, intKey(ev.cols[C_OPFLAGS] as IntColumn | undefined, kind, i))
-          break
-        case 'openflags':
-          key = this.mapKey(g, kind === Kind.FileFlow ? intKey(ev.cols[C_OPENFLAGS] as IntColumn | undefined, kind, i) : NONE_KEY)
-          break
-        case 'sip':
-          key = this.mapKey(g, kind === Kind.NetworkFlow || kind === Kind.NetworkEvent ? intKey(ev.cols[C_SIP] as IntColumn | undefined, kind, i) : NONE_KEY)
-          break
-        case 'dip':
-          key = this.mapKey(g, kind === Kind.NetworkFlow || kind === Kind.NetworkEvent ? intKey(ev.cols[C_DIP] as IntColumn | undefined, kind, i) : NONE_KEY)
-          break
-        case 'ports':
-        case 'ips':
-          if (kind !== Kind.NetworkFlow && kind !== Kind.NetworkEvent) key = this.mapKey(g, NONE_KEY)
-          else {
-            const [ca, cb] = g.name === 'ports' ? [C_SPORT, C_DPORT] : [C_SIP, C_DIP]
-            const a = intKey(ev.cols[ca] as IntColumn | undefined, kind, i)
-            const b = intKey(ev.cols[cb] as IntColumn | undefined, kind, i)
-            const id = g.name === 'ports' ? 1 : 2
-            let m = this.ipMaps.get(id * 2 ** 40 + a)
-            if (m === undefined) this.ipMaps.set(id * 2 ** 40 + a, (m = new Map()))
-            let k = m.get(b)
-            if (k === undefined) m.set(b, (k = this.newKey(g)))
-            key = k
-          }
-          break
-        case 'k8s':
-          // A K8s event's fields are its own: a key per row.
-          key = kind === Kind.K8sEvent ? this.newKey(g) : this.mapKey(g, NONE_KEY)
-          break
+    const gs = this.groups
+    this.row.reset(j, s, i)
+    if (s !== this.lastScope) {
+      let sc = this.caches.get(s)
+      if (sc === undefined) {
+        sc = Array.from({length: ENTITY_GROUPS}, () => new ScopeCache())
+        this.caches.set(s, sc)
       }
-      g.idx[r] = key
+      this.sc = sc
+      this.lastScope = s
+      this.lastCtx = this.lastFile = this.lastNewFile = -2
     }
-    const cols = ev.cols
-    for (const d of this.direct) {
+    if (c !== this.lastCtx || this.ctxSerial !== this.serial) {
+      // Everything the context decides: process, parent, ancestry, container, pod (and the scope's header).
+      this.kProc = this.entityKey(G_PROC, c >= 0 ? s.ctxProc[c] : -1)
+      this.kProcOid = c >= 0 ? this.entityKey(G_PROC_OID, s.ctxProc[c]) : -1
+      this.kPproc = this.entityKey(G_PPROC, c >= 0 ? s.ctxPproc[c] : -1)
+      this.kCtx = this.entityKey(G_CTX, c)
+      this.kContainer = this.entityKey(G_CONTAINER, c >= 0 ? s.ctxContainer[c] : -1)
+      this.kPod = this.entityKey(G_POD, c >= 0 ? s.ctxPod[c] : -1)
+      this.kHeader = this.entityKey(G_HEADER, 0)
+      this.lastCtx = c
+      this.ctxSerial = this.serial
+    }
+    gs[G_PROC].idx[r] = this.kProc
+    gs[G_PPROC].idx[r] = this.kPproc
+    gs[G_CTX].idx[r] = this.kCtx
+    gs[G_CONTAINER].idx[r] = this.kContainer
+    gs[G_POD].idx[r] = this.kPod
+    gs[G_HEADER].idx[r] = this.kHeader
+    // Without its process, a record's pid and createts are the OID it carries.
+    gs[G_PROC_OID].idx[r] = c >= 0
+      ? this.kProcOid
+      : kind === Kind.K8sEvent ? this.mapKey(G_PROC_OID, NONE_KEY) : this.textKey(G_PROC_OID, `${longKey(cols[C_HPID] as LongColumn | undefined, i)}|${longKey(cols[C_CREATETS] as LongColumn | undefined, i)}`)
+    const f = j.fileRow[i]
+    if (f !== this.lastFile || this.fileSerial !== this.serial) {
+      this.kFile = this.entityKey(G_FILE, f)
+      this.lastFile = f
+      this.fileSerial = this.serial
+    }
+    gs[G_FILE].idx[r] = this.kFile
+    const nf = j.newFileRow[i]
+    if (nf !== this.lastNewFile || this.newFileSerial !== this.serial) {
+      this.kNewFile = this.entityKey(G_NEW_FILE, nf)
+      this.lastNewFile = nf
+      this.newFileSerial = this.serial
+    }
+    gs[G_NEW_FILE].idx[r] = this.kNewFile
+    // The record's kind and flags.
+    if (this.kindStamp[kind] !== this.serial) {
+      this.kindKey[kind] = this.push(gs[G_KIND], this.compute(gs[G_KIND]))
+      this.kindStamp[kind] = this.serial
+    }
+    gs[G_KIND].idx[r] = this.kindKey[kind]
+    gs[G_OPFLAGS].idx[r] = this.mapKey(G_OPFLAGS, intKey(cols[C_OPFLAGS] as IntColumn | undefined, kind, i))
+    gs[G_OPENFLAGS].idx[r] = this.mapKey(G_OPENFLAGS, kind === Kind.FileFlow ? intKey(cols[C_OPENFLAGS] as IntColumn | undefined, kind, i) : NONE_KEY)
+    if (kind === Kind.NetworkFlow || kind === Kind.NetworkEvent) {
+      const sip = intKey(cols[C_SIP] as IntColumn | undefined, kind, i)
+      const dip = intKey(cols[C_DIP] as IntColumn | undefined, kind, i)
+      gs[G_SIP].idx[r] = this.mapKey(G_SIP, sip)
+      gs[G_DIP].idx[r] = this.mapKey(G_DIP, dip)
+      gs[G_IPS].idx[r] = this.textKey(G_IPS, `${sip} ${dip}`)
+      gs[G_PORTS].idx[r] = this.textKey(G_PORTS, `${intKey(cols[C_SPORT] as IntColumn | undefined, kind, i)} ${intKey(cols[C_DPORT] as IntColumn | undefined, kind, i)}`)
+    } else {
+      gs[G_SIP].idx[r] = this.mapKey(G_SIP, NONE_KEY)
+      gs[G_DIP].idx[r] = this.mapKey(G_DIP, NONE_KEY)
+      gs[G_IPS].idx[r] = this.mapKey(G_IPS, NONE_KEY)
+      gs[G_PORTS].idx[r] = this.mapKey(G_PORTS, NONE_KEY)
+    }
+    // A K8s event's own fields: a key per row.
+    gs[G_K8S].idx[r] = kind === Kind.K8sEvent ? this.push(gs[G_K8S], this.compute(gs[G_K8S])) : this.mapKey(G_K8S, NONE_KEY)
+    const direct = this.direct
+    for (let k = 0; k < direct.length; k++) {
+      const d = direct[k]
       const col = cols[d.col] as LongColumn | IntColumn | undefined
       if (d.on[kind] === 0 || col === undefined || col.s[i] !== PRESENT) {
         d.present[r] = 0
@@ -421,10 +524,10 @@ export class EventsParquetWriter {
   private flush(): void {
     const n = this.rows
     if (n === 0) return
-    if (process.env.PQ_DEBUG) process.stderr.write(this.groups.map((g) => `${g.name}:${g.keys}`).join(' ') + '\n')
     const chunks: ColumnChunk[] = new Array(EVENT_COLUMNS.length)
     const shared = new Map<string, Compressed>()
     const out = new Bytes(1 << 16)
+    this.levels.clear()
     for (const d of this.direct) chunks[d.index] = this.directChunk(out, d, n)
     chunks[this.timeIndex] = this.directChunk(out, {index: this.timeIndex, col: this.tsCol, long: true, on: new Uint8Array(0), w: this.time.w, present: this.time.present}, n)
     for (const g of this.groups) {
@@ -435,13 +538,12 @@ export class EventsParquetWriter {
         c.vals = []
       }
       g.keys = 0
+      g.map.clear()
+      g.texts.clear()
     }
     this.file.writeRowGroup(n, chunks)
     this.rows = 0
     this.serial++
-    for (const m of this.maps.values()) m.clear()
-    this.ipMaps.clear()
-    this.texts.clear()
   }
 
   private page(out: Bytes): Compressed {
@@ -450,36 +552,50 @@ export class EventsParquetWriter {
 
   private directChunk(out: Bytes, d: DirectColumn, n: number): ColumnChunk {
     out.reset()
-    writeLevels(out, d.present, n, 1)
-    let nulls = 0
+    out.bytes(this.levels.encode(d.present, n, 1))
+    let m = 0
     let minHi = 0
     let minLo = 0
     let maxHi = 0
     let maxLo = 0
-    let any = false
     const w = d.w
+    const present = d.present
+    const width = d.long ? 2 : 1
+    out.reserve(4 * width * n)
+    const dst = new Int32Array(out.buf.buffer, out.buf.byteOffset, out.buf.length >> 2)
+    // Values are written as 32-bit words at a 4-byte aligned position of the buffer (padded before, if need be).
+    const at = out.pos
+    const scratch = (at & 3) === 0 ? dst : new Int32Array(width * n)
+    let p = (at & 3) === 0 ? at >> 2 : 0
+    const p0 = p
     for (let r = 0; r < n; r++) {
-      if (d.present[r] === 0) {
-        nulls++
-        continue
-      }
-      if (d.long) {
+      if (present[r] === 0) continue
+      if (width === 2) {
         const lo = w[2 * r]
         const hi = w[2 * r + 1]
-        out.words(lo, hi)
-        if (!any || hi < minHi || (hi === minHi && lo >>> 0 < minLo >>> 0)) [minHi, minLo] = [hi, lo]
-        if (!any || hi > maxHi || (hi === maxHi && lo >>> 0 > maxLo >>> 0)) [maxHi, maxLo] = [hi, lo]
+        scratch[p++] = lo
+        scratch[p++] = hi
+        if (m === 0 || hi < minHi || (hi === minHi && lo >>> 0 < minLo >>> 0)) {
+          minHi = hi
+          minLo = lo
+        }
+        if (m === 0 || hi > maxHi || (hi === maxHi && lo >>> 0 > maxLo >>> 0)) {
+          maxHi = hi
+          maxLo = lo
+        }
       } else {
         const v = w[r]
-        out.i32le(v)
-        if (!any || v < minLo) minLo = v
-        if (!any || v > maxLo) maxLo = v
+        scratch[p++] = v
+        if (m === 0 || v < minLo) minLo = v
+        if (m === 0 || v > maxLo) maxLo = v
       }
-      any = true
+      m++
     }
-    const stats: Stats = {nullCount: nulls}
-    if (any) {
-      if (d.long) {
+    if (scratch === dst) out.pos = p * 4
+    else out.bytes(new Uint8Array(scratch.buffer, 0, (p - p0) * 4))
+    const stats: Stats = {nullCount: n - m}
+    if (m > 0) {
+      if (width === 2) {
         stats.min = wordBytes(minLo, minHi)
         stats.max = wordBytes(maxLo, maxHi)
       } else {
@@ -503,8 +619,11 @@ export class EventsParquetWriter {
         nullKeys += `${k},`
         continue
       }
-      if (minI < 0 || less(v, vals[minI]!)) minI = k
-      if (maxI < 0 || less(vals[maxI]!, v)) maxI = k
+      if (minI < 0) minI = maxI = k
+      else {
+        if (less(v, vals[minI]!)) minI = k
+        if (less(vals[maxI]!, v)) maxI = k
+      }
     }
     const sig = `${g.name}|${nullKeys}`
     let body = shared.get(sig)
@@ -512,7 +631,7 @@ export class EventsParquetWriter {
     if (nullKeys === '') {
       if (body === undefined) {
         out.reset()
-        writeLevels(out, ONES(n), n, 1)
+        out.bytes(this.levels.encode(ONES(n), n, 1))
         writeIndexes(out, g.idx, n, vals.length)
         shared.set(sig, (body = this.page(out)))
       }
@@ -520,26 +639,27 @@ export class EventsParquetWriter {
       const isNull = new Uint8Array(vals.length)
       for (let k = 0; k < vals.length; k++) if (vals[k] === null) isNull[k] = 1
       const def = new Uint8Array(n)
-      const idx = new Int32Array(n)
+      const idx = body === undefined ? new Int32Array(n) : undefined
       let m = 0
+      const gi = g.idx
       for (let r = 0; r < n; r++) {
-        const k = g.idx[r]
+        const k = gi[r]
         if (isNull[k] === 1) continue
         def[r] = 1
-        idx[m++] = k
+        if (idx !== undefined) idx[m] = k
+        m++
       }
       nulls = n - m
       if (body === undefined) {
         out.reset()
-        writeLevels(out, def, n, 1)
-        writeIndexes(out, idx, m, vals.length)
+        out.bytes(this.levels.encode(def, n, 1))
+        writeIndexes(out, idx!, m, vals.length)
         shared.set(sig, (body = this.page(out)))
       }
     }
-    if (nullKeys !== '' && nulls === 0) nulls = countNulls(g, vals, n)
     out.reset()
     // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
-    const placeholder = c.col.type === 'json' ? JSON_NULL : EMPTY
+    const placeholder = c.col.type === 'json' ? 'null' : ''
     for (const v of vals) plainValue(out, physical, v === null && physical === 'BYTE_ARRAY' ? placeholder : v)
     const dictionary = {values: vals.length, body: this.page(out)}
     const stats: Stats = {nullCount: nulls}
@@ -553,26 +673,28 @@ export class EventsParquetWriter {
 
   private boolChunk(out: Bytes, g: Group, c: KeyedColumn, n: number): ColumnChunk {
     const vals = c.vals as Stored[]
+    // Per key: 0 false, 1 true, 2 null.
+    const code = new Uint8Array(vals.length)
+    for (let k = 0; k < vals.length; k++) code[k] = vals[k] === null ? 2 : vals[k] ? 1 : 0
     const def = new Uint8Array(n)
     const bits = new Uint8Array(n)
     let m = 0
-    let seenFalse = false
-    let seenTrue = false
+    let seen = 0
+    const gi = g.idx
     for (let r = 0; r < n; r++) {
-      const v = vals[g.idx[r]]
-      if (v === null) continue
+      const x = code[gi[r]]
+      if (x === 2) continue
       def[r] = 1
-      bits[m++] = v ? 1 : 0
-      if (v) seenTrue = true
-      else seenFalse = true
+      bits[m++] = x
+      seen |= 1 << x
     }
     out.reset()
-    writeLevels(out, def, n, 1)
+    out.bytes(this.levels.encode(def, n, 1))
     writePlainBools(out, bits, m)
     const stats: Stats = {nullCount: n - m}
     if (m > 0) {
-      stats.min = Uint8Array.of(seenFalse ? 0 : 1)
-      stats.max = Uint8Array.of(seenTrue ? 1 : 0)
+      stats.min = Uint8Array.of(seen & 1 ? 0 : 1)
+      stats.max = Uint8Array.of(seen & 2 ? 1 : 0)
     }
     return {pages: [{values: n, encoding: ENC_PLAIN, body: this.page(out)}], stats}
   }
@@ -581,54 +703,43 @@ export class EventsParquetWriter {
   private listChunk(out: Bytes, g: Group, c: KeyedColumn, n: number): ColumnChunk {
     const vals = c.vals as StoredList[]
     const physical = EVENTS_LEAVES[c.index].physical
-    const dict: (Buffer | bigint)[] = []
+    const dict: (string | bigint)[] = []
     const ids = new Map<string | bigint, number>()
-    // Per key: element dictionary indexes (-1: a null element).
+    // Per key: element dictionary indexes (-1: a null element), and the level entries a row of it takes.
     const perKey: (Int32Array | null)[] = vals.map((list) => {
       if (list === null) return null
       const out = new Int32Array(list.length)
-      list.forEach((e, k) => {
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]
         if (e === null) {
           out[k] = -1
-          return
+          continue
         }
-        const id = typeof e === 'bigint' ? e : e.toString('latin1')
-        let x = ids.get(id)
+        let x = ids.get(e)
         if (x === undefined) {
-          ids.set(id, (x = dict.length))
+          ids.set(e, (x = dict.length))
           dict.push(e)
         }
         out[k] = x
-      })
+      }
       return out
     })
-    let cap = n + 16
-    let rep = new Uint8Array(cap)
-    let def = new Uint8Array(cap)
-    let idx = new Int32Array(cap)
+    const gi = g.idx
+    let total = 0
+    for (let r = 0; r < n; r++) {
+      const list = perKey[gi[r]]
+      total += list === null || list.length === 0 ? 1 : list.length
+    }
+    const {rep, def, idx} = listScratch(total)
     let e = 0
     let m = 0
-    const grow = () => {
-      cap *= 2
-      const r2 = new Uint8Array(cap)
-      r2.set(rep)
-      rep = r2
-      const d2 = new Uint8Array(cap)
-      d2.set(def)
-      def = d2
-      const i2 = new Int32Array(cap)
-      i2.set(idx)
-      idx = i2
-    }
     for (let r = 0; r < n; r++) {
-      const list = perKey[g.idx[r]]
+      const list = perKey[gi[r]]
       if (list === null || list.length === 0) {
-        if (e >= cap) grow()
         rep[e] = 0
         def[e++] = list === null ? 0 : 1
         continue
       }
-      while (e + list.length > cap) grow()
       for (let k = 0; k < list.length; k++) {
         rep[e] = k === 0 ? 0 : 1
         const x = list[k]
@@ -640,8 +751,8 @@ export class EventsParquetWriter {
       }
     }
     out.reset()
-    writeLevels(out, rep, e, 1)
-    writeLevels(out, def, e, 3)
+    out.bytes(this.levels.encode(rep, e, 1))
+    out.bytes(this.levels.encode(def, e, 3))
     writeIndexes(out, idx, m, dict.length)
     const body = this.page(out)
     out.reset()
@@ -659,6 +770,35 @@ export class EventsParquetWriter {
   abandon(): void {
     this.file.abandon()
   }
+}
+
+/**
+ * Encoded levels of the row group, kept so that columns with the same levels (most of the record's own columns
+ * share their kinds' presence; the lists of one group share their lengths) encode them once.
+ */
+class LevelCache {
+  private entries: {levels: Buffer; max: number; bytes: Buffer}[] = []
+
+  clear(): void {
+    this.entries = []
+  }
+
+  encode(levels: Uint8Array, n: number, max: number): Buffer {
+    const view = Buffer.from(levels.buffer, levels.byteOffset, n)
+    for (const e of this.entries) if (e.max === max && e.levels.length === n && e.levels.equals(view)) return e.bytes
+    const out = new Bytes(1024)
+    writeLevels(out, levels, n, max)
+    const bytes = out.take()
+    if (this.entries.length >= 16) this.entries.shift()
+    this.entries.push({levels: Buffer.from(view), max, bytes})
+    return bytes
+  }
+}
+
+let scratch = {rep: new Uint8Array(0), def: new Uint8Array(0), idx: new Int32Array(0)}
+function listScratch(n: number): typeof scratch {
+  if (scratch.rep.length < n) scratch = {rep: new Uint8Array(2 * n), def: new Uint8Array(2 * n), idx: new Int32Array(2 * n)}
+  return scratch
 }
 
 const C_OPFLAGS = C('opFlags')
@@ -706,16 +846,17 @@ function ONES(n: number): Uint8Array {
   return ones
 }
 
-function countNulls(g: Group, vals: readonly Stored[], n: number): number {
-  let nulls = 0
-  for (let r = 0; r < n; r++) if (vals[g.idx[r]] === null) nulls++
-  return nulls
-}
-
+/** a < b as Parquet orders them: strings by their UTF-8 bytes, numbers and booleans by value. */
 function less(a: Exclude<Stored, null>, b: Exclude<Stored, null>): boolean {
-  if (typeof a === 'object') return Buffer.compare(a, b as Buffer) < 0
+  if (typeof a === 'string') {
+    // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: compare bytes only then.
+    if (HIGH.test(a) && HIGH.test(b as string)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b as string, 'utf8')) < 0
+    return a < (b as string)
+  }
   return a < b
 }
+
+const HIGH = /[\ud800-\uffff]/
 
 function wordBytes(lo: number, hi: number): Uint8Array {
   const b = Buffer.allocUnsafe(8)
@@ -733,7 +874,7 @@ function i32Bytes(v: number): Uint8Array {
 function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
   switch (physical) {
     case 'BYTE_ARRAY':
-      return v as Buffer
+      return Buffer.from(v as string, 'utf8')
     case 'INT32':
       return i32Bytes(v as number)
     case 'INT64': {
@@ -747,10 +888,10 @@ function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
 }
 
 /** One PLAIN value of a dictionary (a null key's entry is a placeholder no row refers to). */
-function plainValue(out: Bytes, physical: Physical, v: Stored | Buffer | bigint): void {
+function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
   switch (physical) {
     case 'BYTE_ARRAY':
-      return writePlainBinary(out, v === null ? EMPTY : (v as Buffer))
+      return out.plainString(v as string)
     case 'INT32':
       return out.i32le(v === null ? 0 : (v as number))
     case 'INT64': {
@@ -762,5 +903,3 @@ function plainValue(out: Bytes, physical: Physical, v: Stored | Buffer | bigint)
   }
 }
 
-const EMPTY = Buffer.alloc(0)
-const JSON_NULL = Buffer.from('null')
