@@ -30,32 +30,35 @@ export async function writeEventsParquet(inputs: readonly TraceInput[], path: st
       for await (const j of joinedColumns(inputs, opts, stats)) {
         opts.check?.()
         const tsCol = j.block.events.cols[TS] as LongColumn | undefined
-        rows: for (const seg of j.segments) {
-          for (let i = seg.from; i < seg.to; i++) {
-            if (w.written >= limit) break rows
-            if (since !== undefined || until !== undefined) {
+        for (const seg of j.segments) {
+          // Runs of selected rows, up to the limit.
+          let run = seg.from
+          for (let i = seg.from; i <= seg.to; i++) {
+            let keep = i < seg.to && w.written + (i - run) < limit
+            if (keep && (since !== undefined || until !== undefined)) {
               // As the row path compares rec.ts (absent: undefined, null: null), whatever it holds.
               const ts = (tsCol === undefined ? undefined : tsCol.get(i)) as bigint
-              if ((since !== undefined && ts < since) || (until !== undefined && ts >= until)) continue
+              keep = !((since !== undefined && ts < since) || (until !== undefined && ts >= until))
             }
-            w.add(j, seg.scope, i)
+            if (keep) continue
+            if (i > run) w.addRange(j, seg.scope, run, i)
+            run = i + 1
+            if (w.written >= limit) break
           }
+          if (w.written >= limit) break
         }
         j.release()
+        await w.ready()
         if (w.written >= limit) break
       }
       opts.check?.()
     }
-    w.close()
+    await w.close()
     ok = true
     return {records: w.written}
   } finally {
     if (!ok) {
-      try {
-        w.abandon()
-      } catch {
-        // already closed
-      }
+      await w.abandon().catch(() => undefined)
       fs.rmSync(path, {force: true})
     }
   }

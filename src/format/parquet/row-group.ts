@@ -1,0 +1,376 @@
+// One row group of `events` rows, encoded and written (./events.ts gathers them): the record's own columns PLAIN
+// with their definition levels; keyed columns as a dictionary of their value per key with the group's key numbers
+// as indexes (one compressed page for every column of a group whose null keys agree); booleans PLAIN; lists with
+// their elements dictionary-encoded. Statistics (null count, min, max) per column chunk, as readers prune by them.
+// Pure data in: it runs on the thread that gathers the rows or on a thread of its own (./write-worker.ts).
+import {Bytes} from './bytes.js'
+import {writeIndexes, writeLevels, writePlainBools} from './encode.js'
+import {ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, ParquetFileWriter, Physical, Stats} from './file.js'
+import {DIRECT_COLUMNS, GROUP_COLUMNS, KeyedLayout, Stored, StoredList, TIME_INDEX} from './layout.js'
+import {EVENT_COLUMNS} from '../arrow/columns.js'
+
+/** A row group's gathered values. */
+export interface RowGroupData {
+  rows: number
+  /** Per key group: the key number of each row. */
+  keys: Int32Array[]
+  /** Per key group, per column of the group (GROUP_COLUMNS): the value of each key. */
+  vals: (Stored | StoredList)[][][]
+  /** Per record column (DIRECT_COLUMNS): words (longs) or ints, and 1 where present. */
+  direct: {w: Int32Array; present: Uint8Array}[]
+  time: {w: Int32Array; present: Uint8Array}
+}
+
+export class RowGroupEncoder {
+  private readonly levels = new LevelCache()
+  /** Page bodies are encoded here, one at a time (compressed into a copy). */
+  private readonly out = new Bytes(1 << 20)
+
+  constructor(private readonly file: ParquetFileWriter, private readonly compressor: Compressor) {}
+
+  write(d: RowGroupData): void {
+    const n = d.rows
+    if (n === 0) return
+    const chunks: ColumnChunk[] = new Array(EVENT_COLUMNS.length)
+    const shared = new Map<string, {body: Compressed; nulls: number}>()
+    const out = this.out
+    this.levels.clear()
+    DIRECT_COLUMNS.forEach((c, k) => (chunks[c.index] = this.directChunk(out, {...d.direct[k], long: c.long}, n)))
+    chunks[TIME_INDEX] = this.directChunk(out, {...d.time, long: true}, n)
+    GROUP_COLUMNS.forEach((cols, gi) => {
+      const keys = d.keys[gi]
+      cols.forEach((c, k) => {
+        const vals = d.vals[gi][k]
+        chunks[c.index] = c.list
+          ? this.listChunk(out, keys, c, vals as StoredList[], n)
+          : c.physical === 'BOOLEAN' ? this.boolChunk(out, keys, vals as Stored[], n) : this.keyedChunk(out, gi, keys, c, vals as Stored[], n, shared)
+      })
+    })
+    this.file.writeRowGroup(n, chunks)
+  }
+
+  private page(out: Bytes): Compressed {
+    return this.compressor.compress(out.view())
+  }
+
+  private directChunk(out: Bytes, d: {w: Int32Array; present: Uint8Array; long: boolean}, n: number): ColumnChunk {
+    out.reset()
+    out.bytes(this.levels.encode(d.present, n, 1))
+    let m = 0
+    let minHi = 0
+    let minLo = 0
+    let maxHi = 0
+    let maxLo = 0
+    const w = d.w
+    const present = d.present
+    const width = d.long ? 2 : 1
+    out.reserve(4 * width * n)
+    const dst = new Int32Array(out.buf.buffer, out.buf.byteOffset & ~3, out.buf.length >> 2)
+    // Values are written as 32-bit words at a 4-byte aligned position of the buffer (padded before, if need be).
+    const at = out.pos
+    const aligned = (at & 3) === 0 && (out.buf.byteOffset & 3) === 0
+    const scratch = aligned ? dst : wordScratch(width * n)
+    let p = aligned ? at >> 2 : 0
+    const p0 = p
+    for (let r = 0; r < n; r++) {
+      if (present[r] === 0) continue
+      if (width === 2) {
+        const lo = w[2 * r]
+        const hi = w[2 * r + 1]
+        scratch[p++] = lo
+        scratch[p++] = hi
+        if (m === 0 || hi < minHi || (hi === minHi && lo >>> 0 < minLo >>> 0)) {
+          minHi = hi
+          minLo = lo
+        }
+        if (m === 0 || hi > maxHi || (hi === maxHi && lo >>> 0 > maxLo >>> 0)) {
+          maxHi = hi
+          maxLo = lo
+        }
+      } else {
+        const v = w[r]
+        scratch[p++] = v
+        if (m === 0 || v < minLo) minLo = v
+        if (m === 0 || v > maxLo) maxLo = v
+      }
+      m++
+    }
+    if (scratch === dst) out.pos = p * 4
+    else out.bytes(new Uint8Array(scratch.buffer, 0, (p - p0) * 4))
+    const stats: Stats = {nullCount: n - m}
+    if (m > 0) {
+      if (width === 2) {
+        stats.min = wordBytes(minLo, minHi)
+        stats.max = wordBytes(maxLo, maxHi)
+      } else {
+        stats.min = i32Bytes(minLo)
+        stats.max = i32Bytes(maxLo)
+      }
+    }
+    return {pages: [{values: n, encoding: ENC_PLAIN, body: this.page(out)}], stats}
+  }
+
+  /** A scalar keyed column: dictionary = its value per key, indexes = the group's keys (shared where nulls agree). */
+  private keyedChunk(out: Bytes, gi: number, keys: Int32Array, c: KeyedLayout, vals: readonly Stored[], n: number, shared: Map<string, {body: Compressed; nulls: number}>): ColumnChunk {
+    const physical = c.physical
+    let nullKeys = ''
+    let minI = -1
+    let maxI = -1
+    // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: bytes decide where those occur.
+    let high = false
+    for (let k = 0; k < vals.length; k++) {
+      const v = vals[k]
+      if (v === null) {
+        nullKeys += `${k},`
+        continue
+      }
+      if (typeof v === 'string' && !high && HIGH.test(v)) high = true
+      if (minI < 0) minI = maxI = k
+      else {
+        if (v < vals[minI]!) minI = k
+        if (vals[maxI]! < v) maxI = k
+      }
+    }
+    if (high) {
+      minI = maxI = -1
+      for (let k = 0; k < vals.length; k++) {
+        const v = vals[k]
+        if (v === null) continue
+        if (minI < 0) minI = maxI = k
+        else {
+          if (utf8Less(v as string, vals[minI] as string)) minI = k
+          if (utf8Less(vals[maxI] as string, v as string)) maxI = k
+        }
+      }
+    }
+    const sig = `${gi}|${nullKeys}`
+    let page = shared.get(sig)
+    if (page === undefined) {
+      out.reset()
+      let nulls = 0
+      if (nullKeys === '') {
+        out.bytes(this.levels.encode(ONES(n), n, 1))
+        writeIndexes(out, keys, n, vals.length)
+      } else {
+        const isNull = new Uint8Array(vals.length)
+        for (let k = 0; k < vals.length; k++) if (vals[k] === null) isNull[k] = 1
+        const {def, idx} = rowScratch(n)
+        let m = 0
+        for (let r = 0; r < n; r++) {
+          const k = keys[r]
+          if (isNull[k] === 1) def[r] = 0
+          else {
+            def[r] = 1
+            idx[m++] = k
+          }
+        }
+        nulls = n - m
+        out.bytes(this.levels.encode(def, n, 1))
+        writeIndexes(out, idx, m, vals.length)
+      }
+      shared.set(sig, (page = {body: this.page(out), nulls}))
+    }
+    const {body, nulls} = page
+    out.reset()
+    // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
+    const placeholder = c.col.type === 'json' ? 'null' : ''
+    for (const v of vals) plainValue(out, physical, v === null && physical === 'BYTE_ARRAY' ? placeholder : v)
+    const dictionary = {values: vals.length, body: this.page(out)}
+    const stats: Stats = {nullCount: nulls}
+    if (minI >= 0) {
+      const min = statBytes(physical, vals[minI]!)
+      const max = statBytes(physical, vals[maxI]!)
+      if (min.length <= 256 && max.length <= 256) [stats.min, stats.max] = [min, max]
+    }
+    return {dictionary, pages: [{values: n, encoding: ENC_PLAIN_DICTIONARY, body}], stats}
+  }
+
+  private boolChunk(out: Bytes, keys: Int32Array, vals: readonly Stored[], n: number): ColumnChunk {
+    // Per key: 0 false, 1 true, 2 null.
+    const code = new Uint8Array(vals.length)
+    for (let k = 0; k < vals.length; k++) code[k] = vals[k] === null ? 2 : vals[k] ? 1 : 0
+    const {def, bits} = rowScratch(n)
+    let m = 0
+    let seen = 0
+    for (let r = 0; r < n; r++) {
+      const x = code[keys[r]]
+      if (x === 2) {
+        def[r] = 0
+        continue
+      }
+      def[r] = 1
+      bits[m++] = x
+      seen |= 1 << x
+    }
+    out.reset()
+    out.bytes(this.levels.encode(def, n, 1))
+    writePlainBools(out, bits, m)
+    const stats: Stats = {nullCount: n - m}
+    if (m > 0) {
+      stats.min = Uint8Array.of(seen & 1 ? 0 : 1)
+      stats.max = Uint8Array.of(seen & 2 ? 1 : 0)
+    }
+    return {pages: [{values: n, encoding: ENC_PLAIN, body: this.page(out)}], stats}
+  }
+
+  /** A list column: elements dictionary-encoded (the column's distinct elements), levels per row. */
+  private listChunk(out: Bytes, keys: Int32Array, c: KeyedLayout, vals: readonly StoredList[], n: number): ColumnChunk {
+    const physical = c.physical
+    const dict: (string | bigint)[] = []
+    const ids = new Map<string | bigint, number>()
+    // Per key: element dictionary indexes (-1: a null element), and the level entries a row of it takes.
+    const perKey: (Int32Array | null)[] = vals.map((list) => {
+      if (list === null) return null
+      const out = new Int32Array(list.length)
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]
+        if (e === null) {
+          out[k] = -1
+          continue
+        }
+        let x = ids.get(e)
+        if (x === undefined) {
+          ids.set(e, (x = dict.length))
+          dict.push(e)
+        }
+        out[k] = x
+      }
+      return out
+    })
+    let total = 0
+    for (let r = 0; r < n; r++) {
+      const list = perKey[keys[r]]
+      total += list === null || list.length === 0 ? 1 : list.length
+    }
+    const {rep, def, idx} = listScratch(total)
+    let e = 0
+    let m = 0
+    for (let r = 0; r < n; r++) {
+      const list = perKey[keys[r]]
+      if (list === null || list.length === 0) {
+        rep[e] = 0
+        def[e++] = list === null ? 0 : 1
+        continue
+      }
+      for (let k = 0; k < list.length; k++) {
+        rep[e] = k === 0 ? 0 : 1
+        const x = list[k]
+        if (x < 0) def[e++] = 2
+        else {
+          def[e++] = 3
+          idx[m++] = x
+        }
+      }
+    }
+    out.reset()
+    out.bytes(this.levels.encode(rep, e, 1))
+    out.bytes(this.levels.encode(def, e, 3))
+    writeIndexes(out, idx, m, dict.length)
+    const body = this.page(out)
+    out.reset()
+    for (const v of dict) plainValue(out, physical, v)
+    return {dictionary: {values: dict.length, body: this.page(out)}, pages: [{values: e, encoding: ENC_PLAIN_DICTIONARY, body}]}
+  }
+}
+
+/**
+ * Encoded levels of the row group, kept so that columns with the same levels (most of the record's own columns
+ * share their kinds' presence; the lists of one group share their lengths) encode them once.
+ */
+class LevelCache {
+  private entries: {levels: Buffer; max: number; bytes: Buffer}[] = []
+  private readonly out = new Bytes(1 << 16)
+
+  clear(): void {
+    this.entries = []
+  }
+
+  encode(levels: Uint8Array, n: number, max: number): Buffer {
+    const view = Buffer.from(levels.buffer, levels.byteOffset, n)
+    for (const e of this.entries) if (e.max === max && e.levels.length === n && e.levels.equals(view)) return e.bytes
+    const out = this.out
+    out.reset()
+    writeLevels(out, levels, n, max)
+    const bytes = out.take()
+    if (this.entries.length >= 16) this.entries.shift()
+    this.entries.push({levels: Buffer.from(view), max, bytes})
+    return bytes
+  }
+}
+
+let words = new Int32Array(0)
+function wordScratch(n: number): Int32Array {
+  if (words.length < n) words = new Int32Array(n)
+  return words
+}
+
+let rows = {def: new Uint8Array(0), bits: new Uint8Array(0), idx: new Int32Array(0)}
+/** Per-row scratch arrays of a chunk (levels, bits, indexes), reused: a row group's worth is a few MB. */
+function rowScratch(n: number): typeof rows {
+  if (rows.def.length < n) rows = {def: new Uint8Array(n), bits: new Uint8Array(n), idx: new Int32Array(n)}
+  return rows
+}
+
+let scratch = {rep: new Uint8Array(0), def: new Uint8Array(0), idx: new Int32Array(0)}
+function listScratch(n: number): typeof scratch {
+  if (scratch.rep.length < n) scratch = {rep: new Uint8Array(2 * n), def: new Uint8Array(2 * n), idx: new Int32Array(2 * n)}
+  return scratch
+}
+
+let ones = new Uint8Array(0)
+function ONES(n: number): Uint8Array {
+  if (ones.length < n) ones = new Uint8Array(n).fill(1)
+  return ones
+}
+
+function utf8Less(a: string, b: string): boolean {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) < 0
+}
+
+const HIGH = /[\ud800-\uffff]/
+
+function wordBytes(lo: number, hi: number): Uint8Array {
+  const b = Buffer.allocUnsafe(8)
+  b.writeInt32LE(lo | 0, 0)
+  b.writeInt32LE(hi | 0, 4)
+  return b
+}
+
+function i32Bytes(v: number): Uint8Array {
+  const b = Buffer.allocUnsafe(4)
+  b.writeInt32LE(v | 0, 0)
+  return b
+}
+
+function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
+  switch (physical) {
+    case 'BYTE_ARRAY':
+      return Buffer.from(v as string, 'utf8')
+    case 'INT32':
+      return i32Bytes(v as number)
+    case 'INT64': {
+      const b = Buffer.allocUnsafe(8)
+      b.writeBigInt64LE(BigInt.asIntN(64, v as bigint))
+      return b
+    }
+    case 'BOOLEAN':
+      return Uint8Array.of(v ? 1 : 0)
+  }
+}
+
+/** One PLAIN value of a dictionary (a null key's entry is a placeholder no row refers to). */
+function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
+  switch (physical) {
+    case 'BYTE_ARRAY':
+      return out.plainString(v as string)
+    case 'INT32':
+      return out.i32le(v === null ? 0 : (v as number))
+    case 'INT64': {
+      const x = v === null ? 0n : BigInt.asIntN(64, v as bigint)
+      return out.words(Number(BigInt.asIntN(32, x)), Number(x >> 32n))
+    }
+    case 'BOOLEAN':
+      throw new Error('booleans are written PLAIN, not from a dictionary')
+  }
+}
+
