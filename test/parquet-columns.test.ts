@@ -231,6 +231,27 @@ test('Parquet from columns: a damaged trace gives the same rows and warnings as 
     t.regex(await createdBy({}, 'duckdb'), /^DuckDB/)
   }))
 
+test('Parquet from columns: the writer thread gives the same bytes as one thread; a failing write is an error and leaves no file', (t) =>
+  withTempDir(async (dir) => {
+    const recs: SysFlowRecord[] = []
+    for (let round = 0; round < 2; round++) recs.push(...breakingRecords(round, 200))
+    const f = await writeTrace(path.join(dir, 't.sf'), recs, {codec: 'deflate', blockBytes: 4000})
+    const write = async (out: string, thread: boolean) => (await writeEventsParquet([fileInput(f)], out, {rowGroupSize: 333, thread})).records
+    const a = path.join(dir, 'one-thread.parquet')
+    const b = path.join(dir, 'writer-thread.parquet')
+    const n = await write(a, false)
+    t.true(n > 333 * 4, 'several row groups')
+    t.is(await write(b, true), n)
+    t.true(fs.readFileSync(a).equals(fs.readFileSync(b)), 'identical files')
+    await withDb(async (c) => t.is(Number(await one(c, `SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${lit(b)})`)), Math.ceil(n / 333)))
+    // The file cannot be made (its directory is gone): the same error from either thread, and nothing left behind.
+    for (const thread of [false, true]) {
+      const out = path.join(dir, 'gone', 'x.parquet')
+      await t.throwsAsync(writeEventsParquet([fileInput(f)], out, {rowGroupSize: 333, thread}), {message: /ENOENT/})
+      t.false(fs.existsSync(out))
+    }
+  }))
+
 const traces = sharedDir('traces')
 test(traces ? 'Parquet from columns: the same rows as DuckDB writes, every shared trace' : 'SKIP: ../shared/traces absent (Parquet from columns on shared traces)', async (t) => {
   if (!traces) return t.pass()

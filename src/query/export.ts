@@ -1,5 +1,7 @@
 // Exports for `sysflow convert`: joined records -> Parquet (one file, or a Hive-style partitioned directory) or a
 // DuckDB database file that `sysflow query --db` opens. Both go through the loader's narrow tables in DuckDB.
+// A plain Parquet file (no filter, no partitions, zstd/gzip/brotli/none) is written by src/format/parquet instead,
+// straight from the column tables: 2-3x as fast and in a third of the memory. This export writes the rest.
 //
 // Parquet is written a slice of rows at a time, while loading goes on. The narrow fact and aux rows of each slice
 // (a fixed number of records) go into tables of their own; once the slice is loaded, a COPY of it (sliceSelectSql
