@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import test, {ExecutionContext} from 'ava'
-import {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {DuckDBConnection} from '@duckdb/node-api'
 import {convert} from '../src/format/convert/index.js'
 import {selectedBatches} from '../src/format/convert/select.js'
 import {ReadWarning} from '../src/format/errors.js'
@@ -20,6 +20,7 @@ import {exportParquet} from '../src/query/export.js'
 import {breakingRecords, writeTrace} from './helpers/breaking-trace.js'
 import {listTraces, sharedDir} from './helpers/shared.js'
 import {withTempDir} from './helpers/tmp.js'
+import {withDuck} from './helpers/duck.js'
 
 const FIXTURES = path.resolve('test/fixtures')
 const VARIANTS = path.resolve('test/fixtures/variants')
@@ -52,16 +53,7 @@ async function viaColumns(files: string[], out: string, sel: Sel = {}, rowGroupS
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`
 
-async function withDb<T>(body: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const db = await DuckDBInstance.create(':memory:')
-  const c = await db.connect()
-  try {
-    return await body(c)
-  } finally {
-    c.closeSync()
-    db.closeSync()
-  }
-}
+const withDb = withDuck
 
 async function one(c: DuckDBConnection, sql: string): Promise<string> {
   const r = await c.runAndReadAll(sql)

@@ -46,23 +46,51 @@ export function writeHybrid(out: Bytes, v: ArrayLike<number>, n: number, width: 
     const groups = Math.ceil((Math.min(end, n) - i) / 8)
     out.varint(groups * 2 + 1)
     out.reserve(groups * width)
-    const buf = out.buf
-    let pos = out.pos
-    let acc = 0
-    let bits = 0
-    const last = i + groups * 8
-    for (let k = i; k < last; k++) {
-      acc |= (k < n ? v[k] : 0) << bits
-      bits += width
-      while (bits >= 8) {
-        buf[pos++] = acc & 0xff
-        acc >>>= 8
-        bits -= 8
-      }
-    }
-    out.pos = pos
-    i = last
+    out.pos = packGroups(out.buf, out.pos, v, i, Math.min(i + groups * 8, n), groups * 8, width)
+    i += groups * 8
   }
+}
+
+/**
+ * Bit-pack v[from..to) at `width` bits into buf at pos, padded with zeros to `count` values (a multiple of 8).
+ * Returns the new position.
+ */
+function packGroups(buf: Buffer, pos: number, v: ArrayLike<number>, from: number, to: number, count: number, width: number): number {
+  if (width === 1) {
+    // Levels: a byte per 8 values.
+    let k = from
+    const end = from + count
+    for (; k + 8 <= to; k += 8) {
+      buf[pos++] = v[k] | (v[k + 1] << 1) | (v[k + 2] << 2) | (v[k + 3] << 3) | (v[k + 4] << 4) | (v[k + 5] << 5) | (v[k + 6] << 6) | (v[k + 7] << 7)
+    }
+    if (k < end) {
+      let b = 0
+      for (let x = 0; k + x < to; x++) b |= v[k + x] << x
+      buf[pos++] = b
+    }
+    return pos
+  }
+  let acc = 0
+  let bits = 0
+  let k = from
+  for (; k < to; k++) {
+    acc |= v[k] << bits
+    bits += width
+    while (bits >= 8) {
+      buf[pos++] = acc & 0xff
+      acc >>>= 8
+      bits -= 8
+    }
+  }
+  for (; k < from + count; k++) {
+    bits += width
+    while (bits >= 8) {
+      buf[pos++] = acc & 0xff
+      acc >>>= 8
+      bits -= 8
+    }
+  }
+  return pos
 }
 
 /** Levels of a v1 data page: a 4-byte length, then the hybrid encoding. */

@@ -181,7 +181,10 @@ export interface EventsParquetOptions {
   codec?: Codec
   /** Encode row groups after the first on a thread of their own (default true). */
   thread?: boolean
-  /** zstd level (default 3, as DuckDB's). */
+  /**
+   * zstd level (default 1: on the 2M-record bench trace, 40.5 MB against 36.0 MB at level 3, where DuckDB's own
+   * export is 43.7 MB, for about half the compression time).
+   */
   level?: number
   rowGroupSize?: number
   createdBy?: string

@@ -35,6 +35,7 @@ export class RowGroupEncoder {
     const shared = new Map<string, {body: Compressed; nulls: number}>()
     const out = this.out
     this.levels.clear()
+    this.lastKeys = undefined
     DIRECT_COLUMNS.forEach((c, k) => (chunks[c.index] = this.directChunk(out, {...d.direct[k], long: c.long}, n)))
     chunks[TIME_INDEX] = this.directChunk(out, {...d.time, long: true}, n)
     GROUP_COLUMNS.forEach((cols, gi) => {
@@ -214,53 +215,85 @@ export class RowGroupEncoder {
   }
 
   /** A list column: elements dictionary-encoded (the column's distinct elements), levels per row. */
+  // The list lengths per key of the last list column and its keys: the lists of one group (the ancestry's four)
+  // have the same lengths, so their repetition and definition levels are made once.
+  private lastKeys: Int32Array | undefined
+  private lastLens = new Int32Array(0)
+  private lastEntries = 0
+
   private listChunk(out: Bytes, keys: Int32Array, c: KeyedLayout, vals: readonly StoredList[], n: number): ColumnChunk {
     const physical = c.physical
     const dict: (string | bigint)[] = []
     const ids = new Map<string | bigint, number>()
-    // Per key: element dictionary indexes (-1: a null element), and the level entries a row of it takes.
-    const perKey: (Int32Array | null)[] = vals.map((list) => {
-      if (list === null) return null
-      const out = new Int32Array(list.length)
-      for (let k = 0; k < list.length; k++) {
-        const e = list[k]
-        if (e === null) {
-          out[k] = -1
-          continue
-        }
-        let x = ids.get(e)
-        if (x === undefined) {
-          ids.set(e, (x = dict.length))
-          dict.push(e)
-        }
-        out[k] = x
-      }
-      return out
-    })
-    let total = 0
-    for (let r = 0; r < n; r++) {
-      const list = perKey[keys[r]]
-      total += list === null || list.length === 0 ? 1 : list.length
-    }
-    const {rep, def, idx} = listScratch(total)
-    let e = 0
-    let m = 0
-    for (let r = 0; r < n; r++) {
-      const list = perKey[keys[r]]
-      if (list === null || list.length === 0) {
-        rep[e] = 0
-        def[e++] = list === null ? 0 : 1
+    // Per key: its elements' dictionary indexes (-1: a null element) at flat[start[k]..], len[k] of them (-1: null).
+    const nk = vals.length
+    const start = new Int32Array(nk)
+    const lens = new Int32Array(nk)
+    let size = 0
+    for (let k = 0; k < nk; k++) size += vals[k]?.length ?? 0
+    const flat = new Int32Array(size)
+    let at = 0
+    let nullElements = false
+    for (let k = 0; k < nk; k++) {
+      const list = vals[k]
+      start[k] = at
+      if (list === null) {
+        lens[k] = -1
         continue
       }
-      for (let k = 0; k < list.length; k++) {
-        rep[e] = k === 0 ? 0 : 1
-        const x = list[k]
-        if (x < 0) def[e++] = 2
-        else {
-          def[e++] = 3
-          idx[m++] = x
+      lens[k] = list.length
+      for (let x = 0; x < list.length; x++) {
+        const e = list[x]
+        if (e === null) {
+          flat[at++] = -1
+          nullElements = true
+          continue
+        }
+        let id = ids.get(e)
+        if (id === undefined) {
+          ids.set(e, (id = dict.length))
+          dict.push(e)
+        }
+        flat[at++] = id
+      }
+    }
+    const same = !nullElements && keys === this.lastKeys && lens.length === this.lastLens.length && Buffer.from(lens.buffer).equals(Buffer.from(this.lastLens.buffer))
+    let e = 0
+    if (same) e = this.lastEntries
+    else for (let r = 0; r < n; r++) e += lens[keys[r]] > 0 ? lens[keys[r]] : 1
+    const {rep, def, idx} = listScratch(e)
+    let m = 0
+    if (same) {
+      // Levels as the last list column's: only the indexes.
+      for (let r = 0; r < n; r++) {
+        const k = keys[r]
+        const l = lens[k]
+        for (let x = start[k], end = x + l; x < end; x++) idx[m++] = flat[x]
+      }
+    } else {
+      let p = 0
+      for (let r = 0; r < n; r++) {
+        const k = keys[r]
+        const l = lens[k]
+        if (l <= 0) {
+          rep[p] = 0
+          def[p++] = l < 0 ? 0 : 1
+          continue
+        }
+        const s0 = start[k]
+        for (let x = 0; x < l; x++) {
+          rep[p] = x === 0 ? 0 : 1
+          const id = flat[s0 + x]
+          if (id < 0) def[p++] = 2
+          else {
+            def[p++] = 3
+            idx[m++] = id
+          }
         }
       }
+      this.lastKeys = nullElements ? undefined : keys
+      this.lastLens = lens
+      this.lastEntries = e
     }
     out.reset()
     out.bytes(this.levels.encode(rep, e, 1))

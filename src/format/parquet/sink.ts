@@ -38,7 +38,7 @@ export function buffersOf(a: RowGroupArrays): ArrayBuffer[] {
 }
 
 export function openMessage(path: string, opts: EventsParquetOptions): OpenMessage {
-  return {type: 'open', path, codec: opts.codec ?? 'zstd', level: opts.level ?? 3, createdBy: opts.createdBy ?? 'sysflow'}
+  return {type: 'open', path, codec: opts.codec ?? 'zstd', level: opts.level ?? 1, createdBy: opts.createdBy ?? 'sysflow'}
 }
 
 /** Open the file and an encoder for it (both threads do it the same way). */
