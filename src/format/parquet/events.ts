@@ -25,6 +25,7 @@ import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
   G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS, Stored, StoredList,
 } from './layout.js'
+import {prepare} from './prepare.js'
 import {RowGroupData} from './row-group.js'
 import {InThreadSink, RowGroupSink, WorkerSink} from './sink.js'
 
@@ -550,7 +551,7 @@ export class EventsParquetWriter {
     const data: RowGroupData = {
       rows: n,
       keys: this.groups.map((g) => g.idx),
-      vals: this.groups.map((g) => g.columns.map((c) => c.vals)),
+      prepared: this.groups.map((g, gi) => g.columns.map((c, k) => prepare(GROUP_COLUMNS[gi][k], c.vals))),
       direct: this.direct.map((d) => ({w: d.w, present: d.present})),
       time: this.time,
     }

@@ -5,8 +5,9 @@
 // Pure data in: it runs on the thread that gathers the rows or on a thread of its own (./write-worker.ts).
 import {Bytes} from './bytes.js'
 import {writeIndexes, writeLevels, writePlainBools} from './encode.js'
-import {ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, ParquetFileWriter, Physical, Stats} from './file.js'
-import {DIRECT_COLUMNS, GROUP_COLUMNS, KeyedLayout, Stored, StoredList, TIME_INDEX} from './layout.js'
+import {ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, ParquetFileWriter, Stats} from './file.js'
+import {DIRECT_COLUMNS, GROUP_COLUMNS, TIME_INDEX} from './layout.js'
+import {Prepared, PreparedBool, PreparedList, PreparedScalar} from './prepare.js'
 import {EVENT_COLUMNS} from '../arrow/columns.js'
 
 /** A row group's gathered values. */
@@ -14,8 +15,8 @@ export interface RowGroupData {
   rows: number
   /** Per key group: the key number of each row. */
   keys: Int32Array[]
-  /** Per key group, per column of the group (GROUP_COLUMNS): the value of each key. */
-  vals: (Stored | StoredList)[][][]
+  /** Per key group, per column of the group (GROUP_COLUMNS): its values per key, prepared (./prepare.ts). */
+  prepared: Prepared[][]
   /** Per record column (DIRECT_COLUMNS): words (longs) or ints, and 1 where present. */
   direct: {w: Int32Array; present: Uint8Array}[]
   time: {w: Int32Array; present: Uint8Array}
@@ -41,10 +42,8 @@ export class RowGroupEncoder {
     GROUP_COLUMNS.forEach((cols, gi) => {
       const keys = d.keys[gi]
       cols.forEach((c, k) => {
-        const vals = d.vals[gi][k]
-        chunks[c.index] = c.list
-          ? this.listChunk(out, keys, c, vals as StoredList[], n)
-          : c.physical === 'BOOLEAN' ? this.boolChunk(out, keys, vals as Stored[], n) : this.keyedChunk(out, gi, keys, c, vals as Stored[], n, shared)
+        const p = d.prepared[gi][k]
+        chunks[c.index] = p.type === 'list' ? this.listChunk(out, keys, p, n) : p.type === 'bool' ? this.boolChunk(out, keys, p, n) : this.keyedChunk(out, gi, keys, p, n, shared)
       })
     })
     this.file.writeRowGroup(n, chunks)
@@ -112,49 +111,17 @@ export class RowGroupEncoder {
   }
 
   /** A scalar keyed column: dictionary = its value per key, indexes = the group's keys (shared where nulls agree). */
-  private keyedChunk(out: Bytes, gi: number, keys: Int32Array, c: KeyedLayout, vals: readonly Stored[], n: number, shared: Map<string, {body: Compressed; nulls: number}>): ColumnChunk {
-    const physical = c.physical
-    let nullKeys = ''
-    let minI = -1
-    let maxI = -1
-    // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: bytes decide where those occur.
-    let high = false
-    for (let k = 0; k < vals.length; k++) {
-      const v = vals[k]
-      if (v === null) {
-        nullKeys += `${k},`
-        continue
-      }
-      if (typeof v === 'string' && !high && HIGH.test(v)) high = true
-      if (minI < 0) minI = maxI = k
-      else {
-        if (v < vals[minI]!) minI = k
-        if (vals[maxI]! < v) maxI = k
-      }
-    }
-    if (high) {
-      minI = maxI = -1
-      for (let k = 0; k < vals.length; k++) {
-        const v = vals[k]
-        if (v === null) continue
-        if (minI < 0) minI = maxI = k
-        else {
-          if (utf8Less(v as string, vals[minI] as string)) minI = k
-          if (utf8Less(vals[maxI] as string, v as string)) maxI = k
-        }
-      }
-    }
-    const sig = `${gi}|${nullKeys}`
+  private keyedChunk(out: Bytes, gi: number, keys: Int32Array, p: PreparedScalar, n: number, shared: Map<string, {body: Compressed; nulls: number}>): ColumnChunk {
+    const sig = `${gi}|${p.nullKeys}`
     let page = shared.get(sig)
     if (page === undefined) {
       out.reset()
       let nulls = 0
-      if (nullKeys === '') {
+      if (p.nullKeys === '') {
         out.bytes(this.levels.encode(ONES(n), n, 1))
-        writeIndexes(out, keys, n, vals.length)
+        writeIndexes(out, keys, n, p.count)
       } else {
-        const isNull = new Uint8Array(vals.length)
-        for (let k = 0; k < vals.length; k++) if (vals[k] === null) isNull[k] = 1
+        const isNull = p.isNull
         const {def, idx} = rowScratch(n)
         let m = 0
         for (let r = 0; r < n; r++) {
@@ -167,29 +134,19 @@ export class RowGroupEncoder {
         }
         nulls = n - m
         out.bytes(this.levels.encode(def, n, 1))
-        writeIndexes(out, idx, m, vals.length)
+        writeIndexes(out, idx, m, p.count)
       }
       shared.set(sig, (page = {body: this.page(out), nulls}))
     }
-    const {body, nulls} = page
-    out.reset()
-    // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
-    const placeholder = c.col.type === 'json' ? 'null' : ''
-    for (const v of vals) plainValue(out, physical, v === null && physical === 'BYTE_ARRAY' ? placeholder : v)
-    const dictionary = {values: vals.length, body: this.page(out)}
-    const stats: Stats = {nullCount: nulls}
-    if (minI >= 0) {
-      const min = statBytes(physical, vals[minI]!)
-      const max = statBytes(physical, vals[maxI]!)
-      if (min.length <= 256 && max.length <= 256) [stats.min, stats.max] = [min, max]
-    }
-    return {dictionary, pages: [{values: n, encoding: ENC_PLAIN_DICTIONARY, body}], stats}
+    const dictionary = {values: p.count, body: this.compressor.compress(p.dict)}
+    const stats: Stats = {nullCount: page.nulls}
+    if (p.min !== undefined && p.max !== undefined) [stats.min, stats.max] = [p.min, p.max]
+    return {dictionary, pages: [{values: n, encoding: ENC_PLAIN_DICTIONARY, body: page.body}], stats}
   }
 
-  private boolChunk(out: Bytes, keys: Int32Array, vals: readonly Stored[], n: number): ColumnChunk {
+  private boolChunk(out: Bytes, keys: Int32Array, p: PreparedBool, n: number): ColumnChunk {
     // Per key: 0 false, 1 true, 2 null.
-    const code = new Uint8Array(vals.length)
-    for (let k = 0; k < vals.length; k++) code[k] = vals[k] === null ? 2 : vals[k] ? 1 : 0
+    const code = p.code
     const {def, bits} = rowScratch(n)
     let m = 0
     let seen = 0
@@ -218,46 +175,12 @@ export class RowGroupEncoder {
   // The list lengths per key of the last list column and its keys: the lists of one group (the ancestry's four)
   // have the same lengths, so their repetition and definition levels are made once.
   private lastKeys: Int32Array | undefined
-  private lastLens = new Int32Array(0)
+  private lastLens: Int32Array = new Int32Array(0)
   private lastEntries = 0
 
-  private listChunk(out: Bytes, keys: Int32Array, c: KeyedLayout, vals: readonly StoredList[], n: number): ColumnChunk {
-    const physical = c.physical
-    const dict: (string | bigint)[] = []
-    const ids = new Map<string | bigint, number>()
-    // Per key: its elements' dictionary indexes (-1: a null element) at flat[start[k]..], len[k] of them (-1: null).
-    const nk = vals.length
-    const start = new Int32Array(nk)
-    const lens = new Int32Array(nk)
-    let size = 0
-    for (let k = 0; k < nk; k++) size += vals[k]?.length ?? 0
-    const flat = new Int32Array(size)
-    let at = 0
-    let nullElements = false
-    for (let k = 0; k < nk; k++) {
-      const list = vals[k]
-      start[k] = at
-      if (list === null) {
-        lens[k] = -1
-        continue
-      }
-      lens[k] = list.length
-      for (let x = 0; x < list.length; x++) {
-        const e = list[x]
-        if (e === null) {
-          flat[at++] = -1
-          nullElements = true
-          continue
-        }
-        let id = ids.get(e)
-        if (id === undefined) {
-          ids.set(e, (id = dict.length))
-          dict.push(e)
-        }
-        flat[at++] = id
-      }
-    }
-    const same = !nullElements && keys === this.lastKeys && lens.length === this.lastLens.length && Buffer.from(lens.buffer).equals(Buffer.from(this.lastLens.buffer))
+  private listChunk(out: Bytes, keys: Int32Array, p: PreparedList, n: number): ColumnChunk {
+    const {start, lens, flat, nullElements} = p
+    const same = !nullElements && keys === this.lastKeys && lens.length === this.lastLens.length && Buffer.from(lens.buffer, lens.byteOffset, lens.byteLength).equals(Buffer.from(this.lastLens.buffer, this.lastLens.byteOffset, this.lastLens.byteLength))
     let e = 0
     if (same) e = this.lastEntries
     else for (let r = 0; r < n; r++) e += lens[keys[r]] > 0 ? lens[keys[r]] : 1
@@ -298,11 +221,9 @@ export class RowGroupEncoder {
     out.reset()
     out.bytes(this.levels.encode(rep, e, 1))
     out.bytes(this.levels.encode(def, e, 3))
-    writeIndexes(out, idx, m, dict.length)
+    writeIndexes(out, idx, m, p.count)
     const body = this.page(out)
-    out.reset()
-    for (const v of dict) plainValue(out, physical, v)
-    return {dictionary: {values: dict.length, body: this.page(out)}, pages: [{values: e, encoding: ENC_PLAIN_DICTIONARY, body}]}
+    return {dictionary: {values: p.count, body: this.compressor.compress(p.dict)}, pages: [{values: e, encoding: ENC_PLAIN_DICTIONARY, body}]}
   }
 }
 
@@ -356,12 +277,6 @@ function ONES(n: number): Uint8Array {
   return ones
 }
 
-function utf8Less(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) < 0
-}
-
-const HIGH = /[\ud800-\uffff]/
-
 function wordBytes(lo: number, hi: number): Uint8Array {
   const b = Buffer.allocUnsafe(8)
   b.writeInt32LE(lo | 0, 0)
@@ -373,37 +288,5 @@ function i32Bytes(v: number): Uint8Array {
   const b = Buffer.allocUnsafe(4)
   b.writeInt32LE(v | 0, 0)
   return b
-}
-
-function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
-  switch (physical) {
-    case 'BYTE_ARRAY':
-      return Buffer.from(v as string, 'utf8')
-    case 'INT32':
-      return i32Bytes(v as number)
-    case 'INT64': {
-      const b = Buffer.allocUnsafe(8)
-      b.writeBigInt64LE(BigInt.asIntN(64, v as bigint))
-      return b
-    }
-    case 'BOOLEAN':
-      return Uint8Array.of(v ? 1 : 0)
-  }
-}
-
-/** One PLAIN value of a dictionary (a null key's entry is a placeholder no row refers to). */
-function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
-  switch (physical) {
-    case 'BYTE_ARRAY':
-      return out.plainString(v as string)
-    case 'INT32':
-      return out.i32le(v === null ? 0 : (v as number))
-    case 'INT64': {
-      const x = v === null ? 0n : BigInt.asIntN(64, v as bigint)
-      return out.words(Number(BigInt.asIntN(32, x)), Number(x >> 32n))
-    }
-    case 'BOOLEAN':
-      throw new Error('booleans are written PLAIN, not from a dictionary')
-  }
 }
 

@@ -4,6 +4,7 @@
 import {Worker} from 'node:worker_threads'
 import {Compressor, ParquetFileWriter} from './file.js'
 import {EVENTS_LEAVES} from './layout.js'
+import {preparedBuffers} from './prepare.js'
 import {RowGroupData, RowGroupEncoder} from './row-group.js'
 import type {EventsParquetOptions} from './events.js'
 
@@ -124,7 +125,7 @@ export class WorkerSink implements RowGroupSink {
   write(d: RowGroupData): void {
     if (this.failure) throw this.failure
     this.pending++
-    this.post({type: 'group', data: d}, buffersOf(d))
+    this.post({type: 'group', data: d}, [...buffersOf(d), ...d.prepared.flat().flatMap(preparedBuffers)])
   }
 
   spare(): RowGroupArrays | undefined {
