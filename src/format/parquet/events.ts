@@ -25,7 +25,7 @@ import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
   G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS, Stored, StoredList,
 } from './layout.js'
-import {prepare} from './prepare.js'
+import {KeyedValues, keyedValues} from './prepare.js'
 import {RowGroupData} from './row-group.js'
 import {InThreadSink, RowGroupSink, WorkerSink} from './sink.js'
 
@@ -37,8 +37,8 @@ interface KeyedColumn {
   index: number
   col: EventColumn
   value: Attribute['value']
-  /** Per key of the row group: the stored value (scalars) or elements (lists). */
-  vals: (Stored | StoredList)[]
+  /** Its values per key of the row group, written as they come. */
+  acc: KeyedValues
 }
 
 class Group {
@@ -62,13 +62,12 @@ class Group {
 
 /**
  * Per join scope and entity group: the key number of each entity row (+1: row -1 is "none") in the current row
- * group (valid where its stamp is the row group's serial), and the values of the group's columns for that row,
- * asked of the catalogue once per scope (entity rows never change: a replaced entity is a new row).
+ * group (valid where its stamp is the row group's serial). The values are asked of the catalogue once per key
+ * and row group and written at once (./prepare.ts), not kept: short-lived values are cheap to collect.
  */
 class ScopeCache {
   idx = new Int32Array(64)
   stamp = new Int32Array(64).fill(-1)
-  vals: ((Stored | StoredList)[] | undefined)[] = []
 
   grow(at: number): void {
     const cap = Math.max(64, (at + 1) * 2)
@@ -235,7 +234,7 @@ export class EventsParquetWriter {
     this.groupSize = opts.rowGroupSize ?? ROW_GROUP_ROWS
     this.groups = GROUP_NAMES.map((name, gi) => {
       const g = new Group(name, this.groupSize)
-      for (const c of GROUP_COLUMNS[gi]) g.columns.push({index: c.index, col: c.col, value: c.col.attr!.value, vals: []})
+      for (const c of GROUP_COLUMNS[gi]) g.columns.push({index: c.index, col: c.col, value: c.col.attr!.value, acc: keyedValues(c)})
       return g
     })
     this.direct = DIRECT_COLUMNS.map((d) => ({...d, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), present: new Uint8Array(this.groupSize)}))
@@ -243,15 +242,11 @@ export class EventsParquetWriter {
   }
 
   /** The values of group g's columns for row i of the block being added. */
-  private compute(g: Group, i: number): (Stored | StoredList)[] {
+  private newKey(g: Group, i: number): number {
     this.row.reset(this.j, this.s, i)
     const jn = this.row as unknown as Joined
-    return g.columns.map((c) => store(c.col.type, c.value(jn)))
-  }
-
-  private push(g: Group, v: readonly (Stored | StoredList)[]): number {
     const cols = g.columns
-    for (let k = 0; k < cols.length; k++) cols[k].vals.push(v[k])
+    for (let k = 0; k < cols.length; k++) cols[k].acc.add(store(cols[k].col.type, cols[k].value(jn)))
     return g.keys++
   }
 
@@ -261,12 +256,7 @@ export class EventsParquetWriter {
     const at = e + 1
     if (at >= sc.idx.length) sc.grow(at)
     if (sc.stamp[at] === this.serial) return sc.idx[at]
-    const g = this.groups[gi]
-    const vals = sc.vals
-    while (vals.length <= at) vals.push(undefined)
-    let v = vals[at]
-    if (v === undefined) vals[at] = v = this.compute(g, i)
-    const key = this.push(g, v)
+    const key = this.newKey(this.groups[gi], i)
     sc.idx[at] = key
     sc.stamp[at] = this.serial
     return key
@@ -277,7 +267,7 @@ export class EventsParquetWriter {
     const g = this.groups[gi]
     if (k === g.last && g.lastSerial === this.serial) return g.lastKey
     let key = g.map.get(k)
-    if (key === undefined) g.map.set(k, (key = this.push(g, this.compute(g, i))))
+    if (key === undefined) g.map.set(k, (key = this.newKey(g, i)))
     g.last = k
     g.lastKey = key
     g.lastSerial = this.serial
@@ -291,7 +281,7 @@ export class EventsParquetWriter {
     let m = g.pairs.get(a)
     if (m === undefined) g.pairs.set(a, (m = new Map()))
     let key = m.get(b)
-    if (key === undefined) m.set(b, (key = this.push(g, this.compute(g, i))))
+    if (key === undefined) m.set(b, (key = this.newKey(g, i)))
     g.last = a
     g.lastB = b
     g.lastKey = key
@@ -302,7 +292,7 @@ export class EventsParquetWriter {
   private textKey(gi: number, k: string, i: number): number {
     const g = this.groups[gi]
     let key = g.texts.get(k)
-    if (key === undefined) g.texts.set(k, (key = this.push(g, this.compute(g, i))))
+    if (key === undefined) g.texts.set(k, (key = this.newKey(g, i)))
     return key
   }
 
@@ -425,7 +415,7 @@ export class EventsParquetWriter {
         const r = r0 + i
         const kind = kinds[i]
         if (this.kindStamp[kind] !== this.serial) {
-          this.kindKey[kind] = this.push(gs[G_KIND], this.compute(gs[G_KIND], i))
+          this.kindKey[kind] = this.newKey(gs[G_KIND], i)
           this.kindStamp[kind] = this.serial
         }
         iKind[r] = this.kindKey[kind]
@@ -453,7 +443,7 @@ export class EventsParquetWriter {
         }
         if (kind === Kind.K8sEvent) {
           // A K8s event's own fields: a key per row.
-          iK8s[r] = this.push(gs[G_K8S], this.compute(gs[G_K8S], i))
+          iK8s[r] = this.newKey(gs[G_K8S], i)
           iSip[r] = this.mapKey(G_SIP, NONE_KEY, i)
           iDip[r] = this.mapKey(G_DIP, NONE_KEY, i)
           iIps[r] = this.mapKey(G_IPS, NONE_KEY, i)
@@ -551,7 +541,7 @@ export class EventsParquetWriter {
     const data: RowGroupData = {
       rows: n,
       keys: this.groups.map((g) => g.idx),
-      prepared: this.groups.map((g, gi) => g.columns.map((c, k) => prepare(GROUP_COLUMNS[gi][k], c.vals))),
+      prepared: this.groups.map((g) => g.columns.map((c) => c.acc.take())),
       direct: this.direct.map((d) => ({w: d.w, present: d.present})),
       time: this.time,
     }
@@ -559,7 +549,6 @@ export class EventsParquetWriter {
     // The arrays went to the encoder's thread: take back a set it is done with, or make new ones.
     const spare = moves ? this.sink.spare() : undefined
     for (const [gi, g] of this.groups.entries()) {
-      for (const c of g.columns) c.vals = []
       if (moves) g.idx = spare?.keys[gi] ?? new Int32Array(this.groupSize)
       g.keys = 0
       g.map.clear()

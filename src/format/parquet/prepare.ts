@@ -38,21 +38,21 @@ export interface PreparedList {
 
 export type Prepared = PreparedScalar | PreparedBool | PreparedList
 
-const out = new Bytes(1 << 16)
-
-/** A standalone copy of what `out` holds (its own buffer, so that it can be transferred). */
-function taken(): Uint8Array {
-  return new Uint8Array(out.view())
+/**
+ * A keyed column's values, taken in key order as the keys are met and written at once (dictionary bytes, null
+ * keys, min and max; list elements as indexes): nothing of a value outlives its key's first row, so the
+ * collector finds it dead young.
+ */
+export interface KeyedValues {
+  add(v: Stored | StoredList): void
+  /** The row group's prepared column; the accumulator starts afresh. */
+  take(): Prepared
 }
 
-export function prepare(c: KeyedLayout, vals: readonly (Stored | StoredList)[]): Prepared {
-  if (c.list) return prepareList(c.physical, vals as StoredList[])
-  if (c.physical === 'BOOLEAN') {
-    const code = new Uint8Array(vals.length)
-    for (let k = 0; k < vals.length; k++) code[k] = vals[k] === null ? 2 : vals[k] ? 1 : 0
-    return {type: 'bool', code}
-  }
-  return prepareScalar(c, vals as Stored[])
+export function keyedValues(c: KeyedLayout): KeyedValues {
+  if (c.list) return new ListValues(c.physical)
+  if (c.physical === 'BOOLEAN') return new BoolValues()
+  return new ScalarValues(c.physical, c.col.type === 'json')
 }
 
 export function preparedBuffers(p: Prepared): ArrayBuffer[] {
@@ -66,89 +66,136 @@ export function preparedBuffers(p: Prepared): ArrayBuffer[] {
   }
 }
 
-function prepareScalar(c: KeyedLayout, vals: readonly Stored[]): PreparedScalar {
-  const physical = c.physical
-  const isNull = new Uint8Array(vals.length)
-  let nullKeys = ''
-  let minI = -1
-  let maxI = -1
-  // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: bytes decide where those occur.
-  let high = false
-  for (let k = 0; k < vals.length; k++) {
-    const v = vals[k]
-    if (v === null) {
-      isNull[k] = 1
-      nullKeys += `${k},`
-      continue
+/** A growable typed array of small ints. */
+class Ints {
+  a = new Int32Array(256)
+  n = 0
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2)
+      b.set(this.a)
+      this.a = b
     }
-    if (typeof v === 'string' && !high && HIGH.test(v)) high = true
-    if (minI < 0) minI = maxI = k
-    else {
-      if (v < vals[minI]!) minI = k
-      if (vals[maxI]! < v) maxI = k
-    }
+    this.a[this.n++] = v
   }
-  if (high) {
-    minI = maxI = -1
-    for (let k = 0; k < vals.length; k++) {
-      const v = vals[k]
-      if (v === null) continue
-      if (minI < 0) minI = maxI = k
-      else {
-        if (utf8Less(v as string, vals[minI] as string)) minI = k
-        if (utf8Less(vals[maxI] as string, v as string)) maxI = k
-      }
-    }
+
+  take(): Int32Array {
+    const out = this.a.slice(0, this.n)
+    this.n = 0
+    return out
   }
-  out.reset()
-  // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
-  const placeholder = c.col.type === 'json' ? 'null' : ''
-  for (const v of vals) plainValue(physical, v === null && physical === 'BYTE_ARRAY' ? placeholder : v)
-  const p: PreparedScalar = {type: 'scalar', count: vals.length, nullKeys, isNull, dict: taken()}
-  if (minI >= 0) {
-    const min = statBytes(physical, vals[minI]!)
-    const max = statBytes(physical, vals[maxI]!)
-    // A long string's min and max are left out: the footer stays small (the null count is kept).
-    if (min.length <= 256 && max.length <= 256) [p.min, p.max] = [min, max]
-  }
-  return p
 }
 
-function prepareList(physical: Physical, vals: readonly StoredList[]): PreparedList {
-  const ids = new Map<string | bigint, number>()
-  const nk = vals.length
-  const start = new Int32Array(nk)
-  const lens = new Int32Array(nk)
-  let size = 0
-  for (let k = 0; k < nk; k++) size += vals[k]?.length ?? 0
-  const flat = new Int32Array(size)
-  let at = 0
-  let nullElements = false
-  out.reset()
-  for (let k = 0; k < nk; k++) {
-    const list = vals[k]
-    start[k] = at
-    if (list === null) {
-      lens[k] = -1
-      continue
+/** A standalone copy of what `b` holds (its own buffer, so that it can be transferred). */
+function taken(b: Bytes): Uint8Array {
+  const out = new Uint8Array(b.view())
+  b.reset()
+  return out
+}
+
+class BoolValues implements KeyedValues {
+  private readonly code = new Ints()
+  add(v: Stored | StoredList): void {
+    this.code.push(v === null ? 2 : v ? 1 : 0)
+  }
+
+  take(): PreparedBool {
+    return {type: 'bool', code: Uint8Array.from(this.code.take())}
+  }
+}
+
+class ScalarValues implements KeyedValues {
+  private readonly dict = new Bytes(1 << 12)
+  private readonly isNull = new Ints()
+  private nullKeys = ''
+  private count = 0
+  private min: Exclude<Stored, null> | undefined
+  private max: Exclude<Stored, null> | undefined
+
+  constructor(private readonly physical: Physical, private readonly json: boolean) {}
+
+  add(value: Stored | StoredList): void {
+    const v = value as Stored
+    const k = this.count++
+    if (v === null) {
+      this.isNull.push(1)
+      this.nullKeys += `${k},`
+      // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
+      if (this.physical === 'BYTE_ARRAY') plainValue(this.dict, this.physical, this.json ? 'null' : '')
+      else plainValue(this.dict, this.physical, null)
+      return
     }
-    lens[k] = list.length
+    this.isNull.push(0)
+    plainValue(this.dict, this.physical, v)
+    if (this.min === undefined || less(v, this.min)) this.min = v
+    if (this.max === undefined || less(this.max, v)) this.max = v
+  }
+
+  take(): PreparedScalar {
+    const p: PreparedScalar = {type: 'scalar', count: this.count, nullKeys: this.nullKeys, isNull: Uint8Array.from(this.isNull.take()), dict: taken(this.dict)}
+    if (this.min !== undefined && this.max !== undefined) {
+      const min = statBytes(this.physical, this.min)
+      const max = statBytes(this.physical, this.max)
+      // A long string's min and max are left out: the footer stays small (the null count is kept).
+      if (min.length <= 256 && max.length <= 256) [p.min, p.max] = [min, max]
+    }
+    this.count = 0
+    this.nullKeys = ''
+    this.min = this.max = undefined
+    return p
+  }
+}
+
+class ListValues implements KeyedValues {
+  private readonly dict = new Bytes(1 << 12)
+  private ids = new Map<string | bigint, number>()
+  private readonly start = new Ints()
+  private readonly lens = new Ints()
+  private readonly flat = new Ints()
+  private nullElements = false
+
+  constructor(private readonly physical: Physical) {}
+
+  add(value: Stored | StoredList): void {
+    const list = value as StoredList
+    this.start.push(this.flat.n)
+    if (list === null) {
+      this.lens.push(-1)
+      return
+    }
+    this.lens.push(list.length)
     for (let x = 0; x < list.length; x++) {
       const e = list[x]
       if (e === null) {
-        flat[at++] = -1
-        nullElements = true
+        this.flat.push(-1)
+        this.nullElements = true
         continue
       }
-      let id = ids.get(e)
+      let id = this.ids.get(e)
       if (id === undefined) {
-        ids.set(e, (id = ids.size))
-        plainValue(physical, e)
+        this.ids.set(e, (id = this.ids.size))
+        plainValue(this.dict, this.physical, e)
       }
-      flat[at++] = id
+      this.flat.push(id)
     }
   }
-  return {type: 'list', count: ids.size, start, lens, flat, nullElements, dict: taken()}
+
+  take(): PreparedList {
+    const p: PreparedList = {type: 'list', count: this.ids.size, start: this.start.take(), lens: this.lens.take(), flat: this.flat.take(), nullElements: this.nullElements, dict: taken(this.dict)}
+    this.ids = new Map()
+    this.nullElements = false
+    return p
+  }
+}
+
+/** a < b as Parquet orders them: strings by their UTF-8 bytes, numbers and booleans by value. */
+function less(a: Exclude<Stored, null>, b: Exclude<Stored, null>): boolean {
+  if (typeof a === 'string') {
+    // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: bytes decide there.
+    if (HIGH.test(a) && HIGH.test(b as string)) return utf8Less(a, b as string)
+    return a < (b as string)
+  }
+  return a < b
 }
 
 function utf8Less(a: string, b: string): boolean {
@@ -174,7 +221,7 @@ function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
 }
 
 /** One PLAIN value into `out`. */
-function plainValue(physical: Physical, v: Stored | bigint): void {
+function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
   switch (physical) {
     case 'BYTE_ARRAY':
       return out.plainString(v as string)
