@@ -286,3 +286,39 @@ test('Output lends only to a synchronous stdout: a kept stream gets fresh chunks
   t.true(rows.out.length > 100_000)
   fs.rmSync(path.dirname(file), {recursive: true})
 })
+
+test('paths copied four bytes at a time: a byte that needs quoting or decoding at every offset of paths of every length', async (t) => {
+  // The file columns test four path bytes at once (csv-columns.ts needsQuoting) and copy them through DataViews: a
+  // quote, comma, LF, CR or non-ASCII byte anywhere in a word, or in the bytes after the last word, must take the
+  // row printer's way; their neighbours (0x21, 0x23, 0x2b, 0x2d, 0x09, 0x0c, 0x0e, 0x7f) must not.
+  const specials = ['"', ',', '\n', '\r', 'é', '日', '!', '#', '+', '-', '\t', '\f', '\u000e', '\u007f']
+  const proc: Process = {kind: Kind.Process, state: 'CREATED', oid: oid(7n, 70n), poid: null, ts: 1n, exe: '/bin/x', exeArgs: '', uid: 0, userName: 'u', gid: 0, groupName: 'g', tty: false, containerId: null, entry: false, cwd: '/', env: []}
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, proc]
+  const paths: string[] = []
+  for (let len = 0; len <= 13; len++) {
+    paths.push('abcdefghijklm'.slice(0, len))
+    for (let at = 0; at < len; at++) for (const c of specials) paths.push('abcdefghijklm'.slice(0, at) + c + 'abcdefghijklm'.slice(at + 1, len))
+  }
+  paths.forEach((p, i) => {
+    const file: SFFile = {kind: Kind.File, state: 'CREATED', oid: foid(i), ts: 1n, restype: 102, path: p, containerId: null}
+    recs.push(file)
+    recs.push({kind: Kind.FileFlow, procOID: proc.oid, ts: 1_700_000_000_000_000_000n + BigInt(i), tid: 7n, opFlags: 1, openFlags: 0, endTs: 1n, fileOID: file.oid, fd: 3, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n})
+    if (i > 0) recs.push({kind: Kind.FileEvent, procOID: proc.oid, ts: 1n, tid: 7n, opFlags: 2, fileOID: file.oid, ret: 0, newFileOID: i % 2 ? foid(i - 1) : null})
+  })
+  const buf = await written(recs, {codec: 'null', blockBytes: 3000})
+  const cols = csvCols(['file.path', 'res', 'file.newpath'])
+  const rows = await same(t, 'paths', () => [chunked('paths.sf', buf)], {columns: cols})
+  await same(t, 'paths, default columns', () => [chunked('paths.sf', buf)])
+  // The row printer's bytes, checked outright for a few: quoted where needed, as they are otherwise.
+  const lines = rows.out.toString('utf8').split('\r\n')
+  t.is(lines.length, 1 + paths.length + (paths.length - 1) + 1)
+  // A file flow's line for each path (its file event's follow it, with the previous path as the new path).
+  const line = (p: string) => lines[paths.indexOf(p) === 0 ? 1 : 2 * paths.indexOf(p)]
+  t.is(line('abcd"fgh'), '"abcd""fgh","abcd""fgh",')
+  t.is(line('abcdefgh,'), '"abcdefgh,","abcdefgh,",')
+  t.is(line('abcdefgh\r'), '"abcdefgh\r","abcdefgh\r",')
+  t.is(line('abcdefg\u007f'), 'abcdefg\u007f,abcdefg\u007f,')
+  t.is(line('abc#efgh'), 'abc#efgh,abc#efgh,')
+  t.is(line('éb'), 'éb,éb,')
+  t.is(line(''), ',,')
+})
