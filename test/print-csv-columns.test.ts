@@ -322,3 +322,33 @@ test('paths copied four bytes at a time: a byte that needs quoting or decoding a
   t.is(line('éb'), 'éb,éb,')
   t.is(line(''), ',,')
 })
+
+test('ts,ts_uts side by side (one cached text per second for both): seconds crossed both ways, below 2^53, before 1970', async (t) => {
+  // csv-columns.ts TimePairWriter keeps "<ISO prefix>.#########Z,<seconds>#########" of the last second: a time of
+  // another second, a time below 2^53 (a plain decimal) or before 1970 must not reuse it.
+  const S = 1_700_000_000_000_000_000n
+  const times = [
+    S, S + 1n, S + 999_999_999n, S + 1_000_000_000n, S + 999_999_999n, S - 1n, S, 2n ** 53n, 2n ** 53n - 1n, 2n ** 53n + 999_999_999n, S + 5n,
+    0n, 1n, -1n, -1_000_000_000n, S + 6n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 63n - 2n, 1_000_000_000n, S + 86_400_000_000_000n, S + 7n,
+  ]
+  const proc: Process = {kind: Kind.Process, state: 'CREATED', oid: oid(7n, 70n), poid: null, ts: 1n, exe: '/bin/x', exeArgs: '', uid: 0, userName: 'u', gid: 0, groupName: 'g', tty: false, containerId: null, entry: false, cwd: '/', env: []}
+  const file: SFFile = {kind: Kind.File, state: 'CREATED', oid: foid(1), ts: 1n, restype: 102, path: '/f', containerId: null}
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, proc, file]
+  times.forEach((ts, k) => {
+    recs.push({kind: Kind.FileFlow, procOID: proc.oid, ts, tid: 7n, opFlags: 1, openFlags: 0, endTs: times[(k + 3) % times.length], fileOID: file.oid, fd: 3, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n})
+    recs.push({kind: Kind.FileEvent, procOID: proc.oid, ts: times[(k + 1) % times.length], tid: 7n, opFlags: 2, fileOID: file.oid, ret: 0, newFileOID: null})
+  })
+  const buf = await written(recs, {codec: 'null', blockBytes: 600})
+  const input = () => [chunked('times.sf', buf)]
+  await same(t, 'times, default columns', input)
+  await same(t, 'times, pairs twice in a line', input, {columns: csvCols(['ts', 'ts_uts', 'endts', 'endts_uts', 'ts', 'ts_uts'])})
+  await same(t, 'times, not side by side', input, {columns: csvCols(['ts_uts', 'ts', 'endts_uts', 'proc.tid', 'endts'])})
+  const out = (await print(input, {columns: csvCols(['ts', 'ts_uts'])}, false)).out.toString('utf8').split('\r\n')
+  t.is(out[1], '2023-11-14T22:13:20.000000000Z,1700000000000000000')
+  t.is(out[5], '2023-11-14T22:13:20.999999999Z,1700000000999999999')
+  t.is(out[7], '2023-11-14T22:13:21.000000000Z,1700000001000000000')
+  t.is(out[9], '2023-11-14T22:13:20.999999999Z,1700000000999999999')
+  t.is(out[11], '2023-11-14T22:13:19.999999999Z,1699999999999999999')
+  t.is(out[15], '1970-04-15T05:59:59.254740992Z,9007199254740992')
+  t.is(out[17], '1970-04-15T05:59:59.254740991Z,9007199254740991')
+})

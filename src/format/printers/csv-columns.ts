@@ -247,6 +247,53 @@ class TimeWriter {
   }
 }
 
+/**
+ * A time column written twice in a row, as ISO and in decimal (`ts,ts_uts`): the text of the last second kept as
+ * "<ISO prefix>.#########Z,<seconds>#########", so that a time in that second costs one copy and the nine digits
+ * twice. Only above 2^53 (the decimal of a smaller time is a plain number, and one before 1970 is rare): else -1,
+ * and the two TimeWriters write it.
+ */
+class TimePairWriter {
+  private hiS = NaN
+  private loS = NaN
+  private text: Buffer = Buffer.alloc(0)
+  /** Where the two runs of nine digits go in `text`. */
+  private d1 = 0
+  private d2 = 0
+
+  /** Row i at buf[pos..] (room for 2 * TIME_ROOM + 1 bytes); -1 where the single writers must. */
+  at(buf: Uint8Array, pos: number, w: Int32Array, i: number, v: BigInt64Array): number {
+    const hi = w[2 * i + 1]
+    const lo = w[2 * i] >>> 0
+    let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
+    if (!(sub >= 0 && sub < 1_000_000_000)) {
+      if (hi <= 0x1fffff) return -1
+      const sec = splitSeconds(hi, lo)
+      sub = splitRest
+      let l = lo - sub
+      let h = hi
+      if (l < 0) {
+        l += 4294967296
+        h--
+      }
+      isoSplit(v[i])
+      const text = Buffer.concat([isoPrefixBytes, NINE_ZEROS, Buffer.from('Z,', 'latin1'), Buffer.from(String(sec), 'latin1'), NINE_ZEROS])
+      if (text.length > 2 * TIME_ROOM + 1) return -1
+      this.text = text
+      this.d1 = isoPrefixBytes.length
+      this.d2 = text.length - 9
+      this.hiS = h
+      this.loS = l
+    }
+    const text = this.text
+    buf.set(text, pos)
+    nineDigits(buf, pos + this.d1, sub)
+    nineDigits(buf, pos + this.d2, sub)
+    return pos + text.length
+  }
+}
+const NINE_ZEROS = Buffer.from('000000000', 'latin1')
+
 /** Bytes of a small set of values (op flags, IPs), rendered once each. */
 class ByteCache {
   private map = new Map<number, Buffer>()
@@ -782,7 +829,20 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
             break
           case 'iso': {
             const tw = arg(timeWriter(col, true))
-            bounded(TIME_ROOM, `${absent} else if ((x = ${tw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${tw}.write(b, W[${col}], i, V[${col}])`)}`)
+            const iso = `${absent} else if ((x = ${tw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${tw}.write(b, W[${col}], i, V[${col}])`)}`
+            const next = parts[k + 1]
+            const dec = parts[k + 2]
+            if (next?.t === 'text' && next.s === ',' && dec?.t === 'rec' && dec.w.type === 'long' && dec.w.col === col) {
+              // `ts,ts_uts` (or endts, endts_uts): both from one cached text per second, else each as above.
+              const dw = arg(timeWriter(col, false))
+              const decimal = `if (S[${col}][i] !== 0) ${slow(`${arg(cells[dec.p])}(st.row(i), b)`)} else if ((x = ${dw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${dw}.write(b, W[${col}], i, V[${col}])`)}`
+              if (!shared.has(`pair ${col}`)) shared.set(`pair ${col}`, new TimePairWriter())
+              const pw = arg(shared.get(`pair ${col}`))
+              bounded(2 * TIME_ROOM + 1, `if (S[${col}][i] === 0 && (x = ${pw}.at(buf, pos, W[${col}], i, V[${col}])) >= 0) pos = x; else { ${iso} buf[pos++] = 44; ${decimal} }`)
+              k += 2
+              break
+            }
+            bounded(TIME_ROOM, iso)
             break
           }
           case 'int':
