@@ -309,6 +309,12 @@ test('paths copied four bytes at a time: a byte that needs quoting or decoding a
   const cols = csvCols(['file.path', 'res', 'file.newpath'])
   const rows = await same(t, 'paths', () => [chunked('paths.sf', buf)], {columns: cols})
   await same(t, 'paths, default columns', () => [chunked('paths.sf', buf)])
+  // res after file.path is copied from the line (when there is no new file and the path went the fast way): before
+  // it, after it twice, with the buffer growing in between (a long -A line), and without file.path.
+  for (const c of [['res', 'file.path', 'res', 'file.type', 'res'], ['file.path', 'file.newpath', 'file.path', 'res'], ['res', 'file.newpath']]) {
+    await same(t, `paths -c ${c.join(',')}`, () => [chunked('paths.sf', buf)], {columns: csvCols(c)})
+  }
+  await same(t, 'paths -A', () => [chunked('paths.sf', buf)], {columns: chooseColumns('csv', {all: true})})
   // The row printer's bytes, checked outright for a few: quoted where needed, as they are otherwise.
   const lines = rows.out.toString('utf8').split('\r\n')
   t.is(lines.length, 1 + paths.length + (paths.length - 1) + 1)

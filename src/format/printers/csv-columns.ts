@@ -127,6 +127,17 @@ function nineDigits(buf: Uint8Array, pos: number, sub: number): void {
 // below take (buf, pos) with room already reserved and return the new position (a method call per cell, with its
 // own reserve and a store of b.pos, cost more than most cells' bytes).
 
+/** buf[from..to) copied again to buf[pos..] (room reserved, pos >= to): as put. */
+function again(buf: Uint8Array, pos: number, from: number, to: number): number {
+  const n = to - from
+  if (n < 12) {
+    for (let k = 0; k < n; k++) buf[pos + k] = buf[from + k]
+    return pos + n
+  }
+  buf.copyWithin(pos, from, to)
+  return pos + n
+}
+
 /** A safe integer in decimal at buf[pos..] (room for 21 bytes): ByteBuilder.integer's digits. */
 function intAt(buf: Uint8Array, pos: number, n: number): number {
   if (n < 0) {
@@ -751,6 +762,7 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
   }
   /** Bytes of any size (`x` holds them). */
   const copyX = 'if (pos + x.length > buf.length) { b.pos = pos; b.reserve(x.length); buf = b.buf } pos = put(buf, pos, x);'
+  let pathAt = false
   let k = 0
   while (k < parts.length) {
     const part = parts[k]
@@ -797,10 +809,20 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
         if (!shared.has('file')) shared.set('file', new FileWriter(st))
         const fw = arg(shared.get('file'))
         const fb = arg(cells[part.p])
-        if (part.which === 'path') sized(`if ((x = ${fw}.pathAt(buf, pos, f)) >= 0) pos = x; else ${through(`${fw}.path(b, i, f, ${fb})`)}`)
+        // The first file.path of the line remembers where its bytes are (p0..p1; -1: written another way), so that a
+        // file record's res after it, the same path when there is no new file, is copied from there.
+        if (part.which === 'path' && !pathAt) {
+          pathAt = true
+          sized(`p0 = pos; if ((x = ${fw}.pathAt(buf, pos, f)) >= 0) p1 = pos = x; else { p1 = -1; ${through(`${fw}.path(b, i, f, ${fb})`)} }`)
+        } else if (part.which === 'path') sized(`if ((x = ${fw}.pathAt(buf, pos, f)) >= 0) pos = x; else ${through(`${fw}.path(b, i, f, ${fb})`)}`)
         else if (part.which === 'newpath') sized(`if ((x = ${fw}.pathAt(buf, pos, nf)) >= 0) pos = x; else ${through(`${fw}.path(b, i, nf, ${fb})`)}`)
         else if (part.which === 'type') bounded(TYPE_ROOM, `if ((x = ${fw}.typeAt(buf, pos, f)) >= 0) pos = x; else ${slow(`${fw}.type(b, i, f, ${fb})`)}`)
-        else sized(`if ((x = ${fw}.resAt(buf, pos, f, nf)) >= 0) pos = x; else ${through(`${fw}.res(b, i, f, nf, ${fb})`)}`)
+        else {
+          const res = `if ((x = ${fw}.resAt(buf, pos, f, nf)) >= 0) pos = x; else ${through(`${fw}.res(b, i, f, nf, ${fb})`)}`
+          // The line's bytes keep their offsets when the buffer grows (reserve copies them): p0..p1 stay valid.
+          if (pathAt) sized(`if (nf < 0 && p1 >= 0) { if (pos + p1 - p0 > buf.length) { b.pos = pos; b.reserve(p1 - p0); buf = b.buf } pos = again(buf, pos, p0, p1) } else ${res}`)
+          else sized(res)
+        }
         break
       }
       case 'row':
@@ -861,9 +883,9 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     k++
   }
   close()
-  const code = `return function csvRow(b, i, c, f, nf) {\nconst S = st.S, W = st.W, V = st.V, I = st.I\nlet buf = b.buf, pos = b.pos, x\n${body.join('\n')}\nb.pos = pos\n}`
+  const code = `return function csvRow(b, i, c, f, nf) {\nconst S = st.S, W = st.W, V = st.V, I = st.I\nlet buf = b.buf, pos = b.pos, x, p0 = 0, p1 = -1\n${body.join('\n')}\nb.pos = pos\n}`
   // eslint-disable-next-line no-new-func
-  return new Function('st', 'put', 'intAt', 'longAt', 'opf', 'ip', ...params, code)(st, put, intAt, longAt, opFlagBytes, ipBytes, ...args) as LineWriter
+  return new Function('st', 'put', 'again', 'intAt', 'longAt', 'opf', 'ip', ...params, code)(st, put, again, intAt, longAt, opFlagBytes, ipBytes, ...args) as LineWriter
 }
 
 // --- printing -----------------------------------------------------------------------------------------------------
