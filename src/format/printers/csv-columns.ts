@@ -6,9 +6,12 @@
 //     attribute functions once per entity combination of the scope (context row, file row, new file row) and then
 //     copied as bytes;
 //   - the record's own columns written from the column arrays (longs from their two 32-bit words, exact above 2^53;
-//     ints, IPs, op flags through small caches; ISO times with the second's prefix cached). A value that is not
-//     plainly present (absent field, null) and every column without a writer here goes through the attribute
-//     function on the row built lazily from the columns (joinedAt), exactly as the row printer writes it.
+//     ints, IPs, op flags through small caches; ISO times with the second's prefix cached, `ts,ts_uts` from one
+//     text per second), and file paths straight from the File rows (a file record's res after its file.path copied
+//     from the line). A value that is not plainly present (absent field, null) and every column without a writer
+//     here goes through the attribute function on the row built lazily from the columns (joinedAt), exactly as the
+//     row printer writes it.
+// The generated code writes into the builder's buffer with the position in a local (see compileKind).
 import {Attribute, EntityDep, PrintValue} from '../attributes.js'
 import {fileTypeChar, ipv4, opFlagsDisplay} from '../flags.js'
 import {Joined} from '../join.js'
