@@ -358,3 +358,51 @@ test('ts,ts_uts side by side (one cached text per second for both): seconds cros
   t.is(out[15], '1970-04-15T05:59:59.254740992Z,9007199254740992')
   t.is(out[17], '1970-04-15T05:59:59.254740991Z,9007199254740991')
 })
+
+test('entity runs cached per context: a late parent and container, a process replaced mid-scope, one context with many files', async (t) => {
+  // csv-columns.ts keeps each context-only run's bytes by context row: the join makes a new context when a parent or
+  // container a context wanted arrives, or a process is exported again, so rows before and after must differ.
+  const P = (hpid: bigint, exe: string, poid: {hpid: bigint; createTS: bigint} | null, containerId: string | null): Process => ({
+    kind: Kind.Process, state: 'CREATED', oid: oid(hpid, hpid * 10n), poid, ts: 1n, exe, exeArgs: `${exe} -x`, uid: 0, userName: 'u', gid: 0,
+    groupName: 'g', tty: false, containerId, entry: false, cwd: '/', env: [],
+  })
+  const files = [0, 1, 2].map((k): SFFile => ({kind: Kind.File, state: 'CREATED', oid: foid(k), ts: 1n, restype: 102, path: `/f${k}`, containerId: null}))
+  const parent = P(1n, '/bin/parent', null, null)
+  const a = P(2n, '/bin/a', parent.oid, null)
+  const b = P(3n, '/bin/b', parent.oid, 'ctr-late')
+  const ctr: Container = {kind: Kind.Container, id: 'ctr-late', name: 'late', image: 'img', imageid: 'i', type: 'CT_DOCKER', privileged: false, podId: null}
+  const flow = (p: Process, k: number, ts: bigint): FileFlow => ({
+    kind: Kind.FileFlow, procOID: p.oid, ts, tid: p.oid.hpid, opFlags: 1, openFlags: 0, endTs: ts + 1n, fileOID: files[k % 3].oid, fd: k, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n,
+  })
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, ...files, a, b]
+  let ts = 1_700_000_000_000_000_000n
+  const rows = (n: number) => {
+    for (let k = 0; k < n; k++) recs.push(flow(k % 3 === 2 ? b : a, k, ts++))
+  }
+  rows(6) // no parent, no container yet
+  recs.push(parent)
+  rows(6) // the parent arrived: new contexts
+  recs.push(ctr)
+  rows(6) // the container arrived
+  recs.push({...a, exe: '/bin/a-again'}, {...parent, exe: '/bin/parent-again'})
+  rows(6) // both replaced
+  const buf = await written(recs, {codec: 'null', blockBytes: 900})
+  const input = () => [chunked('late.sf', buf)]
+  await same(t, 'late entities', input)
+  await same(t, 'late entities -A', input, {columns: chooseColumns('csv', {all: true})})
+  const cols = ['proc.exe', 'pproc.exe', 'file.path', 'container.name', 'proc.aname', 'pproc.pid']
+  await same(t, 'late entities -c', input, {columns: csvCols(cols)})
+  const out = (await print(input, {columns: csvCols(cols)}, false)).out.toString('utf8').split('\r\n').slice(1, -1)
+  // proc.aname: the ancestry's names as a JSON list, quoted.
+  const an = (...n: string[]) => `"[${n.map((x) => `""${x}""`).join(', ')}]"`
+  t.deepEqual(out, [
+    `/bin/a,,/f0,,${an('a')},`, `/bin/a,,/f1,,${an('a')},`, `/bin/b,,/f2,,${an('b')},`, `/bin/a,,/f0,,${an('a')},`, `/bin/a,,/f1,,${an('a')},`, `/bin/b,,/f2,,${an('b')},`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,late,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,late,${an('b', 'parent')},1`,
+    `/bin/a-again,/bin/parent-again,/f0,,${an('a-again', 'parent-again')},1`, `/bin/a-again,/bin/parent-again,/f1,,${an('a-again', 'parent-again')},1`,
+    `/bin/b,/bin/parent-again,/f2,late,${an('b', 'parent-again')},1`, `/bin/a-again,/bin/parent-again,/f0,,${an('a-again', 'parent-again')},1`,
+    `/bin/a-again,/bin/parent-again,/f1,,${an('a-again', 'parent-again')},1`, `/bin/b,/bin/parent-again,/f2,late,${an('b', 'parent-again')},1`,
+  ])
+})

@@ -422,6 +422,7 @@ class EntityRun {
   constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean, private readonly byContainer: boolean, only?: EntityDep) {
     this.byEntity = only === 'proc' ? 1 : only === 'pproc' ? 2 : 0
     this.by = useC ? (useF || useNf ? BY_ALL : BY_CTX) : useF ? BY_FILE : useNf ? BY_NEWFILE : BY_CTX
+    this.ctxOnly = useC && !useF && !useNf
   }
 
   /** The run's bytes keyed by (container row, pod row); undefined past 2^26 rows (then keyed by context). */
@@ -451,11 +452,25 @@ class EntityRun {
     if (this.st.scope !== this.scope) {
       this.scope = this.st.scope
       this.dense = new RowCache()
+      this.byCtx = new RowCache()
       this.map.clear()
       this.pairs.clear()
       this.last = undefined
       this.lastPair = -2
     }
+    if (!this.ctxOnly) return this.lookup(i, c, f, nf)
+    // A run that reads only the context: its bytes by context row (a context's rows never change: a replaced or
+    // late entity makes a new context), one array load where the process, parent or pair key costs several.
+    let bytes = this.byCtx.get(c)
+    if (bytes === undefined) this.byCtx.set(c, (bytes = this.lookup(i, c, f, nf)))
+    return bytes
+  }
+
+  /** Bytes per context row, for runs that read only the context (the renderings are shared as `lookup` keys them). */
+  private byCtx = new RowCache()
+  private readonly ctxOnly: boolean
+
+  private lookup(i: number, c: number, f: number, nf: number): Buffer {
     if (this.byContainer) {
       const bytes = this.pairBytes(i, c)
       if (bytes !== undefined) return bytes
