@@ -286,3 +286,123 @@ test('Output lends only to a synchronous stdout: a kept stream gets fresh chunks
   t.true(rows.out.length > 100_000)
   fs.rmSync(path.dirname(file), {recursive: true})
 })
+
+test('paths copied four bytes at a time: a byte that needs quoting or decoding at every offset of paths of every length', async (t) => {
+  // The file columns test four path bytes at once (csv-columns.ts needsQuoting) and copy them through DataViews: a
+  // quote, comma, LF, CR or non-ASCII byte anywhere in a word, or in the bytes after the last word, must take the
+  // row printer's way; their neighbours (0x21, 0x23, 0x2b, 0x2d, 0x09, 0x0c, 0x0e, 0x7f) must not.
+  const specials = ['"', ',', '\n', '\r', 'é', '日', '!', '#', '+', '-', '\t', '\f', '\u000e', '\u007f']
+  const proc: Process = {kind: Kind.Process, state: 'CREATED', oid: oid(7n, 70n), poid: null, ts: 1n, exe: '/bin/x', exeArgs: '', uid: 0, userName: 'u', gid: 0, groupName: 'g', tty: false, containerId: null, entry: false, cwd: '/', env: []}
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, proc]
+  const paths: string[] = []
+  for (let len = 0; len <= 13; len++) {
+    paths.push('abcdefghijklm'.slice(0, len))
+    for (let at = 0; at < len; at++) for (const c of specials) paths.push('abcdefghijklm'.slice(0, at) + c + 'abcdefghijklm'.slice(at + 1, len))
+  }
+  paths.forEach((p, i) => {
+    const file: SFFile = {kind: Kind.File, state: 'CREATED', oid: foid(i), ts: 1n, restype: 102, path: p, containerId: null}
+    recs.push(file)
+    recs.push({kind: Kind.FileFlow, procOID: proc.oid, ts: 1_700_000_000_000_000_000n + BigInt(i), tid: 7n, opFlags: 1, openFlags: 0, endTs: 1n, fileOID: file.oid, fd: 3, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n})
+    if (i > 0) recs.push({kind: Kind.FileEvent, procOID: proc.oid, ts: 1n, tid: 7n, opFlags: 2, fileOID: file.oid, ret: 0, newFileOID: i % 2 ? foid(i - 1) : null})
+  })
+  const buf = await written(recs, {codec: 'null', blockBytes: 3000})
+  const cols = csvCols(['file.path', 'res', 'file.newpath'])
+  const rows = await same(t, 'paths', () => [chunked('paths.sf', buf)], {columns: cols})
+  await same(t, 'paths, default columns', () => [chunked('paths.sf', buf)])
+  // res after file.path is copied from the line (when there is no new file and the path went the fast way): before
+  // it, after it twice, with the buffer growing in between (a long -A line), and without file.path.
+  for (const c of [['res', 'file.path', 'res', 'file.type', 'res'], ['file.path', 'file.newpath', 'file.path', 'res'], ['res', 'file.newpath']]) {
+    await same(t, `paths -c ${c.join(',')}`, () => [chunked('paths.sf', buf)], {columns: csvCols(c)})
+  }
+  await same(t, 'paths -A', () => [chunked('paths.sf', buf)], {columns: chooseColumns('csv', {all: true})})
+  // The row printer's bytes, checked outright for a few: quoted where needed, as they are otherwise.
+  const lines = rows.out.toString('utf8').split('\r\n')
+  t.is(lines.length, 1 + paths.length + (paths.length - 1) + 1)
+  // A file flow's line for each path (its file event's follow it, with the previous path as the new path).
+  const line = (p: string) => lines[paths.indexOf(p) === 0 ? 1 : 2 * paths.indexOf(p)]
+  t.is(line('abcd"fgh'), '"abcd""fgh","abcd""fgh",')
+  t.is(line('abcdefgh,'), '"abcdefgh,","abcdefgh,",')
+  t.is(line('abcdefgh\r'), '"abcdefgh\r","abcdefgh\r",')
+  t.is(line('abcdefg\u007f'), 'abcdefg\u007f,abcdefg\u007f,')
+  t.is(line('abc#efgh'), 'abc#efgh,abc#efgh,')
+  t.is(line('éb'), 'éb,éb,')
+  t.is(line(''), ',,')
+})
+
+test('ts,ts_uts side by side (one cached text per second for both): seconds crossed both ways, below 2^53, before 1970', async (t) => {
+  // csv-columns.ts TimePairWriter keeps "<ISO prefix>.#########Z,<seconds>#########" of the last second: a time of
+  // another second, a time below 2^53 (a plain decimal) or before 1970 must not reuse it.
+  const S = 1_700_000_000_000_000_000n
+  const times = [
+    S, S + 1n, S + 999_999_999n, S + 1_000_000_000n, S + 999_999_999n, S - 1n, S, 2n ** 53n, 2n ** 53n - 1n, 2n ** 53n + 999_999_999n, S + 5n,
+    0n, 1n, -1n, -1_000_000_000n, S + 6n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 63n - 2n, 1_000_000_000n, S + 86_400_000_000_000n, S + 7n,
+  ]
+  const proc: Process = {kind: Kind.Process, state: 'CREATED', oid: oid(7n, 70n), poid: null, ts: 1n, exe: '/bin/x', exeArgs: '', uid: 0, userName: 'u', gid: 0, groupName: 'g', tty: false, containerId: null, entry: false, cwd: '/', env: []}
+  const file: SFFile = {kind: Kind.File, state: 'CREATED', oid: foid(1), ts: 1n, restype: 102, path: '/f', containerId: null}
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, proc, file]
+  times.forEach((ts, k) => {
+    recs.push({kind: Kind.FileFlow, procOID: proc.oid, ts, tid: 7n, opFlags: 1, openFlags: 0, endTs: times[(k + 3) % times.length], fileOID: file.oid, fd: 3, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n})
+    recs.push({kind: Kind.FileEvent, procOID: proc.oid, ts: times[(k + 1) % times.length], tid: 7n, opFlags: 2, fileOID: file.oid, ret: 0, newFileOID: null})
+  })
+  const buf = await written(recs, {codec: 'null', blockBytes: 600})
+  const input = () => [chunked('times.sf', buf)]
+  await same(t, 'times, default columns', input)
+  await same(t, 'times, pairs twice in a line', input, {columns: csvCols(['ts', 'ts_uts', 'endts', 'endts_uts', 'ts', 'ts_uts'])})
+  await same(t, 'times, not side by side', input, {columns: csvCols(['ts_uts', 'ts', 'endts_uts', 'proc.tid', 'endts'])})
+  const out = (await print(input, {columns: csvCols(['ts', 'ts_uts'])}, false)).out.toString('utf8').split('\r\n')
+  t.is(out[1], '2023-11-14T22:13:20.000000000Z,1700000000000000000')
+  t.is(out[5], '2023-11-14T22:13:20.999999999Z,1700000000999999999')
+  t.is(out[7], '2023-11-14T22:13:21.000000000Z,1700000001000000000')
+  t.is(out[9], '2023-11-14T22:13:20.999999999Z,1700000000999999999')
+  t.is(out[11], '2023-11-14T22:13:19.999999999Z,1699999999999999999')
+  t.is(out[15], '1970-04-15T05:59:59.254740992Z,9007199254740992')
+  t.is(out[17], '1970-04-15T05:59:59.254740991Z,9007199254740991')
+})
+
+test('entity runs cached per context: a late parent and container, a process replaced mid-scope, one context with many files', async (t) => {
+  // csv-columns.ts keeps each context-only run's bytes by context row: the join makes a new context when a parent or
+  // container a context wanted arrives, or a process is exported again, so rows before and after must differ.
+  const P = (hpid: bigint, exe: string, poid: {hpid: bigint; createTS: bigint} | null, containerId: string | null): Process => ({
+    kind: Kind.Process, state: 'CREATED', oid: oid(hpid, hpid * 10n), poid, ts: 1n, exe, exeArgs: `${exe} -x`, uid: 0, userName: 'u', gid: 0,
+    groupName: 'g', tty: false, containerId, entry: false, cwd: '/', env: [],
+  })
+  const files = [0, 1, 2].map((k): SFFile => ({kind: Kind.File, state: 'CREATED', oid: foid(k), ts: 1n, restype: 102, path: `/f${k}`, containerId: null}))
+  const parent = P(1n, '/bin/parent', null, null)
+  const a = P(2n, '/bin/a', parent.oid, null)
+  const b = P(3n, '/bin/b', parent.oid, 'ctr-late')
+  const ctr: Container = {kind: Kind.Container, id: 'ctr-late', name: 'late', image: 'img', imageid: 'i', type: 'CT_DOCKER', privileged: false, podId: null}
+  const flow = (p: Process, k: number, ts: bigint): FileFlow => ({
+    kind: Kind.FileFlow, procOID: p.oid, ts, tid: p.oid.hpid, opFlags: 1, openFlags: 0, endTs: ts + 1n, fileOID: files[k % 3].oid, fd: k, numRRecvOps: 0n, numWSendOps: 0n, numRRecvBytes: 0n, numWSendBytes: 0n,
+  })
+  const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'e', ip: '', filename: ''}, ...files, a, b]
+  let ts = 1_700_000_000_000_000_000n
+  const rows = (n: number) => {
+    for (let k = 0; k < n; k++) recs.push(flow(k % 3 === 2 ? b : a, k, ts++))
+  }
+  rows(6) // no parent, no container yet
+  recs.push(parent)
+  rows(6) // the parent arrived: new contexts
+  recs.push(ctr)
+  rows(6) // the container arrived
+  recs.push({...a, exe: '/bin/a-again'}, {...parent, exe: '/bin/parent-again'})
+  rows(6) // both replaced
+  const buf = await written(recs, {codec: 'null', blockBytes: 900})
+  const input = () => [chunked('late.sf', buf)]
+  await same(t, 'late entities', input)
+  await same(t, 'late entities -A', input, {columns: chooseColumns('csv', {all: true})})
+  const cols = ['proc.exe', 'pproc.exe', 'file.path', 'container.name', 'proc.aname', 'pproc.pid']
+  await same(t, 'late entities -c', input, {columns: csvCols(cols)})
+  const out = (await print(input, {columns: csvCols(cols)}, false)).out.toString('utf8').split('\r\n').slice(1, -1)
+  // proc.aname: the ancestry's names as a JSON list, quoted.
+  const an = (...n: string[]) => `"[${n.map((x) => `""${x}""`).join(', ')}]"`
+  t.deepEqual(out, [
+    `/bin/a,,/f0,,${an('a')},`, `/bin/a,,/f1,,${an('a')},`, `/bin/b,,/f2,,${an('b')},`, `/bin/a,,/f0,,${an('a')},`, `/bin/a,,/f1,,${an('a')},`, `/bin/b,,/f2,,${an('b')},`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,late,${an('b', 'parent')},1`,
+    `/bin/a,/bin/parent,/f0,,${an('a', 'parent')},1`, `/bin/a,/bin/parent,/f1,,${an('a', 'parent')},1`, `/bin/b,/bin/parent,/f2,late,${an('b', 'parent')},1`,
+    `/bin/a-again,/bin/parent-again,/f0,,${an('a-again', 'parent-again')},1`, `/bin/a-again,/bin/parent-again,/f1,,${an('a-again', 'parent-again')},1`,
+    `/bin/b,/bin/parent-again,/f2,late,${an('b', 'parent-again')},1`, `/bin/a-again,/bin/parent-again,/f0,,${an('a-again', 'parent-again')},1`,
+    `/bin/a-again,/bin/parent-again,/f1,,${an('a-again', 'parent-again')},1`, `/bin/b,/bin/parent-again,/f2,late,${an('b', 'parent-again')},1`,
+  ])
+})

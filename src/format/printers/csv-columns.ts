@@ -6,9 +6,12 @@
 //     attribute functions once per entity combination of the scope (context row, file row, new file row) and then
 //     copied as bytes;
 //   - the record's own columns written from the column arrays (longs from their two 32-bit words, exact above 2^53;
-//     ints, IPs, op flags through small caches; ISO times with the second's prefix cached). A value that is not
-//     plainly present (absent field, null) and every column without a writer here goes through the attribute
-//     function on the row built lazily from the columns (joinedAt), exactly as the row printer writes it.
+//     ints, IPs, op flags through small caches; ISO times with the second's prefix cached, `ts,ts_uts` from one
+//     text per second), and file paths straight from the File rows (a file record's res after its file.path copied
+//     from the line). A value that is not plainly present (absent field, null) and every column without a writer
+//     here goes through the attribute function on the row built lazily from the columns (joinedAt), exactly as the
+//     row printer writes it.
+// The generated code writes into the builder's buffer with the position in a local (see compileKind).
 import {Attribute, EntityDep, PrintValue} from '../attributes.js'
 import {fileTypeChar, ipv4, opFlagsDisplay} from '../flags.js'
 import {Joined} from '../join.js'
@@ -106,7 +109,7 @@ function entityDeps(a: Attribute, kind: number): EntityDep[] | undefined {
 const QUADS = Buffer.from(Array.from({length: 10000}, (_, k) => String(k).padStart(4, '0')).join(''), 'latin1')
 
 /** Nine digits of `sub` (< 1e9), zero-padded, at buf[pos..pos+9). */
-function nineDigits(buf: Buffer, pos: number, sub: number): void {
+function nineDigits(buf: Uint8Array, pos: number, sub: number): void {
   const a = (sub / 10000) | 0
   const lo = (sub - a * 10000) << 2
   const b = (a / 10000) | 0
@@ -123,12 +126,73 @@ function nineDigits(buf: Buffer, pos: number, sub: number): void {
 }
 
 
-/** A long in decimal from its words (ByteBuilder.integer's digits, without a bigint in the usual cases). */
-function writeLong(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
-  const hi = w[2 * i + 1]
-  if (hi <= 0x1fffff && hi >= -0x200000) return b.integer(hi * 4294967296 + (w[2 * i] >>> 0))
-  b.integer(v[i])
+// The line writers keep the output position in a local and write into the builder's buffer directly: the helpers
+// below take (buf, pos) with room already reserved and return the new position (a method call per cell, with its
+// own reserve and a store of b.pos, cost more than most cells' bytes).
+
+/** buf[from..to) copied again to buf[pos..] (room reserved, pos >= to): as put. */
+function again(buf: Uint8Array, pos: number, from: number, to: number): number {
+  const n = to - from
+  if (n < 12) {
+    for (let k = 0; k < n; k++) buf[pos + k] = buf[from + k]
+    return pos + n
+  }
+  buf.copyWithin(pos, from, to)
+  return pos + n
 }
+
+/** A safe integer in decimal at buf[pos..] (room for 21 bytes): ByteBuilder.integer's digits. */
+function intAt(buf: Uint8Array, pos: number, n: number): number {
+  if (n < 0) {
+    buf[pos++] = 0x2d
+    n = -n
+  }
+  if (n < 10) {
+    buf[pos] = 0x30 + n
+    return pos + 1
+  }
+  let len = 2
+  for (let p = 100; p <= n && len < 16; p *= 10) len++
+  const end = pos + len
+  let at = end
+  while (n > 0x7fffffff) {
+    const q = Math.floor(n / 10)
+    buf[--at] = 0x30 + (n - q * 10)
+    n = q
+  }
+  let m = n | 0
+  while (m >= 10) {
+    const q = (m / 10) | 0
+    buf[--at] = 0x30 + (m - q * 10)
+    m = q
+  }
+  buf[--at] = 0x30 + m
+  return end
+}
+
+/** Row i of a long column (words w) in decimal at buf[pos..] (room for 21 bytes); -1 beyond 2^53 (see ByteBuilder). */
+function longAt(buf: Uint8Array, pos: number, w: Int32Array, i: number): number {
+  const hi = w[2 * i + 1]
+  if (hi <= 0x1fffff && hi >= -0x200000) return intAt(buf, pos, hi * 4294967296 + (w[2 * i] >>> 0))
+  return -1
+}
+
+/**
+ * `src` copied to buf[pos..] (room reserved): a loop for short runs, a native copy for longer ones (a JS byte loop
+ * costs ~1.5 ns a byte here, TypedArray.set ~20 ns a call: they cross at ~12 bytes).
+ */
+function put(buf: Uint8Array, pos: number, src: Uint8Array): number {
+  const n = src.length
+  if (n < 12) {
+    for (let k = 0; k < n; k++) buf[pos + k] = src[k]
+    return pos + n
+  }
+  buf.set(src, pos)
+  return pos + n
+}
+
+/** Room a time takes in the line (an ISO time is 30 bytes, a decimal one up to 20): longer goes through write(). */
+const TIME_ROOM = 40
 
 /**
  * Nanosecond times (ISO, or decimal above 2^53) of one column: the text of the last second is kept (with its first
@@ -141,6 +205,23 @@ class TimeWriter {
   private text: Buffer = Buffer.alloc(0)
 
   constructor(private readonly iso: boolean) {}
+
+  /** Row i at buf[pos..] (room for TIME_ROOM bytes); -1 where write() must do it (before 1970, a new second). */
+  at(buf: Uint8Array, pos: number, w: Int32Array, i: number): number {
+    const hi = w[2 * i + 1]
+    const lo = w[2 * i] >>> 0
+    if (!this.iso && hi <= 0x1fffff && hi >= -0x200000) return intAt(buf, pos, hi * 4294967296 + lo)
+    const sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
+    if (!(sub >= 0 && sub < 1_000_000_000)) return -1
+    const p = this.text
+    const n = p.length
+    if (n > TIME_ROOM - 10) return -1
+    pos = put(buf, pos, p)
+    nineDigits(buf, pos, sub)
+    pos += 9
+    if (this.iso) buf[pos++] = 0x5a
+    return pos
+  }
 
   write(b: ByteBuilder, w: Int32Array, i: number, v: BigInt64Array): void {
     const hi = w[2 * i + 1]
@@ -179,6 +260,53 @@ class TimeWriter {
     b.pos = pos
   }
 }
+
+/**
+ * A time column written twice in a row, as ISO and in decimal (`ts,ts_uts`): the text of the last second kept as
+ * "<ISO prefix>.#########Z,<seconds>#########", so that a time in that second costs one copy and the nine digits
+ * twice. Only above 2^53 (the decimal of a smaller time is a plain number, and one before 1970 is rare): else -1,
+ * and the two TimeWriters write it.
+ */
+class TimePairWriter {
+  private hiS = NaN
+  private loS = NaN
+  private text: Buffer = Buffer.alloc(0)
+  /** Where the two runs of nine digits go in `text`. */
+  private d1 = 0
+  private d2 = 0
+
+  /** Row i at buf[pos..] (room for 2 * TIME_ROOM + 1 bytes); -1 where the single writers must. */
+  at(buf: Uint8Array, pos: number, w: Int32Array, i: number, v: BigInt64Array): number {
+    const hi = w[2 * i + 1]
+    const lo = w[2 * i] >>> 0
+    let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
+    if (!(sub >= 0 && sub < 1_000_000_000)) {
+      if (hi <= 0x1fffff) return -1
+      const sec = splitSeconds(hi, lo)
+      sub = splitRest
+      let l = lo - sub
+      let h = hi
+      if (l < 0) {
+        l += 4294967296
+        h--
+      }
+      isoSplit(v[i])
+      const text = Buffer.concat([isoPrefixBytes, NINE_ZEROS, Buffer.from('Z,', 'latin1'), Buffer.from(String(sec), 'latin1'), NINE_ZEROS])
+      if (text.length > 2 * TIME_ROOM + 1) return -1
+      this.text = text
+      this.d1 = isoPrefixBytes.length
+      this.d2 = text.length - 9
+      this.hiS = h
+      this.loS = l
+    }
+    const text = this.text
+    buf.set(text, pos)
+    nineDigits(buf, pos + this.d1, sub)
+    nineDigits(buf, pos + this.d2, sub)
+    return pos + text.length
+  }
+}
+const NINE_ZEROS = Buffer.from('000000000', 'latin1')
 
 /** Bytes of a small set of values (op flags, IPs), rendered once each. */
 class ByteCache {
@@ -294,16 +422,18 @@ class EntityRun {
   constructor(private readonly st: BlockState, private readonly parts: (Buffer | CellWriter)[], private readonly useC: boolean, private readonly useF: boolean, private readonly useNf: boolean, private readonly byContainer: boolean, only?: EntityDep) {
     this.byEntity = only === 'proc' ? 1 : only === 'pproc' ? 2 : 0
     this.by = useC ? (useF || useNf ? BY_ALL : BY_CTX) : useF ? BY_FILE : useNf ? BY_NEWFILE : BY_CTX
+    this.ctxOnly = useC && !useF && !useNf
   }
 
-  private writePair(b: ByteBuilder, i: number, c: number): boolean {
+  /** The run's bytes keyed by (container row, pod row); undefined past 2^26 rows (then keyed by context). */
+  private pairBytes(i: number, c: number): Buffer | undefined {
     let key = -1
     if (c >= 0) {
       const s = this.st.scope
       const ct = s.ctxContainer[c] + 1
       const pd = s.ctxPod[c] + 1
       // An exact number key while the rows stay below 2^26 (else the context key, which is as exact).
-      if (ct >= 67108864 || pd >= 67108864) return false
+      if (ct >= 67108864 || pd >= 67108864) return undefined
       key = ct * 67108864 + pd
     }
     let bytes = this.last
@@ -314,20 +444,37 @@ class EntityRun {
       this.lastPair = key
       this.lastC = -3
     }
-    b.bytes(bytes)
-    return true
+    return bytes
   }
 
-  write(b: ByteBuilder, i: number, c: number, f: number, nf: number): void {
+  /** The run's bytes for events row i (context c, file f, new file nf). */
+  get(i: number, c: number, f: number, nf: number): Buffer {
     if (this.st.scope !== this.scope) {
       this.scope = this.st.scope
       this.dense = new RowCache()
+      this.byCtx = new RowCache()
       this.map.clear()
       this.pairs.clear()
       this.last = undefined
       this.lastPair = -2
     }
-    if (this.byContainer && this.writePair(b, i, c)) return
+    if (!this.ctxOnly) return this.lookup(i, c, f, nf)
+    // A run that reads only the context: its bytes by context row (a context's rows never change: a replaced or
+    // late entity makes a new context), one array load where the process, parent or pair key costs several.
+    let bytes = this.byCtx.get(c)
+    if (bytes === undefined) this.byCtx.set(c, (bytes = this.lookup(i, c, f, nf)))
+    return bytes
+  }
+
+  /** Bytes per context row, for runs that read only the context (the renderings are shared as `lookup` keys them). */
+  private byCtx = new RowCache()
+  private readonly ctxOnly: boolean
+
+  private lookup(i: number, c: number, f: number, nf: number): Buffer {
+    if (this.byContainer) {
+      const bytes = this.pairBytes(i, c)
+      if (bytes !== undefined) return bytes
+    }
     // A run of one process's columns (or its parent's) is keyed by that process row: siblings share their parent's.
     if (this.byEntity === 1) c = c < 0 ? -1 : this.st.scope.ctxProc[c]
     else if (this.byEntity === 2) c = c < 0 ? -1 : this.st.scope.ctxPproc[c]
@@ -352,7 +499,7 @@ class EntityRun {
       this.lastNf = nf
       this.lastPair = -2
     }
-    b.bytes(bytes)
+    return bytes
   }
 
   private render(i: number): Buffer {
@@ -381,7 +528,7 @@ class StateWriter {
 
   constructor(private readonly st: BlockState) {}
 
-  write(b: ByteBuilder, i: number, c: number, f: number): void {
+  get(i: number, c: number, f: number): Buffer {
     if (this.st.scope !== this.scope) {
       this.scope = this.st.scope
       this.byCtx = new RowCache()
@@ -399,7 +546,7 @@ class StateWriter {
         this.byFile.set(f, (bytes = this.text(s ?? '')))
       }
     }
-    b.bytes(bytes)
+    return bytes
   }
 
   private text(s: string): Buffer {
@@ -425,6 +572,21 @@ function csvBytes(b: ByteBuilder, col: BytesColumn, r: number): void {
     buf[pos++] = c
   }
   b.pos = pos
+}
+
+const dataView = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength)
+
+/**
+ * Whether any of the four bytes of x is a quote, comma, LF or CR, or not ASCII (csvBytes' test, four bytes at once:
+ * a byte of x ^ 0x22222222 is zero where x has a quote, and (v - 0x01..) & ~v has the top bit of the lowest zero
+ * byte of v set, and none when v has no zero byte).
+ */
+function needsQuoting(x: number): boolean {
+  const q = x ^ 0x22222222
+  const cm = x ^ 0x2c2c2c2c
+  const lf = x ^ 0x0a0a0a0a
+  const cr = x ^ 0x0d0d0d0d
+  return (((q - 0x01010101) & ~q) | ((cm - 0x01010101) & ~cm) | ((lf - 0x01010101) & ~lf) | ((cr - 0x01010101) & ~cr) | x) & 0x80808080 ? true : false
 }
 
 const F = specOf(Kind.File)
@@ -464,7 +626,67 @@ class FileWriter {
     if (nf >= 0 && g >= 0) return fb(this.st.row(i), b)
     this.path(b, i, g, fb)
   }
+
+  /**
+   * The path of file row g at buf[pos..], returning the new position; -1 where path() must write it: not plainly
+   * present, a byte that needs quoting or decoding, or no room left in buf.
+   */
+  pathAt(buf: Uint8Array, pos: number, g: number): number {
+    if (g < 0) return pos
+    const files = this.st.scope.files
+    files.locate(g)
+    const col = files.table.cols[F_PATH] as BytesColumn | undefined
+    const r = files.row
+    if (col === undefined || col.s[r] !== PRESENT) return -1
+    const src = col.b
+    const at = col.st[r]
+    const n = col.ln[r]
+    if (pos + n > buf.length) return -1
+    // Four bytes at a time through DataViews (kept while the buffers stay the same: paths of a block share one).
+    if (buf !== this.outBuf) this.outDv = dataView((this.outBuf = buf))
+    if (src !== this.srcBuf) this.srcDv = dataView((this.srcBuf = src))
+    const out = this.outDv
+    const dv = this.srcDv
+    let k = 0
+    for (; k + 4 <= n; k += 4) {
+      const x = dv.getInt32(at + k, true)
+      if (needsQuoting(x)) return -1
+      out.setInt32(pos + k, x, true)
+    }
+    for (; k < n; k++) {
+      const c = src[at + k]
+      if (c === 0x22 || c === 0x2c || c === 0x0a || c === 0x0d || c > 0x7f) return -1
+      buf[pos + k] = c
+    }
+    return pos + n
+  }
+
+  private outBuf: Uint8Array | undefined
+  private outDv = dataView(new Uint8Array(0))
+  private srcBuf: Uint8Array | undefined
+  private srcDv = dataView(new Uint8Array(0))
+
+  /** file.type of file row g at buf[pos..] (room for TYPE_ROOM bytes); -1 where type() must write it. */
+  typeAt(buf: Uint8Array, pos: number, g: number): number {
+    if (g < 0) return pos
+    const files = this.st.scope.files
+    files.locate(g)
+    const col = files.table.cols[F_RESTYPE] as IntColumn | undefined
+    const r = files.row
+    if (col === undefined || col.s[r] !== PRESENT) return -1
+    const t = fileTypeBytes.get(col.v[r])
+    return t.length > TYPE_ROOM ? -1 : put(buf, pos, t)
+  }
+
+  /** res of a file flow or event at buf[pos..]; -1 where res() must write it. */
+  resAt(buf: Uint8Array, pos: number, g: number, nf: number): number {
+    return nf >= 0 && g >= 0 ? -1 : this.pathAt(buf, pos, g)
+  }
 }
+/** Room for an op flags or IP text from its cache (longer ones go through the builder). */
+const CACHED_ROOM = 48
+/** Room for a file type (one character, quoted and UTF-8 at most 6 bytes). */
+const TYPE_ROOM = 8
 
 // --- compiling a line writer per record kind --------------------------------------------------------------------
 
@@ -519,11 +741,46 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
     if (!shared.has(key)) shared.set(key, new TimeWriter(iso))
     return shared.get(key) as TimeWriter
   }
-  const textCode = (s: string): string => {
-    const bytes = Buffer.from(s, 'utf8')
-    if (bytes.length <= 4) return [...bytes].map((x) => `b.byte(${x});`).join(' ')
-    return `b.bytes(${arg(bytes)});`
+  // The body keeps the output position in `pos` (and the buffer in `buf`). Cells of bounded size are grouped into
+  // segments: one room check for the segment (`@ROOM@`, filled in when it closes), then plain stores. A cell of
+  // any size (entity bytes, a path) checks its own room and ends the segment; anything written through the builder
+  // (fallbacks, rare values) stores pos before and reloads buf and pos after (and the segment's room, if inside one).
+  let seg = -1
+  let room = 0
+  const open = (max: number) => {
+    if (seg < 0) {
+      seg = body.length
+      body.push('')
+      room = 0
+    }
+    room += max
   }
+  const close = () => {
+    if (seg < 0) return
+    body[seg] = `if (pos + ${room} > buf.length) { b.pos = pos; b.reserve(${room}); buf = b.buf }`
+    for (let x = seg + 1; x < body.length; x++) body[x] = body[x].replaceAll('@ROOM@', String(room))
+    seg = -1
+  }
+  /** Code writing through the builder, outside a segment. */
+  const through = (code: string) => `{ b.pos = pos; ${code}; buf = b.buf; pos = b.pos }`
+  /** The same inside a segment: the segment's room is reserved again after. */
+  const slow = (code: string) => `{ b.pos = pos; ${code}; b.reserve(@ROOM@); buf = b.buf; pos = b.pos }`
+  const bounded = (max: number, code: string) => {
+    open(max)
+    body.push(code)
+  }
+  const sized = (code: string) => {
+    close()
+    body.push(code)
+  }
+  const textCode = (s: string) => {
+    const bytes = Buffer.from(s, 'utf8')
+    if (bytes.length <= 8) return bounded(bytes.length, [...bytes].map((x) => `buf[pos++] = ${x};`).join(' '))
+    bounded(bytes.length, `pos = put(buf, pos, ${arg(bytes)});`)
+  }
+  /** Bytes of any size (`x` holds them). */
+  const copyX = 'if (pos + x.length > buf.length) { b.pos = pos; b.reserve(x.length); buf = b.buf } pos = put(buf, pos, x);'
+  let pathAt = false
   let k = 0
   while (k < parts.length) {
     const part = parts[k]
@@ -554,70 +811,99 @@ function compileKind(cols: readonly Column[], kind: number, sample: Joined, st: 
       const sig = `run ${parts.slice(k, end).map((q) => (q.t === 'ent' ? q.p : ',')).join(' ')}`
       let r = shared.get(sig) as EntityRun | undefined
       if (r === undefined) shared.set(sig, (r = new EntityRun(st, run, useC, deps.has('file'), deps.has('newFile'), [...deps].every((d) => d === 'container' || d === 'pod' || d === 'header'), deps.size === 1 ? [...deps][0] : undefined)))
-      body.push(`${arg(r)}.write(b, i, c, f, nf);`)
+      sized(`x = ${arg(r)}.get(i, c, f, nf); ${copyX}`)
       k = end
       continue
     }
     switch (part.t) {
       case 'text':
-        body.push(textCode(part.s))
+        textCode(part.s)
         break
       case 'state':
         if (!shared.has('state')) shared.set('state', new StateWriter(st))
-        body.push(`${arg(shared.get('state'))}.write(b, i, c, f);`)
+        sized(`x = ${arg(shared.get('state'))}.get(i, c, f); ${copyX}`)
         break
       case 'file': {
         if (!shared.has('file')) shared.set('file', new FileWriter(st))
         const fw = arg(shared.get('file'))
         const fb = arg(cells[part.p])
-        if (part.which === 'path') body.push(`${fw}.path(b, i, f, ${fb});`)
-        else if (part.which === 'newpath') body.push(`${fw}.path(b, i, nf, ${fb});`)
-        else if (part.which === 'type') body.push(`${fw}.type(b, i, f, ${fb});`)
-        else body.push(`${fw}.res(b, i, f, nf, ${fb});`)
+        // The first file.path of the line remembers where its bytes are (p0..p1; -1: written another way), so that a
+        // file record's res after it, the same path when there is no new file, is copied from there.
+        if (part.which === 'path' && !pathAt) {
+          pathAt = true
+          sized(`p0 = pos; if ((x = ${fw}.pathAt(buf, pos, f)) >= 0) p1 = pos = x; else { p1 = -1; ${through(`${fw}.path(b, i, f, ${fb})`)} }`)
+        } else if (part.which === 'path') sized(`if ((x = ${fw}.pathAt(buf, pos, f)) >= 0) pos = x; else ${through(`${fw}.path(b, i, f, ${fb})`)}`)
+        else if (part.which === 'newpath') sized(`if ((x = ${fw}.pathAt(buf, pos, nf)) >= 0) pos = x; else ${through(`${fw}.path(b, i, nf, ${fb})`)}`)
+        else if (part.which === 'type') bounded(TYPE_ROOM, `if ((x = ${fw}.typeAt(buf, pos, f)) >= 0) pos = x; else ${slow(`${fw}.type(b, i, f, ${fb})`)}`)
+        else {
+          const res = `if ((x = ${fw}.resAt(buf, pos, f, nf)) >= 0) pos = x; else ${through(`${fw}.res(b, i, f, nf, ${fb})`)}`
+          // The line's bytes keep their offsets when the buffer grows (reserve copies them): p0..p1 stay valid.
+          if (pathAt) sized(`if (nf < 0 && p1 >= 0) { if (pos + p1 - p0 > buf.length) { b.pos = pos; b.reserve(p1 - p0); buf = b.buf } pos = again(buf, pos, p0, p1) } else ${res}`)
+          else sized(res)
+        }
         break
       }
       case 'row':
-        body.push(`${arg(cells[part.p])}(st.row(i), b);`)
+        sized(through(`${arg(cells[part.p])}(st.row(i), b)`))
         break
       case 'rec': {
-        const fb = `${arg(cells[part.p])}(st.row(i), b)`
+        const cell = arg(cells[part.p])
         const w = part.w
         if (w.type === 'res') {
           const [a, b2, c2, d] = NF_RES
-          body.push(`if (S[${a}][i] === 0 && S[${b2}][i] === 0 && S[${c2}][i] === 0 && S[${d}][i] === 0) {` +
+          sized(through(`if (S[${a}][i] === 0 && S[${b2}][i] === 0 && S[${c2}][i] === 0 && S[${d}][i] === 0) {` +
             ` b.bytes(ip.get(I[${a}][i])); b.byte(58); b.integer(I[${b2}][i]); b.byte(45); b.bytes(ip.get(I[${c2}][i])); b.byte(58); b.integer(I[${d}][i]);` +
-            ` } else ${fb};`)
+            ` } else ${cell}(st.row(i), b)`))
           break
         }
         const col = w.col
-        const present = `S[${col}][i] === 0`
+        // Absent or null: the attribute function on the row, as the row printer.
+        const absent = `if (S[${col}][i] !== 0) ${slow(`${cell}(st.row(i), b)`)}`
         switch (w.type) {
           case 'long':
             // ts_uts and endts_uts are times above 2^53; counters and thread ids are small.
-            if (col === TS || col === C_ENDTS) body.push(`if (${present}) ${arg(timeWriter(col, false))}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
-            else body.push(`if (${present}) long(b, W[${col}], i, V[${col}]); else ${fb};`)
+            if (col === TS || col === C_ENDTS) {
+              const tw = arg(timeWriter(col, false))
+              bounded(TIME_ROOM, `${absent} else if ((x = ${tw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${tw}.write(b, W[${col}], i, V[${col}])`)}`)
+            } else bounded(21, `${absent} else if ((x = longAt(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`b.integer(V[${col}][i])`)}`)
             break
-          case 'iso':
-            body.push(`if (${present}) ${arg(timeWriter(col, true))}.write(b, W[${col}], i, V[${col}]); else ${fb};`)
+          case 'iso': {
+            const tw = arg(timeWriter(col, true))
+            const iso = `${absent} else if ((x = ${tw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${tw}.write(b, W[${col}], i, V[${col}])`)}`
+            const next = parts[k + 1]
+            const dec = parts[k + 2]
+            if (next?.t === 'text' && next.s === ',' && dec?.t === 'rec' && dec.w.type === 'long' && dec.w.col === col) {
+              // `ts,ts_uts` (or endts, endts_uts): both from one cached text per second, else each as above.
+              const dw = arg(timeWriter(col, false))
+              const decimal = `if (S[${col}][i] !== 0) ${slow(`${arg(cells[dec.p])}(st.row(i), b)`)} else if ((x = ${dw}.at(buf, pos, W[${col}], i)) >= 0) pos = x; else ${slow(`${dw}.write(b, W[${col}], i, V[${col}])`)}`
+              if (!shared.has(`pair ${col}`)) shared.set(`pair ${col}`, new TimePairWriter())
+              const pw = arg(shared.get(`pair ${col}`))
+              bounded(2 * TIME_ROOM + 1, `if (S[${col}][i] === 0 && (x = ${pw}.at(buf, pos, W[${col}], i, V[${col}])) >= 0) pos = x; else { ${iso} buf[pos++] = 44; ${decimal} }`)
+              k += 2
+              break
+            }
+            bounded(TIME_ROOM, iso)
             break
+          }
           case 'int':
-            body.push(`if (${present}) b.integer(I[${col}][i]); else ${fb};`)
+            bounded(11, `${absent} else pos = intAt(buf, pos, I[${col}][i]);`)
             break
           case 'opflags':
-            body.push(`if (${present}) b.bytes(opf.get(I[${col}][i])); else ${fb};`)
+          case 'ip': {
+            const cache = w.type === 'opflags' ? 'opf' : 'ip'
+            bounded(CACHED_ROOM, `${absent} else if ((x = ${cache}.get(I[${col}][i])).length <= ${CACHED_ROOM}) pos = put(buf, pos, x); else ${slow('b.bytes(x)')}`)
             break
-          case 'ip':
-            body.push(`if (${present}) b.bytes(ip.get(I[${col}][i])); else ${fb};`)
-            break
+          }
         }
         break
       }
     }
     k++
   }
-  const code = `return function csvRow(b, i, c, f, nf) {\nconst S = st.S, W = st.W, V = st.V, I = st.I\n${body.join('\n')}\n}`
+  close()
+  const code = `return function csvRow(b, i, c, f, nf) {\nconst S = st.S, W = st.W, V = st.V, I = st.I\nlet buf = b.buf, pos = b.pos, x, p0 = 0, p1 = -1\n${body.join('\n')}\nb.pos = pos\n}`
   // eslint-disable-next-line no-new-func
-  return new Function('st', 'long', 'opf', 'ip', ...params, code)(st, writeLong, opFlagBytes, ipBytes, ...args) as LineWriter
+  return new Function('st', 'put', 'again', 'intAt', 'longAt', 'opf', 'ip', ...params, code)(st, put, again, intAt, longAt, opFlagBytes, ipBytes, ...args) as LineWriter
 }
 
 // --- printing -----------------------------------------------------------------------------------------------------
