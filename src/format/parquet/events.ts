@@ -1,15 +1,14 @@
-// The `events` columns (../arrow/columns.ts: the catalogue's, plus `time`) written as Parquet straight from the
-// joined column tables (issue #17): no record object, no DuckDB. Columns come in three kinds:
-//   - the record's own fixed-width fields (ts, endts, ret, ports, counters...), PLAIN, copied from their arrays
-//     (longs as their two 32-bit words);
-//   - values that depend on one thing a row is joined to or carries (its process, parent, context, container,
-//     pod, file, new file, header; its kind and op flags, its open flags, its IPs and ports): each distinct
-//     such key gets a number in the row group, the first time it is met, and the catalogue's value() is asked
-//     once per key, on that row (joinedAt). The key numbers are the dictionary indexes of every column of the
-//     group: one index sequence (and one compressed page, where the same keys are null) serves all of them, and
-//     each column's dictionary lists its value per key;
-//   - lists (ancestry, op flags, ports, IPs): their elements dictionary-encoded per column, levels per row.
-// Anything a key cannot vouch for (a K8s event's own fields) gets a key of its own per row.
+// The `events` rows of a Parquet file gathered straight from the joined column tables (issue #17): no record
+// object, no DuckDB. Per row:
+//   - the record's own fixed-width fields (ts, endts, ret, ports, counters...) are copied from their arrays (longs
+//     as their two 32-bit words); `time` is ts in microseconds;
+//   - every other column depends on one thing the row is joined to or carries (./layout.ts: its process, parent,
+//     context, container, pod, file, new file, header; its kind and op flags, open flags, IPs, ports): each
+//     distinct key gets a number in the row group the first time it is met, and the catalogue's value() is asked
+//     then, on a view of that row that builds only what value() reads. The numbers are the dictionary indexes of
+//     every column of the group (./row-group.ts encodes them); the values are written at once (./prepare.ts).
+// Anything a key cannot vouch for (a K8s event's own fields, the OID a record without its process carries) gets
+// a key of its own. Full row groups go to a sink (./sink.ts): encoded here, or on a thread of their own.
 // Values are exactly the catalogue's, as the DuckDB-written export's are: test/parquet-columns.test.ts reads both
 // back in DuckDB and compares every cell, on every fixture, shared trace and traces built to break this.
 import {Attribute, AttrValue} from '../attributes.js'
@@ -227,6 +226,10 @@ export class EventsParquetWriter {
   private fileSerial = -1
   private kFile = 0
   private lastNewFile = -2
+  /** `time`: the last second met, as the words of its first nanosecond and in microseconds. */
+  private secHi = NaN
+  private secLo = NaN
+  private secUs = NaN
   private newFileSerial = -1
   private kNewFile = 0
 
@@ -503,14 +506,49 @@ export class EventsParquetWriter {
       const w = ts.w
       const st = ts.s
       const tw = this.time.w
+      // The last second met (its first nanosecond as words, and in microseconds): records of a trace come within
+      // a few seconds of each other, so most times cost a subtraction and a division.
+      let hiS = this.secHi
+      let loS = this.secLo
+      let usS = this.secUs
       for (let i = from; i < to; i++) {
         const r = r0 + i
-        if (st[i] !== PRESENT) tp[r] = 0
-        else {
-          tp[r] = 1
-          micros(w[2 * i], w[2 * i + 1], tw, r, ts.v, i)
+        if (st[i] !== PRESENT) {
+          tp[r] = 0
+          continue
+        }
+        tp[r] = 1
+        const hi = w[2 * i + 1]
+        const lo = w[2 * i] >>> 0
+        const sub = (hi - hiS) * 4294967296 + (lo - loS)
+        if (sub >= 0 && sub < 1_000_000_000) {
+          const us = usS + Math.floor(sub / 1000)
+          tw[2 * r] = us % 4294967296 | 0
+          tw[2 * r + 1] = Math.floor(us / 4294967296)
+          continue
+        }
+        micros(w[2 * i], hi, tw, r, ts.v, i)
+        if (hi >= 0 && hi < 0x7fffffff) {
+          // A new second: remember where it starts.
+          splitSeconds(hi, lo)
+          let l = lo - splitRest
+          let h = hi
+          if (l < 0) {
+            l += 4294967296
+            h--
+          }
+          const start = tw[2 * r + 1] * 4294967296 + (tw[2 * r] >>> 0) - Math.floor(splitRest / 1000)
+          // Only where every microsecond of the second is exact as a number (not past the year 2255).
+          if (Number.isSafeInteger(start + 1_000_000)) {
+            hiS = h
+            loS = l
+            usS = start
+          } else hiS = NaN
         }
       }
+      this.secHi = hiS
+      this.secLo = loS
+      this.secUs = usS
     }
   }
 
