@@ -86,8 +86,15 @@ function dirname(p: string): string {
 function envText(p: Process | undefined): string {
   return p?.env ? p.env.filter((e) => e !== '' && e !== '=').join(';') : ''
 }
+// Kept per process, as exeName: ancestry lists (sf.proc.acmdline) ask it of every ancestor of every context.
+const cmdlines = new WeakMap<Process, string>()
 function cmdline(p: Process): string {
-  return `${p.exe ?? ''} ${p.exeArgs ?? ''}`
+  let c = cmdlines.get(p)
+  if (c === undefined) {
+    c = `${p.exe ?? ''} ${p.exeArgs ?? ''}`
+    cmdlines.set(p, c)
+  }
+  return c
 }
 /** Socket paths like `a->b /path`: the processor reports `/path` as the path and `a->b` as the symlink part. */
 function splitSocketPath(path: string): [string, string] {

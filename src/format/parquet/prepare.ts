@@ -111,6 +111,7 @@ class ScalarValues implements KeyedValues {
   private count = 0
   private min: Exclude<Stored, null> | undefined
   private max: Exclude<Stored, null> | undefined
+  private high = false
 
   constructor(private readonly physical: Physical, private readonly json: boolean) {}
 
@@ -127,13 +128,17 @@ class ScalarValues implements KeyedValues {
     }
     this.isNull.push(0)
     plainValue(this.dict, this.physical, v)
-    if (this.min === undefined || less(v, this.min)) this.min = v
-    if (this.max === undefined || less(this.max, v)) this.max = v
+    // Strings compare in UTF-16 order here, which is their UTF-8 byte order unless code units from U+D800 occur
+    // (surrogates sort before U+E000..U+FFFF in UTF-16, after them in UTF-8): a chunk with such text gets no min
+    // and max, rather than wrong ones.
+    if (typeof v === 'string' && !this.high && HIGH.test(v)) this.high = true
+    if (this.min === undefined || v < this.min) this.min = v
+    if (this.max === undefined || this.max < v) this.max = v
   }
 
   take(): PreparedScalar {
     const p: PreparedScalar = {type: 'scalar', count: this.count, nullKeys: this.nullKeys, isNull: Uint8Array.from(this.isNull.take()), dict: taken(this.dict)}
-    if (this.min !== undefined && this.max !== undefined) {
+    if (this.min !== undefined && this.max !== undefined && !this.high) {
       const min = statBytes(this.physical, this.min)
       const max = statBytes(this.physical, this.max)
       // A long string's min and max are left out: the footer stays small (the null count is kept).
@@ -142,6 +147,7 @@ class ScalarValues implements KeyedValues {
     this.count = 0
     this.nullKeys = ''
     this.min = this.max = undefined
+    this.high = false
     return p
   }
 }
@@ -186,20 +192,6 @@ class ListValues implements KeyedValues {
     this.nullElements = false
     return p
   }
-}
-
-/** a < b as Parquet orders them: strings by their UTF-8 bytes, numbers and booleans by value. */
-function less(a: Exclude<Stored, null>, b: Exclude<Stored, null>): boolean {
-  if (typeof a === 'string') {
-    // UTF-16 order is UTF-8 byte order except between surrogates and U+E000..U+FFFF: bytes decide there.
-    if (HIGH.test(a) && HIGH.test(b as string)) return utf8Less(a, b as string)
-    return a < (b as string)
-  }
-  return a < b
-}
-
-function utf8Less(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) < 0
 }
 
 const HIGH = /[\ud800-\uffff]/
