@@ -13,12 +13,11 @@
 // back in DuckDB and compares every cell, on every fixture, shared trace and traces built to break this.
 import {Attribute, AttrValue} from '../attributes.js'
 import {EventColumn} from '../arrow/columns.js'
-import {IntColumn, LongColumn, PRESENT} from '../columnar/columns.js'
+import {IntColumn, LongColumn, PRESENT, UNDEFINED} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
 import {ancestryOf} from '../columnar/read.js'
 import {Joined} from '../join.js'
 import {Kind, Process} from '../records.js'
-import {splitRest, splitSeconds} from '../time.js'
 import {Codec} from './file.js'
 import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
@@ -79,14 +78,27 @@ class ScopeCache {
   }
 }
 
-interface DirectColumn {
-  col: number
+/** A fixed-width column of the row group: words (longs) or ints, and each row's state (PRESENT...). */
+interface FixedColumn {
   long: boolean
-  /** Kinds that carry the field (others are null). */
-  on: Uint8Array
-  /** Row group values: words (longs) or ints, and 1 where present. */
   w: Int32Array
-  present: Uint8Array
+  state: Uint8Array
+}
+
+interface DirectColumn extends FixedColumn {
+  /** The events table column. */
+  col: number
+}
+
+/** Rows from..to-1 of a block's column into c at row `at` (a column the block lacks is UNDEFINED throughout). */
+function copyColumn(col: LongColumn | IntColumn | undefined, c: FixedColumn, from: number, to: number, at: number): void {
+  if (col === undefined) {
+    c.state.fill(UNDEFINED, at, at + to - from)
+    return
+  }
+  c.state.set(col.s.subarray(from, to), at)
+  if (c.long) c.w.set((col as LongColumn).w.subarray(2 * from, 2 * to), 2 * at)
+  else c.w.set((col as IntColumn).v.subarray(from, to), at)
 }
 
 function store(type: EventColumn['type'], v: AttrValue | null): Stored | StoredList {
@@ -200,7 +212,8 @@ export class EventsParquetWriter {
   private readonly groups: Group[]
   private readonly direct: DirectColumn[]
   private readonly tsCol = C('ts')
-  private time: {present: Uint8Array; w: Int32Array}
+  private time: FixedColumn
+  private kinds: Uint8Array
   private rows = 0
   /** The row group's number: stamps of keys met in it. */
   private serial = 0
@@ -226,10 +239,6 @@ export class EventsParquetWriter {
   private fileSerial = -1
   private kFile = 0
   private lastNewFile = -2
-  /** `time`: the last second met, as the words of its first nanosecond and in microseconds. */
-  private secHi = NaN
-  private secLo = NaN
-  private secUs = NaN
   private newFileSerial = -1
   private kNewFile = 0
 
@@ -240,8 +249,9 @@ export class EventsParquetWriter {
       for (const c of GROUP_COLUMNS[gi]) g.columns.push({index: c.index, col: c.col, value: c.col.attr!.value, acc: keyedValues(c)})
       return g
     })
-    this.direct = DIRECT_COLUMNS.map((d) => ({...d, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), present: new Uint8Array(this.groupSize)}))
-    this.time = {present: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
+    this.direct = DIRECT_COLUMNS.map((d) => ({...d, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), state: new Uint8Array(this.groupSize)}))
+    this.time = {long: true, state: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
+    this.kinds = new Uint8Array(this.groupSize)
   }
 
   /** The values of group g's columns for row i of the block being added. */
@@ -465,91 +475,12 @@ export class EventsParquetWriter {
         iK8s[r] = noneKeys[4]
       }
     }
-    // The record's own fixed-width fields, a column at a time.
-    for (const d of this.direct) {
-      const col = cols[d.col] as LongColumn | IntColumn | undefined
-      const present = d.present
-      if (col === undefined) {
-        present.fill(0, r0 + from, r0 + to)
-        continue
-      }
-      const on = d.on
-      const st = col.s
-      const out = d.w
-      if (d.long) {
-        const w = (col as LongColumn).w
-        for (let i = from; i < to; i++) {
-          const r = r0 + i
-          if (on[kinds[i]] === 0 || st[i] !== PRESENT) present[r] = 0
-          else {
-            present[r] = 1
-            out[2 * r] = w[2 * i]
-            out[2 * r + 1] = w[2 * i + 1]
-          }
-        }
-      } else {
-        const v = (col as IntColumn).v
-        for (let i = from; i < to; i++) {
-          const r = r0 + i
-          if (on[kinds[i]] === 0 || st[i] !== PRESENT) present[r] = 0
-          else {
-            present[r] = 1
-            out[r] = v[i]
-          }
-        }
-      }
-    }
-    const ts = cols[this.tsCol] as LongColumn | undefined
-    const tp = this.time.present
-    if (ts === undefined) tp.fill(0, r0 + from, r0 + to)
-    else {
-      const w = ts.w
-      const st = ts.s
-      const tw = this.time.w
-      // The last second met (its first nanosecond as words, and in microseconds): records of a trace come within
-      // a few seconds of each other, so most times cost a subtraction and a division.
-      let hiS = this.secHi
-      let loS = this.secLo
-      let usS = this.secUs
-      for (let i = from; i < to; i++) {
-        const r = r0 + i
-        if (st[i] !== PRESENT) {
-          tp[r] = 0
-          continue
-        }
-        tp[r] = 1
-        const hi = w[2 * i + 1]
-        const lo = w[2 * i] >>> 0
-        const sub = (hi - hiS) * 4294967296 + (lo - loS)
-        if (sub >= 0 && sub < 1_000_000_000) {
-          const us = usS + Math.floor(sub / 1000)
-          tw[2 * r] = us % 4294967296 | 0
-          tw[2 * r + 1] = Math.floor(us / 4294967296)
-          continue
-        }
-        micros(w[2 * i], hi, tw, r, ts.v, i)
-        if (hi >= 0 && hi < 0x7fffffff) {
-          // A new second: remember where it starts.
-          splitSeconds(hi, lo)
-          let l = lo - splitRest
-          let h = hi
-          if (l < 0) {
-            l += 4294967296
-            h--
-          }
-          const start = tw[2 * r + 1] * 4294967296 + (tw[2 * r] >>> 0) - Math.floor(splitRest / 1000)
-          // Only where every microsecond of the second is exact as a number (not past the year 2255).
-          if (Number.isSafeInteger(start + 1_000_000)) {
-            hiS = h
-            loS = l
-            usS = start
-          } else hiS = NaN
-        }
-      }
-      this.secHi = hiS
-      this.secLo = loS
-      this.secUs = usS
-    }
+    // The record's kinds and its own fixed-width fields (with their states) and ts, copied a range at a time: the
+    // encoder works out which are present and `time` (./row-group.ts).
+    const at = r0 + from
+    this.kinds.set(kinds.subarray(from, to), at)
+    for (const d of this.direct) copyColumn(cols[d.col] as LongColumn | IntColumn | undefined, d, from, to, at)
+    copyColumn(cols[this.tsCol] as LongColumn | undefined, this.time, from, to, at)
   }
 
   private fillEntity(gi: number, rows: Int32Array, from: number, to: number, r0: number, lastField: 'lastFile' | 'lastNewFile', keyField: 'kFile' | 'kNewFile', serialField: 'fileSerial' | 'newFileSerial'): void {
@@ -580,8 +511,9 @@ export class EventsParquetWriter {
       rows: n,
       keys: this.groups.map((g) => g.idx),
       prepared: this.groups.map((g) => g.columns.map((c) => c.acc.take())),
-      direct: this.direct.map((d) => ({w: d.w, present: d.present})),
-      time: this.time,
+      kinds: this.kinds,
+      direct: this.direct.map((d) => ({w: d.w, state: d.state})),
+      time: {w: this.time.w, state: this.time.state},
     }
     this.sink.write(data)
     // The arrays went to the encoder's thread: take back a set it is done with, or make new ones.
@@ -596,9 +528,10 @@ export class EventsParquetWriter {
     if (moves) {
       this.direct.forEach((d, k) => {
         d.w = spare?.direct[k].w ?? new Int32Array((d.long ? 2 : 1) * this.groupSize)
-        d.present = spare?.direct[k].present ?? new Uint8Array(this.groupSize)
+        d.state = spare?.direct[k].state ?? new Uint8Array(this.groupSize)
       })
-      this.time = spare?.time ?? {present: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
+      this.time = spare?.time ? {long: true, ...spare.time} : {long: true, state: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
+      this.kinds = spare?.kinds ?? new Uint8Array(this.groupSize)
     }
     this.rows = 0
     this.serial++
@@ -645,19 +578,4 @@ function intKey(col: IntColumn | undefined, kind: number, i: number): number {
   return kind * 2 ** 34 + (s === PRESENT ? col.v[i] >>> 0 : 2 ** 32 + s)
 }
 
-/** `time`: ts in microseconds, as DuckDB casts TIMESTAMP_NS to TIMESTAMP (integer division, towards zero). */
-function micros(lo: number, hi: number, out: Int32Array, r: number, v: BigInt64Array, i: number): void {
-  if (hi >= 0 && hi < 0x7fffffff) {
-    const sec = splitSeconds(hi, lo >>> 0)
-    const us = sec * 1e6 + Math.floor(splitRest / 1000)
-    if (Number.isSafeInteger(us)) {
-      out[2 * r] = us % 4294967296 | 0
-      out[2 * r + 1] = Math.floor(us / 4294967296)
-      return
-    }
-  }
-  const us = BigInt.asIntN(64, v[i] / 1000n)
-  out[2 * r] = Number(BigInt.asIntN(32, us))
-  out[2 * r + 1] = Number(BigInt.asIntN(32, us >> 32n))
-}
 

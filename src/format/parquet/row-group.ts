@@ -9,6 +9,8 @@ import {ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, Pa
 import {DIRECT_COLUMNS, GROUP_COLUMNS, TIME_INDEX} from './layout.js'
 import {Prepared, PreparedBool, PreparedList, PreparedScalar} from './prepare.js'
 import {EVENT_COLUMNS} from '../arrow/columns.js'
+import {PRESENT} from '../columnar/columns.js'
+import {splitRest, splitSeconds} from '../time.js'
 
 /** A row group's gathered values. */
 export interface RowGroupData {
@@ -17,9 +19,12 @@ export interface RowGroupData {
   keys: Int32Array[]
   /** Per key group, per column of the group (GROUP_COLUMNS): its values per key, prepared (./prepare.ts). */
   prepared: Prepared[][]
-  /** Per record column (DIRECT_COLUMNS): words (longs) or ints, and 1 where present. */
-  direct: {w: Int32Array; present: Uint8Array}[]
-  time: {w: Int32Array; present: Uint8Array}
+  /** Each row's record kind. */
+  kinds: Uint8Array
+  /** Per record column (DIRECT_COLUMNS): words (longs) or ints, and each row's state (PRESENT...) as read. */
+  direct: {w: Int32Array; state: Uint8Array}[]
+  /** ts: words and states (`time` is made from it here). */
+  time: {w: Int32Array; state: Uint8Array}
 }
 
 export class RowGroupEncoder {
@@ -37,8 +42,16 @@ export class RowGroupEncoder {
     const out = this.out
     this.levels.clear()
     this.lastKeys = undefined
-    DIRECT_COLUMNS.forEach((c, k) => (chunks[c.index] = this.directChunk(out, {...d.direct[k], long: c.long}, n)))
-    chunks[TIME_INDEX] = this.directChunk(out, {...d.time, long: true}, n)
+    // A record's own field is present where its kind carries the field and the writer wrote a value.
+    const present = presentScratch(n)
+    DIRECT_COLUMNS.forEach((c, k) => {
+      const {w, state} = d.direct[k]
+      const on = c.on
+      const kinds = d.kinds
+      for (let r = 0; r < n; r++) present[r] = on[kinds[r]] === 1 && state[r] === PRESENT ? 1 : 0
+      chunks[c.index] = this.directChunk(out, {w, present, long: c.long}, n)
+    })
+    chunks[TIME_INDEX] = this.directChunk(out, this.times(d.time, n), n)
     GROUP_COLUMNS.forEach((cols, gi) => {
       const keys = d.keys[gi]
       cols.forEach((c, k) => {
@@ -47,6 +60,60 @@ export class RowGroupEncoder {
       })
     })
     this.file.writeRowGroup(n, chunks)
+  }
+
+  // `time`: the last second met (its first nanosecond as words, and in microseconds): records of a trace come
+  // within a few seconds of each other, so most times cost a subtraction and a division.
+  private secHi = NaN
+  private secLo = NaN
+  private secUs = NaN
+
+  /** ts in microseconds, as DuckDB casts TIMESTAMP_NS to TIMESTAMP (integer division, towards zero). */
+  private times(ts: {w: Int32Array; state: Uint8Array}, n: number): {w: Int32Array; present: Uint8Array; long: true} {
+    const {w, state} = ts
+    const present = timeScratch.present.length >= n ? timeScratch.present : (timeScratch.present = new Uint8Array(n))
+    const tw = timeScratch.w.length >= 2 * n ? timeScratch.w : (timeScratch.w = new Int32Array(2 * n))
+    let hiS = this.secHi
+    let loS = this.secLo
+    let usS = this.secUs
+    for (let r = 0; r < n; r++) {
+      if (state[r] !== PRESENT) {
+        present[r] = 0
+        continue
+      }
+      present[r] = 1
+      const hi = w[2 * r + 1]
+      const lo = w[2 * r] >>> 0
+      const sub = (hi - hiS) * 4294967296 + (lo - loS)
+      if (sub >= 0 && sub < 1_000_000_000) {
+        const us = usS + Math.floor(sub / 1000)
+        tw[2 * r] = us % 4294967296 | 0
+        tw[2 * r + 1] = Math.floor(us / 4294967296)
+        continue
+      }
+      micros(lo, hi, tw, r)
+      if (hi >= 0 && hi < 0x7fffffff) {
+        // A new second: remember where it starts.
+        splitSeconds(hi, lo)
+        let l = lo - splitRest
+        let h = hi
+        if (l < 0) {
+          l += 4294967296
+          h--
+        }
+        const start = tw[2 * r + 1] * 4294967296 + (tw[2 * r] >>> 0) - Math.floor(splitRest / 1000)
+        // Only where every microsecond of the second is exact as a number (not past the year 2255).
+        if (Number.isSafeInteger(start + 1_000_000)) {
+          hiS = h
+          loS = l
+          usS = start
+        } else hiS = NaN
+      }
+    }
+    this.secHi = hiS
+    this.secLo = loS
+    this.secUs = usS
+    return {w: tw, present, long: true}
   }
 
   private page(out: Bytes): Compressed {
@@ -269,6 +336,32 @@ let scratch = {rep: new Uint8Array(0), def: new Uint8Array(0), idx: new Int32Arr
 function listScratch(n: number): typeof scratch {
   if (scratch.rep.length < n) scratch = {rep: new Uint8Array(2 * n), def: new Uint8Array(2 * n), idx: new Int32Array(2 * n)}
   return scratch
+}
+
+/** ts words in and out: the time column's own scratch (its levels are compared with the others'). */
+const timeScratch = {w: new Int32Array(0), present: new Uint8Array(0)}
+
+let presentRows = new Uint8Array(0)
+function presentScratch(n: number): Uint8Array {
+  if (presentRows.length < n) presentRows = new Uint8Array(n)
+  return presentRows
+}
+
+/** ts in microseconds from its words (low word unsigned), exact where it fits a safe integer, else through bigint. */
+function micros(lo: number, hi: number, out: Int32Array, r: number): void {
+  if (hi >= 0 && hi < 0x7fffffff) {
+    const sec = splitSeconds(hi, lo)
+    const us = sec * 1e6 + Math.floor(splitRest / 1000)
+    if (Number.isSafeInteger(us)) {
+      out[2 * r] = us % 4294967296 | 0
+      out[2 * r + 1] = Math.floor(us / 4294967296)
+      return
+    }
+  }
+  const ns = (BigInt(hi) << 32n) | BigInt(lo)
+  const us = BigInt.asIntN(64, ns / 1000n)
+  out[2 * r] = Number(BigInt.asIntN(32, us))
+  out[2 * r + 1] = Number(BigInt.asIntN(32, us >> 32n))
 }
 
 let ones = new Uint8Array(0)

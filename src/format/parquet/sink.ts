@@ -28,14 +28,14 @@ export interface OpenMessage {
 }
 
 /** The fixed-size arrays of a row group (what moves between the threads and back). */
-export type RowGroupArrays = Pick<RowGroupData, 'keys' | 'direct' | 'time'>
+export type RowGroupArrays = Pick<RowGroupData, 'keys' | 'kinds' | 'direct' | 'time'>
 
 export type ToWorker = OpenMessage | {type: 'group'; data: RowGroupData} | {type: 'close'} | {type: 'abandon'}
 export type FromWorker = {type: 'written'; arrays: RowGroupArrays} | {type: 'closed'} | {type: 'error'; message: string}
 
 /** The buffers of a row group's arrays, to transfer. */
 export function buffersOf(a: RowGroupArrays): ArrayBuffer[] {
-  return [...a.keys.map((k) => k.buffer), ...a.direct.flatMap((x) => [x.w.buffer, x.present.buffer]), a.time.w.buffer, a.time.present.buffer] as ArrayBuffer[]
+  return [...a.keys.map((k) => k.buffer), a.kinds.buffer, ...a.direct.flatMap((x) => [x.w.buffer, x.state.buffer]), a.time.w.buffer, a.time.state.buffer] as ArrayBuffer[]
 }
 
 export function openMessage(path: string, opts: EventsParquetOptions): OpenMessage {

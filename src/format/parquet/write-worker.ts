@@ -17,7 +17,7 @@ parentPort!.on('message', (m: ToWorker) => {
       case 'group': {
         encoder!.write(m.data)
         // The arrays go back for a later row group.
-        const arrays = {keys: m.data.keys, direct: m.data.direct, time: m.data.time}
+        const arrays = {keys: m.data.keys, kinds: m.data.kinds, direct: m.data.direct, time: m.data.time}
         return parentPort!.postMessage({type: 'written', arrays} satisfies FromWorker, buffersOf(arrays))
       }
       case 'close':
