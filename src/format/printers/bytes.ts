@@ -139,34 +139,7 @@ export class ByteBuilder extends Sink {
       n = v
     }
     this.reserve(21)
-    const buf = this.buf
-    let pos = this.pos
-    if (n < 0) {
-      buf[pos++] = 0x2d
-      n = -n
-    }
-    if (n < 10) {
-      buf[pos] = 0x30 + n
-      this.pos = pos + 1
-      return
-    }
-    // Count the digits with comparisons, then write them right to left; 32-bit values divide as integers.
-    let len = 2
-    for (let p = 100; p <= n && len < 16; p *= 10) len++
-    let at = pos + len
-    this.pos = at
-    while (n > 0x7fffffff) {
-      const q = Math.floor(n / 10)
-      buf[--at] = 0x30 + (n - q * 10)
-      n = q
-    }
-    let m = n | 0
-    while (m >= 10) {
-      const q = (m / 10) | 0
-      buf[--at] = 0x30 + (m - q * 10)
-      m = q
-    }
-    buf[--at] = 0x30 + m
+    this.pos = intAt(this.buf, this.pos, n)
   }
 
   /**
@@ -198,4 +171,34 @@ export class ByteBuilder extends Sink {
     return Buffer.from(this.buf.subarray(start, this.pos))
   }
 
+}
+
+/** A safe integer in decimal at buf[pos..] (room for 21 bytes); returns the position after it. */
+export function intAt(buf: Uint8Array, pos: number, n: number): number {
+  if (n < 0) {
+    buf[pos++] = 0x2d
+    n = -n
+  }
+  if (n < 10) {
+    buf[pos] = 0x30 + n
+    return pos + 1
+  }
+  // Count the digits with comparisons, then write them right to left; 32-bit values divide as integers.
+  let len = 2
+  for (let p = 100; p <= n && len < 16; p *= 10) len++
+  const end = pos + len
+  let at = end
+  while (n > 0x7fffffff) {
+    const q = Math.floor(n / 10)
+    buf[--at] = 0x30 + (n - q * 10)
+    n = q
+  }
+  let m = n | 0
+  while (m >= 10) {
+    const q = (m / 10) | 0
+    buf[--at] = 0x30 + (m - q * 10)
+    m = q
+  }
+  buf[--at] = 0x30 + m
+  return end
 }

@@ -22,7 +22,7 @@ import {isoPrefixBytes, isoSplit, splitRest, splitSeconds} from '../time.js'
 import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn, PRESENT, specOf} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
 import {ColumnJoined, joinedAt, joinedColumns} from '../columnar/read.js'
-import {ByteBuilder} from './bytes.js'
+import {ByteBuilder, intAt} from './bytes.js'
 import {csvCell, csvHeader} from './csv.js'
 import {Column} from './json.js'
 import type {ByteOutput, PrintOptions, PrintResult} from './print.js'
@@ -141,34 +141,6 @@ function again(buf: Uint8Array, pos: number, from: number, to: number): number {
   return pos + n
 }
 
-/** A safe integer in decimal at buf[pos..] (room for 21 bytes): ByteBuilder.integer's digits. */
-function intAt(buf: Uint8Array, pos: number, n: number): number {
-  if (n < 0) {
-    buf[pos++] = 0x2d
-    n = -n
-  }
-  if (n < 10) {
-    buf[pos] = 0x30 + n
-    return pos + 1
-  }
-  let len = 2
-  for (let p = 100; p <= n && len < 16; p *= 10) len++
-  const end = pos + len
-  let at = end
-  while (n > 0x7fffffff) {
-    const q = Math.floor(n / 10)
-    buf[--at] = 0x30 + (n - q * 10)
-    n = q
-  }
-  let m = n | 0
-  while (m >= 10) {
-    const q = (m / 10) | 0
-    buf[--at] = 0x30 + (m - q * 10)
-    m = q
-  }
-  buf[--at] = 0x30 + m
-  return end
-}
 
 /** Row i of a long column (words w) in decimal at buf[pos..] (room for 21 bytes); -1 beyond 2^53 (see ByteBuilder). */
 function longAt(buf: Uint8Array, pos: number, w: Int32Array, i: number): number {
