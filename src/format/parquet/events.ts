@@ -63,7 +63,7 @@ class Group {
  * group (valid where its stamp is the row group's serial). The values are asked of the catalogue once per key
  * and row group and written at once (./prepare.ts), not kept: short-lived values are cheap to collect.
  */
-class ScopeCache {
+class ScopeKeys {
   idx = new Int32Array(64)
   stamp = new Int32Array(64).fill(-1)
 
@@ -217,7 +217,7 @@ export class EventsParquetWriter {
   private rows = 0
   /** The row group's number: stamps of keys met in it. */
   private serial = 0
-  private readonly caches = new WeakMap<JoinScope, ScopeCache[]>()
+  private readonly caches = new WeakMap<JoinScope, ScopeKeys[]>()
   private readonly kindKey = new Int32Array(16)
   private readonly kindStamp = new Int32Array(16).fill(-1)
   private readonly row = new LazyJoined()
@@ -225,7 +225,7 @@ export class EventsParquetWriter {
 
   // The last scope, context, file and new file rows, and their keys (valid in row group ctxSerial/fileSerial...).
   private lastScope: JoinScope | undefined
-  private sc: ScopeCache[] = []
+  private sc: ScopeKeys[] = []
   private lastCtx = -2
   private ctxSerial = -1
   private kProc = 0
@@ -320,7 +320,7 @@ export class EventsParquetWriter {
     if (s !== this.lastScope) {
       let sc = this.caches.get(s)
       if (sc === undefined) {
-        sc = Array.from({length: ENTITY_GROUPS}, () => new ScopeCache())
+        sc = Array.from({length: ENTITY_GROUPS}, () => new ScopeKeys())
         this.caches.set(s, sc)
       }
       this.sc = sc
