@@ -62,6 +62,27 @@ export function splitSeconds(hi: number, lo: number): number {
   return ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0
 }
 
+/** The words (high, low unsigned) of the first nanosecond of the second splitSecondStart last split. */
+export let secondHi = 0
+export let secondLo = 0
+
+/**
+ * splitSeconds, and the words of the first nanosecond of that second in secondHi/secondLo: printers and the
+ * Parquet writer keep the second of the last time they wrote, so that a time in it costs a subtraction.
+ */
+export function splitSecondStart(hi: number, lo: number): number {
+  const sec = splitSeconds(hi, lo)
+  let l = lo - splitRest
+  let h = hi
+  if (l < 0) {
+    l += 4294967296
+    h--
+  }
+  secondHi = h
+  secondLo = l
+  return sec
+}
+
 /**
  * Split a timestamp for output: returns the nanoseconds within the second and sets the second's ISO prefix
  * (isoPrefixBytes) and decimal digits (secondDigitBytes).

@@ -10,7 +10,7 @@ import {DIRECT_COLUMNS, GROUP_COLUMNS, TIME_INDEX} from './layout.js'
 import {Prepared, PreparedBool, PreparedList, PreparedScalar} from './prepare.js'
 import {EVENT_COLUMNS} from '../arrow/columns.js'
 import {PRESENT} from '../columnar/columns.js'
-import {splitRest, splitSeconds} from '../time.js'
+import {secondHi, secondLo, splitRest, splitSecondStart, splitSeconds} from '../time.js'
 
 /** A row group's gathered values. */
 export interface RowGroupData {
@@ -94,13 +94,9 @@ export class RowGroupEncoder {
       micros(lo, hi, tw, r)
       if (hi >= 0 && hi < 0x7fffffff) {
         // A new second: remember where it starts.
-        splitSeconds(hi, lo)
-        let l = lo - splitRest
-        let h = hi
-        if (l < 0) {
-          l += 4294967296
-          h--
-        }
+        splitSecondStart(hi, lo)
+        const h = secondHi
+        const l = secondLo
         const start = tw[2 * r + 1] * 4294967296 + (tw[2 * r] >>> 0) - Math.floor(splitRest / 1000)
         // Only where every microsecond of the second is exact as a number (not past the year 2255).
         if (Number.isSafeInteger(start + 1_000_000)) {

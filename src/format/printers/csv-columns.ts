@@ -18,7 +18,7 @@ import {Joined} from '../join.js'
 import {PipelineStats} from '../pipeline.js'
 import {TraceInput} from '../reader.js'
 import {Kind} from '../records.js'
-import {isoPrefixBytes, isoSplit, splitRest, splitSeconds} from '../time.js'
+import {isoPrefixBytes, isoSplit, secondHi, secondLo, splitRest, splitSecondStart} from '../time.js'
 import {BoolColumn, BytesColumn, EVENTS_SPEC, IntColumn, LongColumn, PRESENT, specOf} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
 import {ColumnJoined, joinedAt, joinedColumns} from '../columnar/read.js'
@@ -202,16 +202,10 @@ class TimeWriter {
     let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
     if (!(sub >= 0 && sub < 1_000_000_000)) {
       if (hi < 0) return this.iso ? b.isoTime(v[i], false) : b.integer(v[i])
-      const sec = splitSeconds(hi, lo)
+      const sec = splitSecondStart(hi, lo)
       sub = splitRest
-      let l = lo - sub
-      let h = hi
-      if (l < 0) {
-        l += 4294967296
-        h--
-      }
-      this.hiS = h
-      this.loS = l
+      this.hiS = secondHi
+      this.loS = secondLo
       if (this.iso) {
         isoSplit(v[i])
         this.text = isoPrefixBytes
@@ -254,14 +248,10 @@ class TimePairWriter {
     let sub = (hi - this.hiS) * 4294967296 + (lo - this.loS)
     if (!(sub >= 0 && sub < 1_000_000_000)) {
       if (hi <= 0x1fffff) return -1
-      const sec = splitSeconds(hi, lo)
+      const sec = splitSecondStart(hi, lo)
       sub = splitRest
-      let l = lo - sub
-      let h = hi
-      if (l < 0) {
-        l += 4294967296
-        h--
-      }
+      const h = secondHi
+      const l = secondLo
       isoSplit(v[i])
       const text = Buffer.concat([isoPrefixBytes, NINE_ZEROS, Buffer.from('Z,', 'latin1'), Buffer.from(String(sec), 'latin1'), NINE_ZEROS])
       if (text.length > 2 * TIME_ROOM + 1) return -1
