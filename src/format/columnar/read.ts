@@ -101,31 +101,82 @@ export function ancestryOf(s: JoinScope, c: number): readonly Process[] {
   return a
 }
 
+/**
+ * Events row i of a joined block as the pipeline's Joined, each part made when it is first read: the one
+ * definition of what a row is joined to, for joinedAt and for readers that want only some parts (the Parquet
+ * writer asks for an entity's values without building the event record). Entity objects are shared within
+ * their scope. reset() points it at another row.
+ */
+export class JoinedRow {
+  private j!: JoinedColumns
+  private s!: JoinScope
+  private i = 0
+  private recObj: EventRecord | undefined
+
+  reset(j: JoinedColumns, s: JoinScope, i: number): this {
+    this.j = j
+    this.s = s
+    this.i = i
+    this.recObj = undefined
+    return this
+  }
+
+  get rec(): EventRecord {
+    this.recObj ??= this.j.block.events.record(this.j.block.eventKind[this.i], this.i) as unknown as EventRecord
+    return this.recObj
+  }
+
+  /** The row's process context (-1: its process is not known). */
+  private get c(): number {
+    return this.j.ctx[this.i]
+  }
+
+  get header(): unknown {
+    return this.s.header()
+  }
+
+  get proc(): Process | undefined {
+    const c = this.c
+    return c >= 0 ? (this.s.processes.record(this.s.ctxProc[c], Kind.Process) as Process) : undefined
+  }
+
+  get pproc(): Process | undefined {
+    const c = this.c
+    return c >= 0 && this.s.ctxPproc[c] >= 0 ? (this.s.processes.record(this.s.ctxPproc[c], Kind.Process) as Process) : undefined
+  }
+
+  get container(): unknown {
+    const c = this.c
+    return c >= 0 && this.s.ctxContainer[c] >= 0 ? this.s.containers.record(this.s.ctxContainer[c], Kind.Container) : undefined
+  }
+
+  get pod(): unknown {
+    const c = this.c
+    return c >= 0 && this.s.ctxPod[c] >= 0 ? this.s.pods.record(this.s.ctxPod[c], Kind.Pod) : undefined
+  }
+
+  get ancestry(): readonly Process[] {
+    const c = this.c
+    return c >= 0 ? ancestryOf(this.s, c) : NO_ANCESTRY
+  }
+
+  get file(): unknown {
+    const f = this.j.fileRow[this.i]
+    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
+  }
+
+  get newFile(): unknown {
+    const f = this.j.newFileRow[this.i]
+    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
+  }
+}
+
+const row = new JoinedRow()
+
 /** The Joined object of events row i of a joined block, in scope `s` (entity objects shared within their scope). */
 export function joinedAt(j: JoinedColumns, s: JoinScope, i: number): ColumnJoined {
-  const kind = j.block.eventKind[i]
-  const rec = j.block.events.record(kind, i) as unknown as EventRecord
-  const c = j.ctx[i]
-  let proc: Process | undefined
-  let pproc: Process | undefined
-  let container: unknown
-  let pod: unknown
-  let ancestry: readonly Process[] = NO_ANCESTRY
-  if (c >= 0) {
-    proc = s.processes.record(s.ctxProc[c], Kind.Process) as Process
-    if (s.ctxPproc[c] >= 0) pproc = s.processes.record(s.ctxPproc[c], Kind.Process) as Process
-    if (s.ctxContainer[c] >= 0) container = s.containers.record(s.ctxContainer[c], Kind.Container)
-    if (s.ctxPod[c] >= 0) pod = s.pods.record(s.ctxPod[c], Kind.Pod)
-    ancestry = ancestryOf(s, c)
-  }
-  const f = j.fileRow[i]
-  const nf = j.newFileRow[i]
-  return {
-    rec, header: s.header(), proc, pproc,
-    file: f >= 0 ? s.files.record(f, Kind.File) : undefined,
-    newFile: nf >= 0 ? s.files.record(nf, Kind.File) : undefined,
-    container, pod, ancestry,
-  }
+  const r = row.reset(j, s, i)
+  return {rec: r.rec, header: r.header, proc: r.proc, pproc: r.pproc, file: r.file, newFile: r.newFile, container: r.container, pod: r.pod, ancestry: r.ancestry}
 }
 
 const NO_ANCESTRY: readonly Process[] = Object.freeze([])

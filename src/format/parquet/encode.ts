@@ -124,3 +124,18 @@ export function writePlainBinary(out: Bytes, b: Uint8Array): void {
   out.u32le(b.length)
   out.bytes(b)
 }
+
+/** One INT32 as PLAIN bytes (statistics hold min and max so). */
+export function int32Bytes(v: number): Uint8Array {
+  const b = Buffer.allocUnsafe(4)
+  b.writeInt32LE(v | 0, 0)
+  return b
+}
+
+/** One INT64 as PLAIN bytes, from its two 32-bit words. */
+export function int64Bytes(lo: number, hi: number): Uint8Array {
+  const b = Buffer.allocUnsafe(8)
+  b.writeInt32LE(lo | 0, 0)
+  b.writeInt32LE(hi | 0, 4)
+  return b
+}

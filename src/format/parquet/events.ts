@@ -11,17 +11,17 @@
 // a key of its own. Full row groups go to a sink (./sink.ts): encoded here, or on a thread of their own.
 // Values are exactly the catalogue's, as the DuckDB-written export's are: test/parquet-columns.test.ts reads both
 // back in DuckDB and compares every cell, on every fixture, shared trace and traces built to break this.
-import {Attribute, AttrValue} from '../attributes.js'
+import {Attribute} from '../attributes.js'
 import {EventColumn} from '../arrow/columns.js'
 import {IntColumn, LongColumn, PRESENT, UNDEFINED} from '../columnar/columns.js'
 import {JoinedColumns, JoinScope} from '../columnar/join.js'
-import {ancestryOf} from '../columnar/read.js'
+import {JoinedRow} from '../columnar/read.js'
 import {Joined} from '../join.js'
-import {Kind, Process} from '../records.js'
+import {Kind} from '../records.js'
 import {Codec} from './file.js'
 import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
-  G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS, Stored, StoredList,
+  G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS,
 } from './layout.js'
 import {KeyedValues, keyedValues} from './prepare.js'
 import {RowGroupData} from './row-group.js'
@@ -101,92 +101,8 @@ function copyColumn(col: LongColumn | IntColumn | undefined, c: FixedColumn, fro
   else c.w.set((col as IntColumn).v.subarray(from, to), at)
 }
 
-function store(type: EventColumn['type'], v: AttrValue | null): Stored | StoredList {
-  if (v === undefined || v === null) return null
-  switch (type) {
-    case 'string':
-    case 'char':
-    case 'json':
-    case 'int':
-    case 'int64':
-    case 'bool':
-      return v as Stored
-    case 'strlist':
-    case 'intlist':
-      return (v as (string | bigint | null | undefined)[]).map((e) => (e === undefined ? null : e))
-    case 'timestamp':
-      throw new Error('time is not a keyed column')
-  }
-}
 
 const NONE_KEY = -1
-const NO_ANCESTRY: readonly Process[] = Object.freeze([])
-
-/**
- * The joined view of one row that the catalogue's value() reads, each part made when first read: a new entity key
- * reads only its entity (whose record object the scope keeps), never the event record.
- */
-class LazyJoined {
-  private j!: JoinedColumns
-  private s!: JoinScope
-  private i = 0
-  private recObj: unknown = undefined
-
-  reset(j: JoinedColumns, s: JoinScope, i: number): void {
-    this.j = j
-    this.s = s
-    this.i = i
-    this.recObj = undefined
-  }
-
-  get rec(): unknown {
-    this.recObj ??= this.j.block.events.record(this.j.block.eventKind[this.i], this.i)
-    return this.recObj
-  }
-
-  private get c(): number {
-    return this.j.ctx[this.i]
-  }
-
-  get header(): unknown {
-    return this.s.header()
-  }
-
-  get proc(): Process | undefined {
-    const c = this.c
-    return c >= 0 ? (this.s.processes.record(this.s.ctxProc[c], Kind.Process) as Process) : undefined
-  }
-
-  get pproc(): Process | undefined {
-    const c = this.c
-    return c >= 0 && this.s.ctxPproc[c] >= 0 ? (this.s.processes.record(this.s.ctxPproc[c], Kind.Process) as Process) : undefined
-  }
-
-  get container(): unknown {
-    const c = this.c
-    return c >= 0 && this.s.ctxContainer[c] >= 0 ? this.s.containers.record(this.s.ctxContainer[c], Kind.Container) : undefined
-  }
-
-  get pod(): unknown {
-    const c = this.c
-    return c >= 0 && this.s.ctxPod[c] >= 0 ? this.s.pods.record(this.s.ctxPod[c], Kind.Pod) : undefined
-  }
-
-  get ancestry(): readonly Process[] {
-    const c = this.c
-    return c >= 0 ? ancestryOf(this.s, c) : NO_ANCESTRY
-  }
-
-  get file(): unknown {
-    const f = this.j.fileRow[this.i]
-    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
-  }
-
-  get newFile(): unknown {
-    const f = this.j.newFileRow[this.i]
-    return f >= 0 ? this.s.files.record(f, Kind.File) : undefined
-  }
-}
 
 export interface EventsParquetOptions {
   codec?: Codec
@@ -220,7 +136,8 @@ export class EventsParquetWriter {
   private readonly caches = new WeakMap<JoinScope, ScopeKeys[]>()
   private readonly kindKey = new Int32Array(16)
   private readonly kindStamp = new Int32Array(16).fill(-1)
-  private readonly row = new LazyJoined()
+  /** The row whose values a new key asks for (each part made when value() reads it). */
+  private readonly row = new JoinedRow()
   written = 0
 
   // The last scope, context, file and new file rows, and their keys (valid in row group ctxSerial/fileSerial...).
@@ -259,7 +176,7 @@ export class EventsParquetWriter {
     this.row.reset(this.j, this.s, i)
     const jn = this.row as unknown as Joined
     const cols = g.columns
-    for (let k = 0; k < cols.length; k++) cols[k].acc.add(store(cols[k].col.type, cols[k].value(jn)))
+    for (let k = 0; k < cols.length; k++) cols[k].acc.add(cols[k].value(jn))
     return g.keys++
   }
 

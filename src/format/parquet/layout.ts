@@ -101,9 +101,9 @@ function leafOf(c: EventColumn): LeafColumn {
 /** The Parquet schema of the events columns, as the DuckDB-written export has it. */
 export const EVENTS_LEAVES: readonly LeafColumn[] = EVENT_COLUMNS.map(leafOf)
 
-/** A value of a keyed column as Parquet stores it (null: no value); strings stay strings until they are written. */
-export type Stored = string | number | bigint | boolean | null
-export type StoredList = (string | bigint | null)[] | null
+/** A keyed column's value as the catalogue gives it (undefined and null: no value). */
+export type Stored = string | number | bigint | boolean | null | undefined
+export type StoredList = readonly (string | bigint | null | undefined)[] | null | undefined
 
 // Key groups by number; the first ENTITY_GROUPS are keyed by a row of the join scope.
 export const G_PROC = 0

@@ -3,6 +3,7 @@
 // key's elements as indexes. What leaves here is typed arrays and bytes, moved to the encoder's thread without a
 // copy (./sink.ts); the per-row half (levels, indexes, compression) is ./row-group.ts.
 import {Bytes} from './bytes.js'
+import {int32Bytes, int64Bytes} from './encode.js'
 import {KeyedLayout, Stored, StoredList} from './layout.js'
 import {Physical} from './file.js'
 
@@ -96,7 +97,7 @@ function taken(b: Bytes): Uint8Array {
 class BoolValues implements KeyedValues {
   private readonly code = new Ints()
   add(v: Stored | StoredList): void {
-    this.code.push(v === null ? 2 : v ? 1 : 0)
+    this.code.push(v == null ? 2 : v ? 1 : 0)
   }
 
   take(): PreparedBool {
@@ -109,8 +110,8 @@ class ScalarValues implements KeyedValues {
   private readonly isNull = new Ints()
   private nullKeys = ''
   private count = 0
-  private min: Exclude<Stored, null> | undefined
-  private max: Exclude<Stored, null> | undefined
+  private min: Exclude<Stored, null | undefined> | undefined
+  private max: Exclude<Stored, null | undefined> | undefined
   private high = false
 
   constructor(private readonly physical: Physical, private readonly json: boolean) {}
@@ -118,7 +119,7 @@ class ScalarValues implements KeyedValues {
   add(value: Stored | StoredList): void {
     const v = value as Stored
     const k = this.count++
-    if (v === null) {
+    if (v == null) {
       this.isNull.push(1)
       this.nullKeys += `${k},`
       // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
@@ -165,14 +166,14 @@ class ListValues implements KeyedValues {
   add(value: Stored | StoredList): void {
     const list = value as StoredList
     this.start.push(this.flat.n)
-    if (list === null) {
+    if (list == null) {
       this.lens.push(-1)
       return
     }
     this.lens.push(list.length)
     for (let x = 0; x < list.length; x++) {
       const e = list[x]
-      if (e === null) {
+      if (e == null) {
         this.flat.push(-1)
         this.nullElements = true
         continue
@@ -196,20 +197,23 @@ class ListValues implements KeyedValues {
 
 const HIGH = /[\ud800-\uffff]/
 
-function statBytes(physical: Physical, v: Exclude<Stored, null>): Uint8Array {
-  const b = Buffer.alloc(physical === 'INT32' ? 4 : physical === 'INT64' ? 8 : 1)
+function statBytes(physical: Physical, v: Exclude<Stored, null | undefined>): Uint8Array {
   switch (physical) {
     case 'BYTE_ARRAY':
       return Buffer.from(v as string, 'utf8')
     case 'INT32':
-      b.writeInt32LE((v as number) | 0)
-      return b
+      return int32Bytes(v as number)
     case 'INT64':
-      b.writeBigInt64LE(BigInt.asIntN(64, v as bigint))
-      return b
+      return int64Bytes(...words(v as bigint))
     case 'BOOLEAN':
       return Uint8Array.of(v ? 1 : 0)
   }
+}
+
+/** A long's two 32-bit words (low, high). */
+function words(v: bigint): [number, number] {
+  const x = BigInt.asIntN(64, v)
+  return [Number(BigInt.asIntN(32, x)), Number(x >> 32n)]
 }
 
 /** One PLAIN value into `out`. */
@@ -218,11 +222,9 @@ function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
     case 'BYTE_ARRAY':
       return out.plainString(v as string)
     case 'INT32':
-      return out.i32le(v === null ? 0 : (v as number))
-    case 'INT64': {
-      const x = v === null ? 0n : BigInt.asIntN(64, v as bigint)
-      return out.words(Number(BigInt.asIntN(32, x)), Number(x >> 32n))
-    }
+      return out.i32le(v == null ? 0 : (v as number))
+    case 'INT64':
+      return out.words(...words(v == null ? 0n : (v as bigint)))
     case 'BOOLEAN':
       throw new Error('booleans are written PLAIN, not from a dictionary')
   }

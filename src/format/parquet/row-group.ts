@@ -4,7 +4,7 @@
 // their elements dictionary-encoded. Statistics (null count, min, max) per column chunk, as readers prune by them.
 // Pure data in: it runs on the thread that gathers the rows or on a thread of its own (./write-worker.ts).
 import {Bytes} from './bytes.js'
-import {writeIndexes, writeLevels, writePlainBools} from './encode.js'
+import {int32Bytes, int64Bytes, writeIndexes, writeLevels, writePlainBools} from './encode.js'
 import {ColumnChunk, Compressed, Compressor, ENC_PLAIN, ENC_PLAIN_DICTIONARY, ParquetFileWriter, Stats} from './file.js'
 import {DIRECT_COLUMNS, GROUP_COLUMNS, TIME_INDEX} from './layout.js'
 import {Prepared, PreparedBool, PreparedList, PreparedScalar} from './prepare.js'
@@ -163,11 +163,11 @@ export class RowGroupEncoder {
     const stats: Stats = {nullCount: n - m}
     if (m > 0) {
       if (width === 2) {
-        stats.min = wordBytes(minLo, minHi)
-        stats.max = wordBytes(maxLo, maxHi)
+        stats.min = int64Bytes(minLo, minHi)
+        stats.max = int64Bytes(maxLo, maxHi)
       } else {
-        stats.min = i32Bytes(minLo)
-        stats.max = i32Bytes(maxLo)
+        stats.min = int32Bytes(minLo)
+        stats.max = int32Bytes(maxLo)
       }
     }
     return {pages: [{values: n, encoding: ENC_PLAIN, body: this.page(out)}], stats}
@@ -365,17 +365,3 @@ function ONES(n: number): Uint8Array {
   if (ones.length < n) ones = new Uint8Array(n).fill(1)
   return ones
 }
-
-function wordBytes(lo: number, hi: number): Uint8Array {
-  const b = Buffer.allocUnsafe(8)
-  b.writeInt32LE(lo | 0, 0)
-  b.writeInt32LE(hi | 0, 4)
-  return b
-}
-
-function i32Bytes(v: number): Uint8Array {
-  const b = Buffer.allocUnsafe(4)
-  b.writeInt32LE(v | 0, 0)
-  return b
-}
-
