@@ -306,7 +306,7 @@ test('hybrid encoding: runs of 7, 8 and 9, groups cut by runs, widths 0 to 24, o
       if (n > 3) v[n - 1] = max
       const out = new Bytes(16)
       writeHybrid(out, v, n, width)
-      t.deepEqual(readHybrid(out.view(), width, n), v, `width ${width}, ${n} values`)
+      t.deepEqual(readHybrid(out.take(), width, n), v, `width ${width}, ${n} values`)
     }
   }
   t.is(bitWidth(0), 0)

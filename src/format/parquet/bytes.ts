@@ -1,34 +1,15 @@
-// A growable byte buffer for Parquet's encodings and Thrift's compact protocol: little-endian fixed-width values,
-// ULEB128 varints, and plain copies.
+// The Avro writer's growable buffer (Sink), with what Parquet's encodings and Thrift's compact protocol write:
+// little-endian fixed-width values, ULEB128 varints, PLAIN strings.
+import {Sink} from '../avro/binary.js'
 
-export class Bytes {
-  buf: Buffer
-  pos = 0
-
+export class Bytes extends Sink {
   constructor(size = 1024) {
-    this.buf = Buffer.allocUnsafe(size)
-  }
-
-  reset(): void {
-    this.pos = 0
-  }
-
-  reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n))
-    this.buf.copy(next, 0, 0, this.pos)
-    this.buf = next
+    super(size)
   }
 
   byte(b: number): void {
     if (this.pos >= this.buf.length) this.reserve(1)
     this.buf[this.pos++] = b
-  }
-
-  bytes(b: Uint8Array): void {
-    this.reserve(b.length)
-    this.buf.set(b, this.pos)
-    this.pos += b.length
   }
 
   /** An unsigned varint (ULEB128) of a non-negative safe integer. */
@@ -86,12 +67,8 @@ export class Bytes {
     this.pos = pos
   }
 
-  /** A copy of what was written. */
-  take(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos))
-  }
-
-  view(): Buffer {
-    return this.buf.subarray(0, this.pos)
+  /** A copy of what was written (take() is a view). */
+  copy(): Buffer {
+    return Buffer.from(this.take())
   }
 }

@@ -122,7 +122,7 @@ export function writePlainBools(out: Bytes, v: ArrayLike<number>, n: number): vo
 /** PLAIN byte arrays: each a 4-byte length and its bytes. */
 export function writePlainBinary(out: Bytes, b: Uint8Array): void {
   out.u32le(b.length)
-  out.bytes(b)
+  out.writeRaw(b)
 }
 
 /** One INT32 as PLAIN bytes (statistics hold min and max so). */

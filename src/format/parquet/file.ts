@@ -116,7 +116,7 @@ export class ParquetFileWriter {
     h.reset()
     writeStruct(h, [[1, i32(type)], [2, i32(body.size)], [3, i32(body.bytes.length)], detail])
     const headerBytes = h.pos
-    this.write(h.view())
+    this.write(h.take())
     this.write(body.bytes)
     return headerBytes
   }
@@ -228,8 +228,8 @@ export class ParquetFileWriter {
       ])
       const len = footer.pos
       footer.u32le(len)
-      footer.bytes(Buffer.from('PAR1'))
-      this.write(footer.view())
+      footer.writeRaw(Buffer.from('PAR1'))
+      this.write(footer.take())
     } finally {
       fs.closeSync(this.fd)
     }

@@ -89,7 +89,7 @@ class Ints {
 
 /** A standalone copy of what `b` holds (its own buffer, so that it can be transferred). */
 function taken(b: Bytes): Uint8Array {
-  const out = new Uint8Array(b.view())
+  const out = new Uint8Array(b.take())
   b.reset()
   return out
 }

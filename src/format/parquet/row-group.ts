@@ -113,12 +113,12 @@ export class RowGroupEncoder {
   }
 
   private page(out: Bytes): Compressed {
-    return this.compressor.compress(out.view())
+    return this.compressor.compress(out.take())
   }
 
   private directChunk(out: Bytes, d: {w: Int32Array; present: Uint8Array; long: boolean}, n: number): ColumnChunk {
     out.reset()
-    out.bytes(this.levels.encode(d.present, n, 1))
+    out.writeRaw(this.levels.encode(d.present, n, 1))
     let m = 0
     let minHi = 0
     let minLo = 0
@@ -159,7 +159,7 @@ export class RowGroupEncoder {
       m++
     }
     if (scratch === dst) out.pos = p * 4
-    else out.bytes(new Uint8Array(scratch.buffer, 0, (p - p0) * 4))
+    else out.writeRaw(new Uint8Array(scratch.buffer, 0, (p - p0) * 4))
     const stats: Stats = {nullCount: n - m}
     if (m > 0) {
       if (width === 2) {
@@ -181,7 +181,7 @@ export class RowGroupEncoder {
       out.reset()
       let nulls = 0
       if (p.nullKeys === '') {
-        out.bytes(this.levels.encode(ONES(n), n, 1))
+        out.writeRaw(this.levels.encode(ONES(n), n, 1))
         writeIndexes(out, keys, n, p.count)
       } else {
         const isNull = p.isNull
@@ -196,7 +196,7 @@ export class RowGroupEncoder {
           }
         }
         nulls = n - m
-        out.bytes(this.levels.encode(def, n, 1))
+        out.writeRaw(this.levels.encode(def, n, 1))
         writeIndexes(out, idx, m, p.count)
       }
       shared.set(sig, (page = {body: this.page(out), nulls}))
@@ -224,7 +224,7 @@ export class RowGroupEncoder {
       seen |= 1 << x
     }
     out.reset()
-    out.bytes(this.levels.encode(def, n, 1))
+    out.writeRaw(this.levels.encode(def, n, 1))
     writePlainBools(out, bits, m)
     const stats: Stats = {nullCount: n - m}
     if (m > 0) {
@@ -282,8 +282,8 @@ export class RowGroupEncoder {
       this.lastEntries = e
     }
     out.reset()
-    out.bytes(this.levels.encode(rep, e, 1))
-    out.bytes(this.levels.encode(def, e, 3))
+    out.writeRaw(this.levels.encode(rep, e, 1))
+    out.writeRaw(this.levels.encode(def, e, 3))
     writeIndexes(out, idx, m, p.count)
     const body = this.page(out)
     return {dictionary: {values: p.count, body: this.compressor.compress(p.dict)}, pages: [{values: e, encoding: ENC_PLAIN_DICTIONARY, body}]}
@@ -308,7 +308,7 @@ class LevelCache {
     const out = this.out
     out.reset()
     writeLevels(out, levels, n, max)
-    const bytes = out.take()
+    const bytes = out.copy()
     if (this.entries.length >= 16) this.entries.shift()
     this.entries.push({levels: Buffer.from(view), max, bytes})
     return bytes

@@ -74,7 +74,7 @@ function writeValue(out: Bytes, v: ThriftValue): void {
     case 'binary': {
       const b = typeof v.v === 'string' ? Buffer.from(v.v, 'utf8') : v.v
       out.varint(b.length)
-      out.bytes(b)
+      out.writeRaw(b)
       return
     }
     case 'list': {
