@@ -11,7 +11,7 @@ import {selectedBatches} from '../src/format/convert/select.js'
 import {ReadWarning} from '../src/format/errors.js'
 import {PipelineStats} from '../src/format/pipeline.js'
 import {fileInput} from '../src/format/reader.js'
-import {Kind, SysFlowRecord} from '../src/format/records.js'
+import {File as SFFile, Kind, SysFlowRecord} from '../src/format/records.js'
 import {Bytes} from '../src/format/parquet/bytes.js'
 import {bitWidth, writeHybrid} from '../src/format/parquet/encode.js'
 import {Codec} from '../src/format/parquet/file.js'
@@ -158,6 +158,38 @@ test('Parquet from columns: replaced, late and missing entities, several inputs,
     const holes = recs.slice(0, 3000).map((r, k) => (r.kind === Kind.Process && k % 3 === 0 ? {...r, exe: undefined} : r.kind === Kind.File && k % 2 ? {...r, path: undefined} : r)) as SysFlowRecord[]
     const nullable = await writeTrace(path.join(dir, 'nullable.sf'), holes, {codec: 'null', nullable: ['Process.exe', 'File.path', 'Process.containerId', 'FileFlow.endTs'], blockBytes: 900})
     await compare(t, dir, [omitted, nullable], {}, 250)
+  }))
+
+test('Parquet from columns: file values written from the File rows\' bytes equal the catalogue\'s (slashes, sockets, non-ASCII, file types, nulls)', (t) =>
+  withTempDir(async (dir) => {
+    // Every edge of basename, dirname and the socket split, and file types around ASCII and Unicode's ends: the
+    // bytes path takes the plain ones, value() the rest, and both must give what DuckDB's export (the catalogue) does.
+    const paths = ['', '/', '//', '///', 'a', 'a/', 'a//', '/a', '/a/', '/a//', '/a/b', '/a/b/', 'a/b', 'a//b//', '//a', '/x->y', 'tcp:1.2.3.4:5->6.7.8.9:10', '->',
+      '-', '>', 'a->', '-/>', 'a- >', '/a/b->c d/e', '/é/x', 'é', '/dir/\u0000\u007f', '/d/\ud800', `${'/long'.repeat(80)}/leaf`, 'x'.repeat(300), '/日本/語/']
+    const types = [-1, 0, 0x3f, 0x66, 0x7f, 0x80, 0xff, 0xd800, 0xffff, 0x10ffff, 0x110000, -(2 ** 31), 2 ** 31 - 1]
+    const me = {hpid: 7n, createTS: 8n}
+    const recs: SysFlowRecord[] = [{kind: Kind.Header, version: 5n, exporter: 'files', ip: '10.0.0.1', filename: 'f'},
+      {kind: Kind.Process, state: 'CREATED', oid: me, poid: null, ts: 1n, exe: '/bin/x', exeArgs: '', uid: 0, userName: 'u', gid: 0, groupName: 'g', tty: false, containerId: null, entry: false, cwd: '/', env: []}]
+    const foid = (k: number) => k.toString(16).padStart(40, 'f')
+    paths.forEach((p, k) => {
+      for (const [x, restype] of types.entries()) {
+        const id = k * 100 + x
+        const file: SFFile = {kind: Kind.File, state: 'CREATED', oid: foid(id), ts: 2n, restype, path: p, containerId: null}
+        recs.push(file)
+        const base = {procOID: me, ts: 3n + BigInt(id), tid: 1n, opFlags: 1}
+        recs.push({kind: Kind.FileEvent, ...base, fileOID: file.oid, ret: 0, newFileOID: foid(((k + 1) % paths.length) * 100 + x)})
+        recs.push({kind: Kind.FileFlow, ...base, openFlags: 1, endTs: 4n, fileOID: file.oid, fd: 3, numRRecvOps: 1n, numWSendOps: 1n, numRRecvBytes: 1n, numWSendBytes: 1n})
+      }
+    })
+    const f = await writeTrace(path.join(dir, 'files.sf'), recs, {codec: 'null', blockBytes: 3000})
+    t.true((await compare(t, dir, [f], {}, 211)) > 2 * paths.length * types.length - 1)
+    // Paths and file types the writer left null (value() gives no value, not '' or '\u0000').
+    const holes = recs.map((r, k) => (r.kind === Kind.File ? {...r, ...(k % 3 === 0 ? {path: undefined} : k % 3 === 1 ? {restype: undefined} : {})} : r)) as SysFlowRecord[]
+    const g = await writeTrace(path.join(dir, 'holes.sf'), holes, {codec: 'null', nullable: ['File.path', 'File.restype'], blockBytes: 3000})
+    await compare(t, dir, [g], {}, 211)
+    const out = path.join(dir, 'files.parquet')
+    await viaColumns([f, g], out, {}, 211)
+    t.true((await statsHold(t, out, 211)) > 100)
   }))
 
 test('Parquet from columns: times before 1970 and far ahead, microseconds as DuckDB casts them; the time window and limit', (t) =>

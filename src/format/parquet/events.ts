@@ -23,6 +23,7 @@ import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
   G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS,
 } from './layout.js'
+import {FileValues} from './file-values.js'
 import {KeyedValues, keyedValues} from './prepare.js'
 import {RowGroupData} from './row-group.js'
 import {InThreadSink, RowGroupSink, WorkerSink} from './sink.js'
@@ -136,6 +137,8 @@ export class EventsParquetWriter {
   private readonly caches = new WeakMap<JoinScope, ScopeKeys[]>()
   private readonly kindKey = new Int32Array(16)
   private readonly kindStamp = new Int32Array(16).fill(-1)
+  /** The file and new-file groups' values from the File rows' bytes, where they are plain (./file-values.ts). */
+  private readonly fileValues: (FileValues | undefined)[]
   /** The row whose values a new key asks for (each part made when value() reads it). */
   private readonly row = new JoinedRow()
   written = 0
@@ -166,6 +169,7 @@ export class EventsParquetWriter {
       for (const c of GROUP_COLUMNS[gi]) g.columns.push({index: c.index, col: c.col, value: c.col.attr!.value, acc: keyedValues(c)})
       return g
     })
+    this.fileValues = this.groups.map((g, gi) => (gi === G_FILE || gi === G_NEW_FILE ? FileValues.of(g.columns.map((c) => c.col.name), g.columns.map((c) => c.acc)) : undefined))
     this.direct = DIRECT_COLUMNS.map((d) => ({...d, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), state: new Uint8Array(this.groupSize)}))
     this.time = {long: true, state: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
     this.kinds = new Uint8Array(this.groupSize)
@@ -186,7 +190,8 @@ export class EventsParquetWriter {
     const at = e + 1
     if (at >= sc.idx.length) sc.grow(at)
     if (sc.stamp[at] === this.serial) return sc.idx[at]
-    const key = this.newKey(this.groups[gi], i)
+    const fv = this.fileValues[gi]
+    const key = fv !== undefined && e >= 0 && fv.add(this.s.files, e) ? this.groups[gi].keys++ : this.newKey(this.groups[gi], i)
     sc.idx[at] = key
     sc.stamp[at] = this.serial
     return key

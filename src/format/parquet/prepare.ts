@@ -11,8 +11,8 @@ export interface PreparedScalar {
   type: 'scalar'
   /** Keys (dictionary entries). */
   count: number
-  /** The null keys, as text ("3,17,"): columns of a group whose null keys agree share their index page. */
-  nullKeys: string
+  /** How many keys are null (isNull: which): columns of a group whose null keys agree share their index page. */
+  nulls: number
   isNull: Uint8Array
   dict: Uint8Array
   min?: Uint8Array
@@ -105,52 +105,108 @@ class BoolValues implements KeyedValues {
   }
 }
 
-class ScalarValues implements KeyedValues {
+export class ScalarValues implements KeyedValues {
   private readonly dict = new Bytes(1 << 12)
   private readonly isNull = new Ints()
-  private nullKeys = ''
+  private nulls = 0
   private count = 0
   private min: Exclude<Stored, null | undefined> | undefined
   private max: Exclude<Stored, null | undefined> | undefined
-  private high = false
+  // Text: the min and max as places in `dict` (its values stay where they were written during a row group), so
+  // they compare as Parquet orders BYTE_ARRAY, by unsigned bytes, whatever the text.
+  private minAt = -1
+  private minLen = 0
+  private maxAt = -1
+  private maxLen = 0
 
   constructor(private readonly physical: Physical, private readonly json: boolean) {}
 
   add(value: Stored | StoredList): void {
     const v = value as Stored
-    const k = this.count++
+    this.count++
     if (v == null) {
       this.isNull.push(1)
-      this.nullKeys += `${k},`
+      this.nulls++
       // A null key's entry is a placeholder no row refers to; readers may still check it (DuckDB parses JSON ones).
       if (this.physical === 'BYTE_ARRAY') plainValue(this.dict, this.physical, this.json ? 'null' : '')
       else plainValue(this.dict, this.physical, null)
       return
     }
     this.isNull.push(0)
+    if (this.physical === 'BYTE_ARRAY') {
+      const at = this.dict.pos + 4
+      this.textStats(at, this.dict.plainString(v as string))
+      return
+    }
     plainValue(this.dict, this.physical, v)
-    // Strings compare in UTF-16 order here, which is their UTF-8 byte order unless code units from U+D800 occur
-    // (surrogates sort before U+E000..U+FFFF in UTF-16, after them in UTF-8): a chunk with such text gets no min
-    // and max, rather than wrong ones.
-    if (typeof v === 'string' && !this.high && HIGH.test(v)) this.high = true
     if (this.min === undefined || v < this.min) this.min = v
     if (this.max === undefined || this.max < v) this.max = v
   }
 
-  take(): PreparedScalar {
-    const p: PreparedScalar = {type: 'scalar', count: this.count, nullKeys: this.nullKeys, isNull: Uint8Array.from(this.isNull.take()), dict: taken(this.dict)}
-    if (this.min !== undefined && this.max !== undefined && !this.high) {
-      const min = statBytes(this.physical, this.min)
-      const max = statBytes(this.physical, this.max)
-      // A long string's min and max are left out: the footer stays small (the null count is kept).
-      if (min.length <= 256 && max.length <= 256) [p.min, p.max] = [min, max]
+  /** A text value given as its UTF-8 bytes, src[start..start+len). */
+  addUtf8(src: Uint8Array, start: number, len: number): void {
+    this.count++
+    this.isNull.push(0)
+    const at = this.dict.pos + 4
+    this.dict.plainBytes(src, start, len)
+    this.textStats(at, len)
+  }
+
+  /** A text value: the lowercase hex of src[start..start+len). */
+  addHex(src: Uint8Array, start: number, len: number): void {
+    this.count++
+    this.isNull.push(0)
+    const at = this.dict.pos + 4
+    this.dict.plainHex(src, start, len)
+    this.textStats(at, 2 * len)
+  }
+
+  private textStats(at: number, len: number): void {
+    if (this.minAt < 0) {
+      this.minAt = this.maxAt = at
+      this.minLen = this.maxLen = len
+      return
     }
+    const b = this.dict.buf
+    if (compareBytes(b, at, len, this.minAt, this.minLen) < 0) {
+      this.minAt = at
+      this.minLen = len
+    } else if (compareBytes(b, at, len, this.maxAt, this.maxLen) > 0) {
+      this.maxAt = at
+      this.maxLen = len
+    }
+  }
+
+  take(): PreparedScalar {
+    let min: Uint8Array | undefined
+    let max: Uint8Array | undefined
+    if (this.minAt >= 0) {
+      // Copies (a Buffer's slice() is a view, and the dictionary's buffer is written again next row group).
+      min = new Uint8Array(this.dict.buf.subarray(this.minAt, this.minAt + this.minLen))
+      max = new Uint8Array(this.dict.buf.subarray(this.maxAt, this.maxAt + this.maxLen))
+    } else if (this.min !== undefined && this.max !== undefined) {
+      min = statBytes(this.physical, this.min)
+      max = statBytes(this.physical, this.max)
+    }
+    const p: PreparedScalar = {type: 'scalar', count: this.count, nulls: this.nulls, isNull: Uint8Array.from(this.isNull.take()), dict: taken(this.dict)}
+    // A long string's min and max are left out: the footer stays small (the null count is kept).
+    if (min !== undefined && max !== undefined && min.length <= 256 && max.length <= 256) [p.min, p.max] = [min, max]
     this.count = 0
-    this.nullKeys = ''
+    this.nulls = 0
     this.min = this.max = undefined
-    this.high = false
+    this.minAt = this.maxAt = -1
     return p
   }
+}
+
+/** Bytes b[a..a+an) against b[c..c+cn), unsigned, shorter first where one is a prefix of the other. */
+function compareBytes(b: Uint8Array, a: number, an: number, c: number, cn: number): number {
+  const n = an < cn ? an : cn
+  for (let k = 0; k < n; k++) {
+    const d = b[a + k] - b[c + k]
+    if (d !== 0) return d
+  }
+  return an - cn
 }
 
 class ListValues implements KeyedValues {
@@ -195,12 +251,10 @@ class ListValues implements KeyedValues {
   }
 }
 
-const HIGH = /[\ud800-\uffff]/
-
 function statBytes(physical: Physical, v: Exclude<Stored, null | undefined>): Uint8Array {
   switch (physical) {
     case 'BYTE_ARRAY':
-      return Buffer.from(v as string, 'utf8')
+      throw new Error('text statistics are taken from the dictionary bytes')
     case 'INT32':
       return int32Bytes(v as number)
     case 'INT64':
@@ -220,7 +274,8 @@ function words(v: bigint): [number, number] {
 function plainValue(out: Bytes, physical: Physical, v: Stored | bigint): void {
   switch (physical) {
     case 'BYTE_ARRAY':
-      return out.plainString(v as string)
+      out.plainString(v as string)
+      return
     case 'INT32':
       return out.i32le(v == null ? 0 : (v as number))
     case 'INT64':

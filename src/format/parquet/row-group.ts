@@ -27,6 +27,15 @@ export interface RowGroupData {
   time: {w: Int32Array; state: Uint8Array}
 }
 
+/** A key group's index page, shared by its columns whose null keys are the same (isNull, byte for byte). */
+interface SharedIndexes {
+  isNull: Uint8Array
+  nullKeys: number
+  body: Compressed
+  /** Null rows. */
+  nulls: number
+}
+
 export class RowGroupEncoder {
   private readonly levels = new LevelCache()
   /** Page bodies are encoded here, one at a time (compressed into a copy). */
@@ -38,7 +47,6 @@ export class RowGroupEncoder {
     const n = d.rows
     if (n === 0) return
     const chunks: ColumnChunk[] = new Array(EVENT_COLUMNS.length)
-    const shared = new Map<string, {body: Compressed; nulls: number}>()
     const out = this.out
     this.levels.clear()
     this.lastKeys = undefined
@@ -54,9 +62,10 @@ export class RowGroupEncoder {
     chunks[TIME_INDEX] = this.directChunk(out, this.times(d.time, n), n)
     GROUP_COLUMNS.forEach((cols, gi) => {
       const keys = d.keys[gi]
+      const shared: SharedIndexes[] = []
       cols.forEach((c, k) => {
         const p = d.prepared[gi][k]
-        chunks[c.index] = p.type === 'list' ? this.listChunk(out, keys, p, n) : p.type === 'bool' ? this.boolChunk(out, keys, p, n) : this.keyedChunk(out, gi, keys, p, n, shared)
+        chunks[c.index] = p.type === 'list' ? this.listChunk(out, keys, p, n) : p.type === 'bool' ? this.boolChunk(out, keys, p, n) : this.keyedChunk(out, keys, p, n, shared)
       })
     })
     this.file.writeRowGroup(n, chunks)
@@ -174,13 +183,12 @@ export class RowGroupEncoder {
   }
 
   /** A scalar keyed column: dictionary = its value per key, indexes = the group's keys (shared where nulls agree). */
-  private keyedChunk(out: Bytes, gi: number, keys: Int32Array, p: PreparedScalar, n: number, shared: Map<string, {body: Compressed; nulls: number}>): ColumnChunk {
-    const sig = `${gi}|${p.nullKeys}`
-    let page = shared.get(sig)
+  private keyedChunk(out: Bytes, keys: Int32Array, p: PreparedScalar, n: number, shared: SharedIndexes[]): ColumnChunk {
+    let page = shared.find((s) => s.nullKeys === p.nulls && Buffer.from(s.isNull.buffer, s.isNull.byteOffset, s.isNull.length).equals(p.isNull))
     if (page === undefined) {
       out.reset()
       let nulls = 0
-      if (p.nullKeys === '') {
+      if (p.nulls === 0) {
         out.writeRaw(this.levels.encode(ONES(n), n, 1))
         writeIndexes(out, keys, n, p.count)
       } else {
@@ -199,7 +207,7 @@ export class RowGroupEncoder {
         out.writeRaw(this.levels.encode(def, n, 1))
         writeIndexes(out, idx, m, p.count)
       }
-      shared.set(sig, (page = {body: this.page(out), nulls}))
+      shared.push((page = {isNull: p.isNull, nullKeys: p.nulls, body: this.page(out), nulls}))
     }
     const dictionary = {values: p.count, body: this.compressor.compress(p.dict)}
     const stats: Stats = {nullCount: page.nulls}
