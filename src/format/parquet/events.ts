@@ -23,6 +23,7 @@ import {
   C, DIRECT_COLUMNS, ENTITY_GROUPS, G_CONTAINER, G_CTX, G_DIP, G_FILE, G_HEADER, G_IPS, G_K8S, G_KIND, G_NEW_FILE, G_OPENFLAGS,
   G_OPFLAGS, G_POD, G_PORTS, G_PPROC, G_PROC, G_PROC_OID, G_SIP, GROUP_COLUMNS, GROUP_NAMES, GroupName, ROW_GROUP_ROWS,
 } from './layout.js'
+import {AncestryValues} from './ancestry-values.js'
 import {FileValues} from './file-values.js'
 import {KeyedValues, keyedValues} from './prepare.js'
 import {RowGroupData} from './row-group.js'
@@ -139,6 +140,9 @@ export class EventsParquetWriter {
   private readonly kindStamp = new Int32Array(16).fill(-1)
   /** The file and new-file groups' values from the File rows' bytes, where they are plain (./file-values.ts). */
   private readonly fileValues: (FileValues | undefined)[]
+  /** The context group's ancestry lists from each ancestor's elements (./ancestry-values.ts), and which they are. */
+  private readonly ancestry: AncestryValues | undefined
+  private readonly ancestryColumn: Uint8Array
   /** The row whose values a new key asks for (each part made when value() reads it). */
   private readonly row = new JoinedRow()
   written = 0
@@ -170,6 +174,10 @@ export class EventsParquetWriter {
       return g
     })
     this.fileValues = this.groups.map((g, gi) => (gi === G_FILE || gi === G_NEW_FILE ? FileValues.of(g.columns.map((c) => c.col.name), g.columns.map((c) => c.acc)) : undefined))
+    const ctx = this.groups[G_CTX].columns
+    this.ancestry = AncestryValues.of(ctx.map((c) => c.col.name), ctx.map((c) => c.acc), ctx.map((c) => c.value))
+    this.ancestryColumn = new Uint8Array(ctx.length)
+    for (const k of this.ancestry?.columns ?? []) this.ancestryColumn[k] = 1
     this.direct = DIRECT_COLUMNS.map((d) => ({...d, w: new Int32Array((d.long ? 2 : 1) * this.groupSize), state: new Uint8Array(this.groupSize)}))
     this.time = {long: true, state: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
     this.kinds = new Uint8Array(this.groupSize)
@@ -180,7 +188,12 @@ export class EventsParquetWriter {
     this.row.reset(this.j, this.s, i)
     const jn = this.row as unknown as Joined
     const cols = g.columns
-    for (let k = 0; k < cols.length; k++) cols[k].acc.add(cols[k].value(jn))
+    const c = g === this.groups[G_CTX] && this.ancestry !== undefined ? this.j.ctx[i] : -1
+    if (c >= 0) {
+      const lists = this.ancestryColumn
+      for (let k = 0; k < cols.length; k++) if (lists[k] === 0) cols[k].acc.add(cols[k].value(jn))
+      this.ancestry!.add(this.s, c, this.serial)
+    } else for (let k = 0; k < cols.length; k++) cols[k].acc.add(cols[k].value(jn))
     return g.keys++
   }
 

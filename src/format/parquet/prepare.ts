@@ -209,7 +209,7 @@ function compareBytes(b: Uint8Array, a: number, an: number, c: number, cn: numbe
   return an - cn
 }
 
-class ListValues implements KeyedValues {
+export class ListValues implements KeyedValues {
   private readonly dict = new Bytes(1 << 12)
   private ids = new Map<string | bigint, number>()
   private readonly start = new Ints()
@@ -227,20 +227,31 @@ class ListValues implements KeyedValues {
       return
     }
     this.lens.push(list.length)
-    for (let x = 0; x < list.length; x++) {
-      const e = list[x]
-      if (e == null) {
-        this.flat.push(-1)
-        this.nullElements = true
-        continue
-      }
-      let id = this.ids.get(e)
-      if (id === undefined) {
-        this.ids.set(e, (id = this.ids.size))
-        plainValue(this.dict, this.physical, e)
-      }
-      this.flat.push(id)
+    for (let x = 0; x < list.length; x++) this.flat.push(this.idOf(list[x]))
+  }
+
+  /** The dictionary index of element e (written to the dictionary when new; -1 for null). */
+  idOf(e: string | bigint | null | undefined): number {
+    if (e == null) {
+      this.nullElements = true
+      return -1
     }
+    let id = this.ids.get(e)
+    if (id === undefined) {
+      this.ids.set(e, (id = this.ids.size))
+      plainValue(this.dict, this.physical, e)
+    }
+    return id
+  }
+
+  /** A list of n elements, given next as dictionary indexes (idOf's) by pushId. */
+  beginList(n: number): void {
+    this.start.push(this.flat.n)
+    this.lens.push(n)
+  }
+
+  pushId(id: number): void {
+    this.flat.push(id)
   }
 
   take(): PreparedList {
