@@ -74,8 +74,8 @@ export class Bytes extends Sink {
     const buf = this.buf
     buf.writeUInt32LE(len, this.pos)
     const pos = this.pos + 4
-    // A short copy by hand: TypedArray.set costs a view and a call (~20 ns), more than a dozen bytes.
-    if (len < 16) for (let k = 0; k < len; k++) buf[pos + k] = src[start + k]
+    // Paths and names by hand: TypedArray.set needs a view of the source, an object per value for the collector.
+    if (len < 128) for (let k = 0; k < len; k++) buf[pos + k] = src[start + k]
     else buf.set(src.subarray(start, start + len), pos)
     this.pos = pos + len
   }

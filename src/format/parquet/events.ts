@@ -143,6 +143,9 @@ export class EventsParquetWriter {
   /** The context group's ancestry lists from each ancestor's elements (./ancestry-values.ts), and which they are. */
   private readonly ancestry: AncestryValues | undefined
   private readonly ancestryColumn: Uint8Array
+  /** Ports numbered per row group: a pair of ports is keyed by their numbers. */
+  private readonly sports = new PairIds()
+  private readonly dports = new PairIds()
   /** The row whose values a new key asks for (each part made when value() reads it). */
   private readonly row = new JoinedRow()
   written = 0
@@ -217,6 +220,7 @@ export class EventsParquetWriter {
     let key = g.map.get(k)
     if (key === undefined) g.map.set(k, (key = this.newKey(g, i)))
     g.last = k
+    g.lastB = NaN
     g.lastKey = key
     g.lastSerial = this.serial
     return key
@@ -336,86 +340,104 @@ export class EventsParquetWriter {
     }
     this.fillEntity(G_FILE, j.fileRow, from, to, r0, 'lastFile', 'kFile', 'fileSerial')
     this.fillEntity(G_NEW_FILE, j.newFileRow, from, to, r0, 'lastNewFile', 'kNewFile', 'newFileSerial')
-    // The record's kind and flags.
-    {
-      const iKind = gs[G_KIND].idx
-      const iOp = gs[G_OPFLAGS].idx
-      const iOpen = gs[G_OPENFLAGS].idx
-      const iSip = gs[G_SIP].idx
-      const iDip = gs[G_DIP].idx
-      const iIps = gs[G_IPS].idx
-      const iPorts = gs[G_PORTS].idx
-      const iK8s = gs[G_K8S].idx
-      const op = cols[C_OPFLAGS] as IntColumn | undefined
-      const open = cols[C_OPENFLAGS] as IntColumn | undefined
-      const cSip = cols[C_SIP] as IntColumn | undefined
-      const cDip = cols[C_DIP] as IntColumn | undefined
-      const cSport = cols[C_SPORT] as IntColumn | undefined
-      const cDport = cols[C_DPORT] as IntColumn | undefined
-      // The last input of each group and its key, here: consecutive records mostly share them.
-      let opIn = NaN
-      let opKey = 0
-      let openIn = NaN
-      let openKey = 0
-      let none = -1
-      let noneKeys = [0, 0, 0, 0, 0]
-      for (let i = from; i < to; i++) {
-        const r = r0 + i
-        const kind = kinds[i]
-        if (this.kindStamp[kind] !== this.serial) {
-          this.kindKey[kind] = this.newKey(gs[G_KIND], i)
-          this.kindStamp[kind] = this.serial
-        }
-        iKind[r] = this.kindKey[kind]
-        const o = intKey(op, kind, i)
-        if (o !== opIn) {
-          opKey = this.mapKey(G_OPFLAGS, o, i)
-          opIn = o
-        }
-        iOp[r] = opKey
-        const f = kind === Kind.FileFlow ? intKey(open, kind, i) : NONE_KEY
-        if (f !== openIn) {
-          openKey = this.mapKey(G_OPENFLAGS, f, i)
-          openIn = f
-        }
-        iOpen[r] = openKey
-        if (kind === Kind.NetworkFlow || kind === Kind.NetworkEvent) {
-          const sip = intKey(cSip, kind, i)
-          const dip = intKey(cDip, kind, i)
-          iSip[r] = this.mapKey(G_SIP, sip, i)
-          iDip[r] = this.mapKey(G_DIP, dip, i)
-          iIps[r] = this.pairKey(G_IPS, sip, dip, i)
-          iPorts[r] = this.pairKey(G_PORTS, intKey(cSport, kind, i), intKey(cDport, kind, i), i)
-          iK8s[r] = this.mapKey(G_K8S, NONE_KEY, i)
-          continue
-        }
-        if (kind === Kind.K8sEvent) {
-          // A K8s event's own fields: a key per row.
-          iK8s[r] = this.newKey(gs[G_K8S], i)
-          iSip[r] = this.mapKey(G_SIP, NONE_KEY, i)
-          iDip[r] = this.mapKey(G_DIP, NONE_KEY, i)
-          iIps[r] = this.mapKey(G_IPS, NONE_KEY, i)
-          iPorts[r] = this.mapKey(G_PORTS, NONE_KEY, i)
-          continue
-        }
-        // Neither: the groups' "none" keys, looked up once per call.
-        if (none < 0) {
-          noneKeys = [G_SIP, G_DIP, G_IPS, G_PORTS, G_K8S].map((gi) => this.mapKey(gi, NONE_KEY, i))
-          none = 1
-        }
-        iSip[r] = noneKeys[0]
-        iDip[r] = noneKeys[1]
-        iIps[r] = noneKeys[2]
-        iPorts[r] = noneKeys[3]
-        iK8s[r] = noneKeys[4]
-      }
-    }
+    this.fillFlags(from, to, r0)
     // The record's kinds and its own fixed-width fields (with their states) and ts, copied a range at a time: the
     // encoder works out which are present and `time` (./row-group.ts).
     const at = r0 + from
     this.kinds.set(kinds.subarray(from, to), at)
     for (const d of this.direct) copyColumn(cols[d.col] as LongColumn | IntColumn | undefined, d, from, to, at)
     copyColumn(cols[this.tsCol] as LongColumn | undefined, this.time, from, to, at)
+  }
+
+  /**
+   * The record's kind and flags (op flags, open flags, IPs, ports, a K8s event's own fields) of rows from..to-1,
+   * each keyed by (kind and state, value) as two small ints.
+   */
+  private fillFlags(from: number, to: number, r0: number): void {
+    const j = this.j
+    const cols = j.block.events.cols
+    const kinds = j.block.eventKind
+    const gs = this.groups
+    const iKind = gs[G_KIND].idx
+    const iOp = gs[G_OPFLAGS].idx
+    const iOpen = gs[G_OPENFLAGS].idx
+    const iSip = gs[G_SIP].idx
+    const iDip = gs[G_DIP].idx
+    const iIps = gs[G_IPS].idx
+    const iPorts = gs[G_PORTS].idx
+    const iK8s = gs[G_K8S].idx
+    const op = cols[C_OPFLAGS] as IntColumn | undefined
+    const open = cols[C_OPENFLAGS] as IntColumn | undefined
+    const cSip = cols[C_SIP] as IntColumn | undefined
+    const cDip = cols[C_DIP] as IntColumn | undefined
+    const cSport = cols[C_SPORT] as IntColumn | undefined
+    const cDport = cols[C_DPORT] as IntColumn | undefined
+    // The last input of each group and its key, here: consecutive records mostly share them. Inputs are pairs of
+    // small ints (intHi, intLo), never one number of more than 31 bits: such a number passed to a call that is not
+    // inlined is an object for the collector, which cost ~50 bytes a row.
+    let opHi = -2
+    let opLo = 0
+    let opKey = 0
+    let openHi = -2
+    let openLo = 0
+    let openKey = 0
+    let none = -1
+    let noneKeys = [0, 0, 0, 0, 0]
+    for (let i = from; i < to; i++) {
+      const r = r0 + i
+      const kind = kinds[i]
+      if (this.kindStamp[kind] !== this.serial) {
+        this.kindKey[kind] = this.newKey(gs[G_KIND], i)
+        this.kindStamp[kind] = this.serial
+      }
+      iKind[r] = this.kindKey[kind]
+      const oh = intHi(op, kind, i)
+      const ol = intLo(op, i)
+      if (oh !== opHi || ol !== opLo) {
+        opKey = this.pairKey(G_OPFLAGS, oh, ol, i)
+        opHi = oh
+        opLo = ol
+      }
+      iOp[r] = opKey
+      const fh = kind === Kind.FileFlow ? intHi(open, kind, i) : NONE_KEY
+      const fl = kind === Kind.FileFlow ? intLo(open, i) : 0
+      if (fh !== openHi || fl !== openLo) {
+        openKey = this.pairKey(G_OPENFLAGS, fh, fl, i)
+        openHi = fh
+        openLo = fl
+      }
+      iOpen[r] = openKey
+      if (kind === Kind.NetworkFlow || kind === Kind.NetworkEvent) {
+        const sip = this.pairKey(G_SIP, intHi(cSip, kind, i), intLo(cSip, i), i)
+        const dip = this.pairKey(G_DIP, intHi(cDip, kind, i), intLo(cDip, i), i)
+        iSip[r] = sip
+        iDip[r] = dip
+        // A pair of IPs by their keys; a pair of ports by their numbers in this row group.
+        iIps[r] = this.pairKey(G_IPS, sip, dip, i)
+        iPorts[r] = this.pairKey(G_PORTS, this.sports.id(intHi(cSport, kind, i), intLo(cSport, i)), this.dports.id(intHi(cDport, kind, i), intLo(cDport, i)), i)
+        iK8s[r] = this.mapKey(G_K8S, NONE_KEY, i)
+        continue
+      }
+      if (kind === Kind.K8sEvent) {
+        // A K8s event's own fields: a key per row.
+        iK8s[r] = this.newKey(gs[G_K8S], i)
+        iSip[r] = this.mapKey(G_SIP, NONE_KEY, i)
+        iDip[r] = this.mapKey(G_DIP, NONE_KEY, i)
+        iIps[r] = this.mapKey(G_IPS, NONE_KEY, i)
+        iPorts[r] = this.mapKey(G_PORTS, NONE_KEY, i)
+        continue
+      }
+      // Neither: the groups' "none" keys, looked up once per call.
+      if (none < 0) {
+        noneKeys = [G_SIP, G_DIP, G_IPS, G_PORTS, G_K8S].map((gi) => this.mapKey(gi, NONE_KEY, i))
+        none = 1
+      }
+      iSip[r] = noneKeys[0]
+      iDip[r] = noneKeys[1]
+      iIps[r] = noneKeys[2]
+      iPorts[r] = noneKeys[3]
+      iK8s[r] = noneKeys[4]
+    }
   }
 
   private fillEntity(gi: number, rows: Int32Array, from: number, to: number, r0: number, lastField: 'lastFile' | 'lastNewFile', keyField: 'kFile' | 'kNewFile', serialField: 'fileSerial' | 'newFileSerial'): void {
@@ -468,6 +490,8 @@ export class EventsParquetWriter {
       this.time = spare?.time ? {long: true, ...spare.time} : {long: true, state: new Uint8Array(this.groupSize), w: new Int32Array(2 * this.groupSize)}
       this.kinds = spare?.kinds ?? new Uint8Array(this.groupSize)
     }
+    this.sports.clear()
+    this.dports.clear()
     this.rows = 0
     this.serial++
   }
@@ -506,11 +530,33 @@ function longKey(col: LongColumn | undefined, i: number): string {
 }
 const C_DPORT = C('dport')
 
-/** A number that tells apart every (kind, state, value) of an int field: exact below 2^53. */
-function intKey(col: IntColumn | undefined, kind: number, i: number): number {
-  if (col === undefined) return kind * 2 ** 34 + 2 ** 33
-  const s = col.s[i]
-  return kind * 2 ** 34 + (s === PRESENT ? col.v[i] >>> 0 : 2 ** 32 + s)
+/** An int field's kind and state (kind * 8 + state; 7: a column the block lacks): with intLo, what tells it apart. */
+function intHi(col: IntColumn | undefined, kind: number, i: number): number {
+  return col === undefined ? kind * 8 + 7 : kind * 8 + col.s[i]
+}
+
+/** An int field's value where present (0 otherwise: intHi tells those apart). */
+function intLo(col: IntColumn | undefined, i: number): number {
+  return col !== undefined && col.s[i] === PRESENT ? col.v[i] : 0
+}
+
+/** Numbers for pairs of small ints (a port's intHi and intLo), from 0, afresh each row group. */
+class PairIds {
+  private readonly ids = new Map<number, Map<number, number>>()
+  private n = 0
+
+  id(a: number, b: number): number {
+    let m = this.ids.get(a)
+    if (m === undefined) this.ids.set(a, (m = new Map()))
+    let id = m.get(b)
+    if (id === undefined) m.set(b, (id = this.n++))
+    return id
+  }
+
+  clear(): void {
+    this.ids.clear()
+    this.n = 0
+  }
 }
 
 
