@@ -135,7 +135,8 @@ function copyBytes(c: Cursor, col: BytesColumn, i: number, pos: number, len: num
   const b = col.reserve(len)
   const at = col.bp
   const src = c.buf
-  if (len < 32) for (let k = 0; k < len; k++) b[at + k] = src[pos + k]
+  // By hand below 128 bytes (paths, names, most command lines): Buffer.copy makes a view of the source per call.
+  if (len < 128) for (let k = 0; k < len; k++) b[at + k] = src[pos + k]
   else src.copy(b, at, pos, pos + len)
   col.bp = at + len
   col.st[i] = at
