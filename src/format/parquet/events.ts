@@ -272,6 +272,10 @@ export class EventsParquetWriter {
       from += n
       this.rows += n
       this.written += n
+      // Half a row group in, the output will likely have more than one: start the writer thread now, so that it
+      // loads and compiles while this one gathers the rest (started at the first flush, it made this thread wait
+      // for it a row group later).
+      if (this.sink === undefined && this.opts.thread !== false && this.rows >= this.groupSize >> 1) this.sink = new WorkerSink(this.path, this.opts)
       if (this.rows === this.groupSize) this.flush()
     }
   }
