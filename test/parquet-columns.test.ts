@@ -322,11 +322,11 @@ function readHybrid(b: Uint8Array, width: number, n: number): number[] {
 }
 let t0: ExecutionContext
 
-test('hybrid encoding: runs of 7, 8 and 9, groups cut by runs, widths 0 to 24, odd lengths', (t) => {
+test('hybrid encoding: runs of 7, 8 and 9, groups cut by runs, every width 0 to 24, odd lengths, typed arrays', (t) => {
   t0 = t
   let seed = 7
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-  for (const width of [0, 1, 2, 3, 7, 8, 9, 13, 16, 17, 24]) {
+  for (let width = 0; width <= 24; width++) {
     const max = width === 0 ? 0 : 2 ** width - 1
     for (const n of [1, 7, 8, 9, 15, 16, 17, 100, 1001]) {
       const v: number[] = []
@@ -336,9 +336,13 @@ test('hybrid encoding: runs of 7, 8 and 9, groups cut by runs, widths 0 to 24, o
         for (let k = 0; k < run && v.length < n; k++) v.push(x)
       }
       if (n > 3) v[n - 1] = max
-      const out = new Bytes(16)
-      writeHybrid(out, v, n, width)
-      t.deepEqual(readHybrid(out.take(), width, n), v, `width ${width}, ${n} values`)
+      // As the writer passes them: plain arrays, Int32Array (indexes), Uint8Array (levels, up to 8 bits).
+      const inputs: ArrayLike<number>[] = [v, Int32Array.from(v), ...(width <= 8 ? [Uint8Array.from(v)] : [])]
+      for (const input of inputs) {
+        const out = new Bytes(16)
+        writeHybrid(out, input, n, width)
+        t.deepEqual(readHybrid(out.take(), width, n), v, `width ${width}, ${n} values, ${input.constructor.name}`)
+      }
     }
   }
   t.is(bitWidth(0), 0)

@@ -56,41 +56,48 @@ export function writeHybrid(out: Bytes, v: ArrayLike<number>, n: number, width: 
  * Returns the new position.
  */
 function packGroups(buf: Buffer, pos: number, v: ArrayLike<number>, from: number, to: number, count: number, width: number): number {
-  if (width === 1) {
-    // Levels: a byte per 8 values.
-    let k = from
-    const end = from + count
-    for (; k + 8 <= to; k += 8) {
-      buf[pos++] = v[k] | (v[k + 1] << 1) | (v[k + 2] << 2) | (v[k + 3] << 3) | (v[k + 4] << 4) | (v[k + 5] << 5) | (v[k + 6] << 6) | (v[k + 7] << 7)
-    }
-    if (k < end) {
-      let b = 0
-      for (let x = 0; k + x < to; x++) b |= v[k + x] << x
-      buf[pos++] = b
-    }
-    return pos
-  }
-  let acc = 0
-  let bits = 0
-  let k = from
-  for (; k < to; k++) {
-    acc |= v[k] << bits
-    bits += width
-    while (bits >= 8) {
-      buf[pos++] = acc & 0xff
-      acc >>>= 8
-      bits -= 8
-    }
-  }
-  for (; k < from + count; k++) {
-    bits += width
-    while (bits >= 8) {
-      buf[pos++] = acc & 0xff
-      acc >>>= 8
-      bits -= 8
-    }
+  const pack = packer(width)
+  // Whole groups of 8 straight from v; a last, partial one from a copy padded with zeros.
+  const whole = from + ((to - from) & ~7)
+  pos = pack(buf, pos, v, from, whole)
+  if (whole < from + count) {
+    tail.fill(0)
+    for (let k = whole; k < to; k++) tail[k - whole] = v[k]
+    pos = pack(buf, pos, tail, 0, 8)
   }
   return pos
+}
+
+const tail = new Int32Array(8)
+
+type Packer = (buf: Uint8Array, pos: number, v: ArrayLike<number>, from: number, to: number) => number
+const packers: Packer[] = []
+
+/**
+ * The packer of groups of 8 values at `width` bits: straight-line code per group, each output byte the OR of the
+ * values' bits that fall in it (LSB first, as Parquet packs). Generated once per width; the text holds only
+ * numbers. A value's bits in byte j are v << (8j - its first bit) or v >>> (its first bit - 8j); `& 0xff` keeps
+ * the byte.
+ */
+function packer(width: number): Packer {
+  let p = packers[width]
+  if (p === undefined) {
+    const lines: string[] = []
+    for (let j = 0; j < width; j++) {
+      const terms: string[] = []
+      for (let i = 0; i < 8; i++) {
+        const first = i * width
+        if (first + width <= 8 * j || first >= 8 * j + 8) continue
+        const shift = first - 8 * j
+        terms.push(shift >= 0 ? `(v[k + ${i}] << ${shift})` : `(v[k + ${i}] >>> ${-shift})`)
+      }
+      lines.push(`buf[pos + ${j}] = (${terms.join(' | ')}) & 0xff;`)
+    }
+    // eslint-disable-next-line no-new-func
+    p = new Function('buf', 'pos', 'v', 'from', 'to', `for (let k = from; k < to; k += 8) {\n${lines.join('\n')}\npos += ${width};\n}\nreturn pos;`) as Packer
+    packers[width] = p
+  }
+  return p
 }
 
 /** Levels of a v1 data page: a 4-byte length, then the hybrid encoding. */
