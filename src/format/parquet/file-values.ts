@@ -21,7 +21,7 @@ const NAME = 2
 const DIRECTORY = 3
 const SYMLINK = 4
 const TYPE = 5
-const PARTS: Record<string, number> = {path: PATH, oid: OID, name: NAME, directory: DIRECTORY, symlink: SYMLINK, type: TYPE}
+const PARTS = new Map([['path', PATH], ['oid', OID], ['name', NAME], ['directory', DIRECTORY], ['symlink', SYMLINK], ['type', TYPE]])
 
 const SLASH = 0x2f
 const QUESTION = Uint8Array.of(0x3f)
@@ -36,7 +36,7 @@ export class FileValues {
 
   /** The writer of a group's columns (events column names and accumulators), if it knows every one of them. */
   static of(names: readonly string[], accs: readonly KeyedValues[]): FileValues | undefined {
-    const parts = names.map((n) => PARTS[/^file_(?:new)?([a-z]+)$/.exec(n)?.[1] ?? ''] ?? -1)
+    const parts = names.map((n) => PARTS.get(/^file_(?:new)?([a-z]+)$/.exec(n)?.[1] ?? '') ?? -1)
     if (parts.includes(-1) || !accs.every((a) => a instanceof ScalarValues)) return undefined
     return new FileValues(Int32Array.from(parts), accs as ScalarValues[])
   }
