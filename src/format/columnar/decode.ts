@@ -7,7 +7,7 @@
 // holds only column numbers and numbered parameters; names and symbols from the file's schema (hostile input) are
 // passed as values, never become code.
 import {AvscType, canonicalFields, compileGeneric, compileWriterSchema, Expect, RecDecoder, resolve} from '../avro/compile.js'
-import {Cursor, DecodeError, readInt} from '../avro/binary.js'
+import {copyBytes, Cursor, DecodeError, readInt} from '../avro/binary.js'
 import {KIND_ABBREV, KIND_FULLNAME} from '../records.js'
 
 const KIND_COUNT = KIND_ABBREV.length
@@ -131,13 +131,10 @@ function readLength(c: Cursor): number {
   return lengthWords[0]
 }
 
-function copyBytes(c: Cursor, col: BytesColumn, i: number, pos: number, len: number): void {
+function copyEntityBytes(c: Cursor, col: BytesColumn, i: number, pos: number, len: number): void {
   const b = col.reserve(len)
   const at = col.bp
-  const src = c.buf
-  // By hand below 128 bytes (paths, names, most command lines): Buffer.copy makes a view of the source per call.
-  if (len < 128) for (let k = 0; k < len; k++) b[at + k] = src[pos + k]
-  else src.copy(b, at, pos, pos + len)
+  copyBytes(b, at, c.buf, pos, len)
   col.bp = at + len
   col.st[i] = at
   col.ln[i] = len
@@ -181,14 +178,14 @@ function readBytes(c: Cursor, col: BytesColumn, i: number): void {
   const pos = c.pos
   if (pos + len > c.end) throw new DecodeError(`string of ${len} bytes runs past the block end`, start)
   c.pos = pos + len
-  copyBytes(c, col, i, pos, len)
+  copyEntityBytes(c, col, i, pos, len)
 }
 
 function readFixed(c: Cursor, col: BytesColumn, i: number, size: number): void {
   const pos = c.pos
   if (pos + size > c.end) throw new DecodeError(`fixed(${size}) runs past the block end`, pos)
   c.pos = pos + size
-  copyBytes(c, col, i, pos, size)
+  copyEntityBytes(c, col, i, pos, size)
 }
 
 function readBool(c: Cursor, col: BoolColumn, i: number): void {

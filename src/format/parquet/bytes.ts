@@ -1,6 +1,6 @@
 // The Avro writer's growable buffer (Sink), with what Parquet's encodings and Thrift's compact protocol write:
 // little-endian fixed-width values, ULEB128 varints, PLAIN strings.
-import {Sink} from '../avro/binary.js'
+import {copyBytes, Sink} from '../avro/binary.js'
 
 export class Bytes extends Sink {
   constructor(size = 1024) {
@@ -74,9 +74,7 @@ export class Bytes extends Sink {
     const buf = this.buf
     buf.writeUInt32LE(len, this.pos)
     const pos = this.pos + 4
-    // Paths and names by hand: TypedArray.set needs a view of the source, an object per value for the collector.
-    if (len < 128) for (let k = 0; k < len; k++) buf[pos + k] = src[start + k]
-    else buf.set(src.subarray(start, start + len), pos)
+    copyBytes(buf, pos, src, start, len)
     this.pos = pos + len
   }
 

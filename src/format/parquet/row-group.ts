@@ -30,7 +30,8 @@ export interface RowGroupData {
 /** A key group's index page, shared by its columns whose null keys are the same (isNull, byte for byte). */
 interface SharedIndexes {
   isNull: Uint8Array
-  nullKeys: number
+  /** How many keys are null (a quick test before comparing isNull). */
+  nullKeyCount: number
   body: Compressed
   /** Null rows. */
   nulls: number
@@ -184,7 +185,7 @@ export class RowGroupEncoder {
 
   /** A scalar keyed column: dictionary = its value per key, indexes = the group's keys (shared where nulls agree). */
   private keyedChunk(out: Bytes, keys: Int32Array, p: PreparedScalar, n: number, shared: SharedIndexes[]): ColumnChunk {
-    let page = shared.find((s) => s.nullKeys === p.nulls && Buffer.from(s.isNull.buffer, s.isNull.byteOffset, s.isNull.length).equals(p.isNull))
+    let page = shared.find((s) => s.nullKeyCount === p.nulls && Buffer.from(s.isNull.buffer, s.isNull.byteOffset, s.isNull.length).equals(p.isNull))
     if (page === undefined) {
       out.reset()
       let nulls = 0
@@ -207,7 +208,7 @@ export class RowGroupEncoder {
         out.writeRaw(this.levels.encode(def, n, 1))
         writeIndexes(out, idx, m, p.count)
       }
-      shared.push((page = {isNull: p.isNull, nullKeys: p.nulls, body: this.page(out), nulls}))
+      shared.push((page = {isNull: p.isNull, nullKeyCount: p.nulls, body: this.page(out), nulls}))
     }
     const dictionary = {values: p.count, body: this.compressor.compress(p.dict)}
     const stats: Stats = {nullCount: page.nulls}
