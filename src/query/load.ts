@@ -46,6 +46,16 @@ export interface LoadResult {
 /** Inputs at least this big (in all) are read by worker threads. */
 const WORKER_THRESHOLD = 8 << 20
 
+/**
+ * How many worker threads read when the caller does not say (0: this thread reads). They pay off on a large input
+ * when cores are free, one being left to this thread (it ingests) and the collector; on a busy machine one thread
+ * does better. On two cores, reading here took 2.7-3.1 s and 3.6-4.0 CPU s for the 2M-record bench trace, one
+ * worker 3.0-3.7 s and 4.8-5.6 CPU s, two 3.3-3.6 s and 6.2-7.0 CPU s.
+ */
+export function autoWorkers(totalBytes: number, cores: number, loadAverage: number): number {
+  return totalBytes >= WORKER_THRESHOLD && cores >= 3 && loadAverage < cores * 0.75 ? Math.min(cores - 1, 4) : 0
+}
+
 function fileSize(input: TraceInput): number | undefined {
   try {
     const st = fs.statSync(input.name)
@@ -60,12 +70,7 @@ export async function loadTraces(session: QuerySession, inputs: readonly TraceIn
   const t0 = process.hrtime.bigint()
   const sizes = inputs.map(fileSize)
   const totalBytes = sizes.every((s) => s !== undefined) ? sizes.reduce<number>((a, b) => a + b!, 0) : 0
-  // Worker threads pay off on a large input when cores are free, one being left to this thread (it ingests) and the
-  // collector; on a busy machine one thread does better. On two cores, reading here took 2.7-3.1 s and 3.6-4.0 CPU s
-  // for the 2M-record bench trace, one worker 3.0-3.7 s and 4.8-5.6 CPU s, two 3.3-3.6 s and 6.2-7.0 CPU s.
-  const cores = os.availableParallelism()
-  const auto = totalBytes >= WORKER_THRESHOLD && cores >= 3 && os.loadavg()[0] < cores * 0.75 ? Math.min(cores - 1, 4) : 0
-  const workers = opts.workers ?? auto
+  const workers = opts.workers ?? autoWorkers(totalBytes, os.availableParallelism(), os.loadavg()[0])
   const useWorkers = workers > 0 && totalBytes > 0 && inputs.every((i) => fileSize(i) !== undefined)
   // Rows or columns, by what each reading thread reads (the column path pays off on large inputs only).
   opts = {...opts, decode: opts.decode ?? defaultDecode(totalBytes > 0 ? totalBytes / (useWorkers ? workers : 1) : undefined)}
